@@ -1,0 +1,127 @@
+import { createServer, type Server } from 'node:http';
+import type { Logger } from '../common/log.js';
+import type { AgentConfig, CheckConfig } from './config/schema.js';
+import { AgentMetrics } from './exposition.js';
+import { registerProcessMetrics } from './process-metrics.js';
+import { PROBES } from './probes/index.js';
+import type { ProbeDefinition, Session } from './probes/types.js';
+import { runCheck, type RunOutcome } from './runner.js';
+import { Scheduler } from './scheduler.js';
+import { agentVersion } from './version.js';
+
+/** How long a stop waits for in-flight runs before aborting them. */
+export const DRAIN_MS = 5000;
+
+/** The agent: config → scheduler → runner → metrics, with `/metrics` and `/healthz` over HTTP. */
+export class Agent {
+  readonly metrics: AgentMetrics;
+  private readonly sessions = new Map<string, Session>();
+  private readonly stopController = new AbortController();
+  private readonly scheduler: Scheduler<CheckConfig>;
+  private server: Server | undefined;
+  private readonly lastOutcome = new Map<string, RunOutcome>();
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly log: Logger,
+  ) {
+    this.metrics = new AgentMetrics(config.checks, PROBES);
+    registerProcessMetrics(this.metrics.registry, agentVersion());
+    this.scheduler = new Scheduler({
+      checks: config.checks,
+      concurrency: config.agent.concurrency,
+      run: async (check) => {
+        await this.runOnce(check);
+      },
+      onSkip: (check) => {
+        this.metrics.skip(check);
+        this.log.warn('run skipped: previous run still in flight', { check: check.id });
+      },
+    });
+  }
+
+  /** Runs one check now, records its metrics and returns the outcome. */
+  async runOnce(check: CheckConfig): Promise<RunOutcome> {
+    const def = PROBES[check.kind] as ProbeDefinition<any>;
+    const line = check.line ? this.config.lines.find((l) => l.name === check.line) : undefined;
+    const outcome = await runCheck(check, def, {
+      log: this.log,
+      line,
+      sessions: this.sessions,
+      stop: this.stopController.signal,
+    });
+    if (outcome.abandoned) {
+      this.metrics.abandon(check);
+      this.log.warn('probe abandoned at its deadline', { check: check.id, kind: check.kind });
+    }
+    this.metrics.record(check, outcome.result, outcome.durationSeconds);
+    const before = this.lastOutcome.get(check.id);
+    if (!before || before.result.up !== outcome.result.up || before.result.reason !== outcome.result.reason) {
+      const fields = { check: check.id, kind: check.kind, up: outcome.result.up, reason: outcome.result.reason, message: outcome.result.message };
+      if (outcome.result.up) this.log.info('check state', fields);
+      else this.log.warn('check state', fields);
+    }
+    this.lastOutcome.set(check.id, outcome);
+    return outcome;
+  }
+
+  /** Starts the schedule and the HTTP endpoint; resolves with the bound address once listening. */
+  async start(): Promise<{ host: string; port: number }> {
+    const address = await this.listen();
+    this.scheduler.start();
+    this.log.info('agent started', { checks: this.config.checks.length, listen: `${address.host}:${address.port}` });
+    return address;
+  }
+
+  /** Drains in-flight runs (aborting them after DRAIN_MS), closes long-lived sessions and the endpoint. */
+  async stop(): Promise<void> {
+    const drainTimer = setTimeout(() => this.stopController.abort(new DOMException('agent stopping', 'AbortError')), DRAIN_MS);
+    await this.scheduler.stop();
+    clearTimeout(drainTimer);
+    this.stopController.abort(new DOMException('agent stopping', 'AbortError'));
+    await Promise.allSettled([...this.sessions.values()].map(async (s) => s.close()));
+    this.sessions.clear();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server?.closeAllConnections();
+    this.log.info('agent stopped');
+  }
+
+  /** Serves /metrics and /healthz; resolves with the bound address. */
+  listen(): Promise<{ host: string; port: number }> {
+    const { host, port } = splitListen(this.config.agent.listen);
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD' }).end();
+        return;
+      }
+      if (path === '/metrics') {
+        this.metrics.registry.metrics().then(
+          (body) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(body),
+          () => res.writeHead(500).end('metrics collection failed\n'),
+        );
+      } else if (path === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', checks: this.config.checks.length, running: this.scheduler.running }));
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /healthz\n');
+      }
+    });
+    server.requestTimeout = 10_000;
+    server.headersTimeout = 5_000;
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        const a = server.address();
+        resolve(typeof a === 'object' && a ? { host: a.address, port: a.port } : { host, port });
+      });
+    });
+  }
+}
+
+/** `host:port` or `[v6]:port`. */
+export function splitListen(listen: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(listen) ?? /^([^:]*):(\d+)$/.exec(listen);
+  if (!m) throw new Error(`listen address "${listen}" is not host:port`);
+  return { host: m[1] || '127.0.0.1', port: Number(m[2]) };
+}

@@ -1,0 +1,121 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../common/config-errors.js';
+import { createLogger } from '../common/log.js';
+import { Agent } from './agent.js';
+import { loadAgentConfig } from './config/load.js';
+import { formatOnceTable } from './once-table.js';
+import { agentVersion } from './version.js';
+
+const HELP = `centerwatch-agent — probes a center's lines, links and devices and exposes Prometheus metrics
+
+Usage:
+  centerwatch-agent [--config FILE]          run the checks and serve /metrics (default FILE: config/default.yaml)
+  centerwatch-agent --check-config [--config FILE]
+                                             validate the config, print every problem (file:line:column: field: message)
+  centerwatch-agent --once [--config FILE]   run every check once, print a table, exit 0 if all are up, 1 otherwise
+
+Options:
+  -c, --config FILE   config file (YAML)
+      --check-config  validate only
+      --once          one run of every check
+  -h, --help          this text
+  -v, --version       the version
+`;
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c', default: 'config/default.yaml' },
+        'check-config': { type: 'boolean', default: false },
+        once: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`${agentVersion()}\n`);
+    return 0;
+  }
+
+  let config;
+  try {
+    config = loadAgentConfig(args.config!);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in the config\n`);
+      return 1;
+    }
+    throw err;
+  }
+  if (args['check-config']) {
+    process.stdout.write(`${args.config}: OK (${config.checks.length} checks, ${config.lines.length} lines)\n`);
+    return 0;
+  }
+
+  // In --once mode the table says it all; only errors go to the log.
+  const log = createLogger(args.once ? 'error' : config.agent.log_level, { center: config.center.id, agent: config.agent.id });
+  const agent = new Agent(config, log);
+
+  if (args.once) {
+    // Serve /metrics during the run too, so checks of the agent's own endpoint see it
+    // (unless an agent already runs on that address: then they see that one).
+    await agent.listen().catch((err: { code?: string }) => {
+      if (err.code !== 'EADDRINUSE') throw err;
+    });
+    const rows = await mapLimit(config.checks, config.agent.concurrency, async (check) => ({ check, outcome: await agent.runOnce(check) }));
+    await agent.stop();
+    process.stdout.write(`${formatOnceTable(rows)}\n`);
+    return rows.every((r) => r.outcome.result.up) ? 0 : 1;
+  }
+
+  await agent.start();
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: string): void => {
+      log.info('stopping', { signal: sig });
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  await agent.stop();
+  return 0;
+}
+
+/** Like Promise.all over `items`, with at most `limit` calls in flight; keeps the order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`centerwatch-agent: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { isMap, isScalar, isSeq, Scalar, visit, type Document } from 'yaml';
+
+/** Option names that hold secrets; each may instead be given as `<name>_file`. */
+export const SECRET_KEYS = ['password', 'bearer_token', 'client_secret', 'token', 'api_key', 'secret'] as const;
+
+export interface SecretProblem {
+  path: PropertyKey[];
+  atKey: boolean;
+  message: string;
+}
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/**
+ * Resolves secret references in place, before validation, so the schema only ever sees values:
+ * `${NAME}` inside any `options` block is replaced from the environment, and `<secret>_file: path`
+ * becomes `<secret>: <file contents>` (relative paths from the config file's folder).
+ * References outside `options` are refused: ids, targets and labels reach metrics and logs.
+ */
+export function resolveSecrets(doc: Document, baseDir: string, env: NodeJS.ProcessEnv): SecretProblem[] {
+  const problems: SecretProblem[] = [];
+  visit(doc, {
+    Scalar(_key, node, ancestry) {
+      if (typeof node.value !== 'string' || !node.value.includes('${')) return;
+      const path = pathOf(ancestry, node);
+      if (!path.includes('options')) {
+        problems.push({ path, atKey: false, message: 'environment references (${...}) are allowed only under options' });
+        return;
+      }
+      node.value = node.value.replace(ENV_REF, (_m, name: string) => {
+        const value = env[name];
+        if (value === undefined) {
+          problems.push({ path, atKey: false, message: `environment variable ${name} is not set` });
+          return '';
+        }
+        return value;
+      });
+    },
+    Pair(_key, pair, ancestry) {
+      if (!isScalar(pair.key) || typeof pair.key.value !== 'string') return;
+      const name = pair.key.value;
+      const base = name.endsWith('_file') ? name.slice(0, -'_file'.length) : '';
+      if (!(SECRET_KEYS as readonly string[]).includes(base)) return;
+      const path = pathOf(ancestry, pair);
+      if (!path.includes('options')) return;
+      const parent = ancestry[ancestry.length - 1];
+      if (isMap(parent) && parent.has(base)) {
+        problems.push({ path, atKey: true, message: `set either ${base} or ${name}, not both` });
+        return;
+      }
+      const file = isScalar(pair.value) ? String(pair.value.value) : '';
+      const full = isAbsolute(file) ? file : resolve(baseDir, file);
+      try {
+        const content = readFileSync(full, 'utf8').replace(/\r?\n$/, '');
+        pair.key = new Scalar(base);
+        (pair.key as Scalar).range = (pair.value as Scalar).range;
+        pair.value = new Scalar(content);
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? 'error';
+        problems.push({ path, atKey: false, message: `cannot read secret file "${file}" (${code})` });
+      }
+    },
+  });
+  return problems;
+}
+
+/** The field path of a node from the visitor's ancestry (maps give keys, sequences give indexes). */
+function pathOf(ancestry: readonly unknown[], node: unknown): PropertyKey[] {
+  const path: PropertyKey[] = [];
+  const chain = [...ancestry, node];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const parent = chain[i];
+    const child = chain[i + 1];
+    if (isSeq(parent)) path.push(parent.items.indexOf(child as never));
+    else if (isMap(parent)) {
+      const pair = child as { key?: unknown };
+      if (isScalar(pair.key)) path.push(String(pair.key.value));
+    }
+  }
+  return path;
+}

@@ -1,0 +1,18 @@
+import type { ProbeDefinition } from './types.js';
+import { icmpProbe } from './icmp.js';
+import { tcpProbe } from './tcp.js';
+import { httpProbe } from './http.js';
+import { dnsProbe } from './dns.js';
+import { hostProbe } from './host.js';
+
+/** Every probe kind the agent knows. The config schema and `ProbeKind` derive from this map. */
+export const PROBES = {
+  icmp: icmpProbe,
+  tcp: tcpProbe,
+  http: httpProbe,
+  dns: dnsProbe,
+  host: hostProbe,
+} as const satisfies Record<string, ProbeDefinition<any>>;
+
+export type ProbeKind = keyof typeof PROBES;
+export const PROBE_KINDS = Object.keys(PROBES) as ProbeKind[];

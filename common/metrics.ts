@@ -1,0 +1,56 @@
+/**
+ * Every metric name centerwatch exports, in one place (DESIGN.md, "Metric names").
+ * Base units, `_total` on counters, `_info` for strings carried in labels.
+ */
+export const METRIC = {
+  // every probe
+  probeSuccess: 'centerwatch_probe_success',
+  probeDegraded: 'centerwatch_probe_degraded',
+  probeDurationSeconds: 'centerwatch_probe_duration_seconds',
+  probeReason: 'centerwatch_probe_reason',
+  probePhaseSeconds: 'centerwatch_probe_phase_seconds',
+  probeRunsTotal: 'centerwatch_probe_runs_total',
+  probeSkippedTotal: 'centerwatch_probe_skipped_total',
+  probeAbandonedTotal: 'centerwatch_probe_abandoned_total',
+  checkInfo: 'centerwatch_check_info',
+  // icmp
+  icmpRttSeconds: 'centerwatch_icmp_rtt_seconds',
+  icmpPacketsSentTotal: 'centerwatch_icmp_packets_sent_total',
+  icmpPacketsReceivedTotal: 'centerwatch_icmp_packets_received_total',
+  lineLossRatio: 'centerwatch_line_loss_ratio',
+  lineJitterSeconds: 'centerwatch_line_jitter_seconds',
+  lineRttSeconds: 'centerwatch_line_rtt_seconds',
+  // http and tls
+  httpStatusCode: 'centerwatch_http_status_code',
+  httpRedirects: 'centerwatch_http_redirects',
+  httpContentLengthBytes: 'centerwatch_http_content_length_bytes',
+  tlsCertExpiryTimestampSeconds: 'centerwatch_tls_cert_expiry_timestamp_seconds',
+  tlsCertDaysLeft: 'centerwatch_tls_cert_days_left',
+  // dns
+  dnsAnswers: 'centerwatch_dns_answers',
+  // host
+  hostCpuUsageRatio: 'centerwatch_host_cpu_usage_ratio',
+  hostMemoryUsedBytes: 'centerwatch_host_memory_used_bytes',
+  hostMemoryTotalBytes: 'centerwatch_host_memory_total_bytes',
+  hostMemoryUsedRatio: 'centerwatch_host_memory_used_ratio',
+  hostFilesystemUsedRatio: 'centerwatch_host_filesystem_used_ratio',
+  hostFilesystemFreeBytes: 'centerwatch_host_filesystem_free_bytes',
+  hostUptimeSeconds: 'centerwatch_host_uptime_seconds',
+  hostDefaultRouteInfo: 'centerwatch_host_default_route_info',
+  hostDefaultRoutePresent: 'centerwatch_host_default_route_present',
+  hostDefaultRouteChangesTotal: 'centerwatch_host_default_route_changes_total',
+  // the agent itself
+  agentInfo: 'centerwatch_agent_info',
+  agentConfigLoadSuccess: 'centerwatch_agent_config_last_load_success',
+  agentStartTimeSeconds: 'centerwatch_agent_start_time_seconds',
+  processCpuSecondsTotal: 'process_cpu_seconds_total',
+  processResidentMemoryBytes: 'process_resident_memory_bytes',
+} as const;
+
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** Labels every check series carries, before the check's own static labels. */
+export const CHECK_LABELS = ['check', 'kind', 'line'] as const;
+
+/** Label names a check's own `labels` may not use: they are set by the agent or the server. */
+export const RESERVED_LABELS = new Set<string>([...CHECK_LABELS, 'province', 'center', 'agent', 'phase', 'reason', 'job', 'instance']);

@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadAgentConfig } from '../agent/config/load.js';
+import { ConfigError } from '../common/config-errors.js';
+
+let dir: string;
+const SECRET = 'S3cr3t-from-file';
+const header = 'center: { id: c1, name: "C", province: p1 }\nagent: { id: a1 }\n';
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cw-secrets-'));
+  writeFileSync(join(dir, 'password.txt'), `${SECRET}\n`);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, checks: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, `${header}checks:\n${checks}`);
+  return file;
+}
+
+function problems(file: string, env: NodeJS.ProcessEnv = {}): string {
+  try {
+    loadAgentConfig(file, env);
+    return '';
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+}
+
+describe('secrets in config', () => {
+  it('reads <name>_file relative to the config file, without the trailing newline', () => {
+    const file = write('a.yaml', '  - id: p\n    kind: http\n    target: http://127.0.0.1/\n    options:\n      basic_auth: { username: u, password_file: password.txt }\n');
+    const cfg = loadAgentConfig(file, {});
+    expect(cfg.checks[0]!.options).toMatchObject({ basic_auth: { username: 'u', password: SECRET } });
+  });
+
+  it('substitutes ${ENV} under options', () => {
+    const file = write('b.yaml', '  - id: p\n    kind: http\n    target: http://127.0.0.1/\n    options:\n      bearer_token: "${PORTAL_TOKEN}"\n');
+    expect(loadAgentConfig(file, { PORTAL_TOKEN: 'tok-123' }).checks[0]!.options).toMatchObject({ bearer_token: 'tok-123' });
+  });
+
+  it('refuses a secret given both ways', () => {
+    const file = write('c.yaml', '  - id: p\n    kind: http\n    target: http://127.0.0.1/\n    options:\n      bearer_token: x\n      bearer_token_file: password.txt\n');
+    expect(problems(file)).toContain('checks[0].options.bearer_token_file: set either bearer_token or bearer_token_file, not both');
+  });
+
+  it('never echoes a secret value in a validation message', () => {
+    const file = write('d.yaml', '  - id: p\n    kind: http\n    target: http://127.0.0.1/\n    options:\n      basic_auth: { username: u, password: 12345678 }\n');
+    const msg = problems(file);
+    expect(msg).toContain('checks[0].options.basic_auth.password: expected string, got a value not shown (secret)');
+    expect(msg).not.toContain('12345678');
+  });
+});

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHttp } from '../helpers/servers.js';
+
+const CLI = ['--import', 'tsx', 'agent/cli.ts'];
+/** Runs the CLI without blocking this process: the targets the checks probe live here. */
+const run = (...args: string[]) =>
+  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [...CLI, ...args], { encoding: 'utf8', timeout: 20_000 }, (err, stdout, stderr) => {
+      const status = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      resolve({ status, stdout, stderr });
+    });
+  });
+
+let dir: string;
+let target: Awaited<ReturnType<typeof startHttp>>;
+const header = 'center: { id: c1, name: "C", province: p1 }\nagent: { id: a1, listen: "127.0.0.1:0" }\n';
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cw-cli-'));
+  target = await startHttp((_req, res) => res.end('ok'));
+});
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await target.close();
+});
+
+function config(name: string, checks: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, `${header}checks:\n${checks}`);
+  return file;
+}
+
+describe('centerwatch-agent CLI', () => {
+  it('--version prints the package version', async () => {
+    const r = await run('--version');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('--help lists every option', async () => {
+    const r = await run('--help');
+    expect(r.status).toBe(0);
+    for (const opt of ['--config', '--check-config', '--once', '--help', '--version']) expect(r.stdout).toContain(opt);
+  });
+
+  it('an unknown option exits 2 with the usage', async () => {
+    const r = await run('--bogus');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("Unknown option '--bogus'");
+  });
+
+  it('--check-config prints every problem with file, line and field, and exits 1', async () => {
+    const r = await run('--check-config', '--config', 'test/fixtures/config/invalid-many-problems.yaml');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('test/fixtures/config/invalid-many-problems.yaml:9:11: checks[0].line: unknown line "inet9" (lines: tslcd)');
+    expect(r.stderr).toContain('4 problems in the config');
+  });
+
+  it('--check-config accepts the shipped configs', async () => {
+    for (const file of ['config/default.yaml', 'config/center-template.yaml']) {
+      const r = await run('--check-config', '--config', file);
+      expect(r.stdout, r.stderr).toContain(`${file}: OK`);
+      expect(r.status).toBe(0);
+    }
+  });
+
+  it('--once prints a table and exits 0 when every check is up', async () => {
+    const file = config('up.yaml', `  - { id: web, kind: http, target: "http://127.0.0.1:${target.port}/" }\n  - { id: port, kind: tcp, target: "127.0.0.1:${target.port}" }\n`);
+    const r = await run('--once', '--config', file);
+    expect(r.stdout).toMatch(/^CHECK\s+KIND\s+LINE\s+TARGET\s+STATUS\s+REASON\s+TIME\s+DETAIL$/m);
+    expect(r.stdout).toMatch(/^web\s+http\s+-\s+http:\/\/127\.0\.0\.1:\d+\/\s+UP\s+ok\s/m);
+    expect(r.stdout).toContain('2/2 checks up');
+    expect(r.status).toBe(0);
+  });
+
+  it('--once exits 1 when a check is down and says why', async () => {
+    const closed = await startHttp(() => {});
+    const port = closed.port;
+    await closed.close();
+    const file = config('down.yaml', `  - { id: gone, kind: tcp, target: "127.0.0.1:${port}", timeout: 2s }\n`);
+    const r = await run('--once', '--config', file);
+    expect(r.stdout).toMatch(/^gone\s+tcp\s+-\s+127\.0\.0\.1:\d+\s+DOWN\s+refused\s/m);
+    expect(r.stdout).toContain('0/1 checks up');
+    expect(r.status).toBe(1);
+  });
+
+  it('drains and exits 0 on SIGTERM', async () => {
+    const file = config('run.yaml', `  - { id: port, kind: tcp, target: "127.0.0.1:${target.port}", interval: 1s, timeout: 1s }\n`);
+    const child = spawn(process.execPath, [...CLI, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (stderr.includes('"agent started"')) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 50);
+    });
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(stderr).toContain('"agent stopped"');
+  });
+});
