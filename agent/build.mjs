@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { chmodSync } from 'node:fs';
 
 // --no-expose-wasm: lite mode turns WebAssembly off anyway, and says so on stderr unless told first.
-export const NODE_FLAGS = ['--no-expose-wasm', '--lite-mode', '--max-semi-space-size=2'];
+export const NODE_FLAGS = ['--no-expose-wasm', '--lite-mode', '--max-semi-space-size=1'];
 const outfile = new URL('../dist/centerwatch-agent.mjs', import.meta.url).pathname;
 
 await build({
