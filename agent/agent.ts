@@ -14,19 +14,27 @@ export const DRAIN_MS = 5000;
 
 /** The agent: config → scheduler → runner → metrics, with `/metrics` and `/healthz` over HTTP. */
 export class Agent {
-  readonly metrics: AgentMetrics;
+  metrics!: AgentMetrics;
   private readonly sessions = new Map<string, Session>();
-  private readonly stopController = new AbortController();
-  private readonly scheduler: Scheduler<CheckConfig>;
+  private stopController = new AbortController();
+  private scheduler!: Scheduler<CheckConfig>;
   private server: Server | undefined;
   private readonly lastOutcome = new Map<string, RunOutcome>();
+  /** Whether the last attempt to load the config (at start or on reload) succeeded. */
+  private configLoaded = true;
 
   constructor(
-    private readonly config: AgentConfig,
+    private config: AgentConfig,
     private readonly log: Logger,
   ) {
+    this.build(config);
+  }
+
+  /** Metrics and schedule for a config; a reload builds them anew (counters restart, as after a restart). */
+  private build(config: AgentConfig): void {
+    this.config = config;
     this.metrics = new AgentMetrics(config.checks, PROBES);
-    registerProcessMetrics(this.metrics.registry, agentVersion());
+    registerProcessMetrics(this.metrics.registry, agentVersion(), () => this.configLoaded);
     this.scheduler = new Scheduler({
       checks: config.checks,
       concurrency: config.agent.concurrency,
@@ -38,6 +46,28 @@ export class Agent {
         this.log.warn('run skipped: previous run still in flight', { check: check.id });
       },
     });
+  }
+
+  /**
+   * Switches to a new config without dropping the endpoint: drains the runs in flight, closes the
+   * long-lived sessions (a line's ping may now be bound elsewhere) and starts the new schedule.
+   */
+  async reload(config: AgentConfig): Promise<void> {
+    if (config.agent.listen !== this.config.agent.listen) {
+      this.log.warn('agent.listen changed: restart the agent to move the endpoint', { listen: this.config.agent.listen });
+    }
+    await this.drain();
+    this.stopController = new AbortController();
+    this.lastOutcome.clear();
+    this.configLoaded = true;
+    this.build(config);
+    this.scheduler.start();
+    this.log.info('config reloaded', { checks: config.checks.length });
+  }
+
+  /** Records that a new config was refused: the agent goes on with the last good one. */
+  configRejected(): void {
+    this.configLoaded = false;
   }
 
   /** Runs one check now, records its metrics and returns the outcome. */
@@ -75,15 +105,20 @@ export class Agent {
 
   /** Drains in-flight runs (aborting them after DRAIN_MS), closes long-lived sessions and the endpoint. */
   async stop(): Promise<void> {
+    await this.drain();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server?.closeAllConnections();
+    this.log.info('agent stopped');
+  }
+
+  /** Stops the schedule, lets runs in flight finish (aborting them after DRAIN_MS) and closes sessions. */
+  private async drain(): Promise<void> {
     const drainTimer = setTimeout(() => this.stopController.abort(new DOMException('agent stopping', 'AbortError')), DRAIN_MS);
     await this.scheduler.stop();
     clearTimeout(drainTimer);
     this.stopController.abort(new DOMException('agent stopping', 'AbortError'));
     await Promise.allSettled([...this.sessions.values()].map(async (s) => s.close()));
     this.sessions.clear();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server?.closeAllConnections();
-    this.log.info('agent stopped');
   }
 
   /** Serves /metrics and /healthz; resolves with the bound address. */

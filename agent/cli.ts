@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../common/config-errors.js';
+import { ConfigError, formatProblem } from '../common/config-errors.js';
 import { createLogger } from '../common/log.js';
 import { Agent } from './agent.js';
 import { loadAgentConfig } from './config/load.js';
@@ -13,6 +13,8 @@ Usage:
   centerwatch-agent --check-config [--config FILE]
                                              validate the config, print every problem (file:line:column: field: message)
   centerwatch-agent --once [--config FILE]   run every check once, print a table, exit 0 if all are up, 1 otherwise
+
+Signals: SIGHUP reloads the config (a bad file keeps the running one); SIGINT/SIGTERM drain and exit.
 
 Options:
   -c, --config FILE   config file (YAML)
@@ -82,16 +84,32 @@ async function main(argv: string[]): Promise<number> {
   }
 
   await agent.start();
+  // SIGHUP reloads the config, as Prometheus and its exporters do; a bad file keeps the last good config.
+  let reloading = Promise.resolve();
+  const onHangup = (): void => {
+    reloading = reloading.then(async () => {
+      try {
+        await agent.reload(loadAgentConfig(args.config!));
+      } catch (err) {
+        agent.configRejected();
+        const problems = err instanceof ConfigError ? err.problems.map(formatProblem) : [(err as Error)?.name ?? 'error'];
+        log.error('config reload refused; keeping the running config', { problems });
+      }
+    });
+  };
+  process.on('SIGHUP', onHangup);
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string): void => {
       log.info('stopping', { signal: sig });
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onHangup);
       resolve();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  await reloading;
   await agent.stop();
   return 0;
 }

@@ -6,7 +6,7 @@ import { METRIC } from '../common/metrics.js';
  * The agent's own cost, without prom-client's default collectors: their event-loop monitor alone
  * costs ~1 % of a core and ~9 MiB (DESIGN.md, costs), more than the rest of the agent when idle.
  */
-export function registerProcessMetrics(registry: Registry, version: string): void {
+export function registerProcessMetrics(registry: Registry, version: string, configLoaded: () => boolean): void {
   const reg = [registry];
   new Counter({
     name: METRIC.processCpuSecondsTotal,
@@ -29,6 +29,14 @@ export function registerProcessMetrics(registry: Registry, version: string): voi
   new Gauge({ name: METRIC.agentStartTimeSeconds, help: 'When the agent started (unix seconds).', registers: reg }).set(
     Math.round(Date.now() / 1000 - process.uptime()),
   );
+  new Gauge({
+    name: METRIC.agentConfigLoadSuccess,
+    help: 'Whether the last config load (at start or on SIGHUP) succeeded; 0 means the agent runs on an older config.',
+    registers: reg,
+    collect() {
+      this.set(configLoaded() ? 1 : 0);
+    },
+  });
   new Gauge({ name: METRIC.agentInfo, help: 'The running agent version.', labelNames: ['version'], registers: reg }).set({ version }, 1);
 }
 

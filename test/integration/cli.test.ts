@@ -90,22 +90,66 @@ describe('centerwatch-agent CLI', () => {
 
   it('drains and exits 0 on SIGTERM', async () => {
     const file = config('run.yaml', `  - { id: port, kind: tcp, target: "127.0.0.1:${target.port}", interval: 1s, timeout: 1s }\n`);
-    const child = spawn(process.execPath, [...CLI, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    await new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        if (stderr.includes('"agent started"')) {
-          clearInterval(poll);
-          resolve();
-        }
-      }, 50);
-    });
+    const agent = startAgent(file);
+    await agent.waitFor('"agent started"');
     const t0 = Date.now();
-    child.kill('SIGTERM');
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-    expect(code).toBe(0);
+    agent.child.kill('SIGTERM');
+    expect(await agent.exit).toBe(0);
     expect(Date.now() - t0).toBeLessThan(3000);
-    expect(stderr).toContain('"agent stopped"');
+    expect(agent.stderr()).toContain('"agent stopped"');
+  });
+
+  it('reloads the config on SIGHUP, and keeps the running one when the new file is bad', async () => {
+    const file = config('reload.yaml', `  - { id: first, kind: tcp, target: "127.0.0.1:${target.port}", interval: 1s, timeout: 1s }\n`);
+    const agent = startAgent(file);
+    const started = await agent.waitFor('"agent started"');
+    const port = /"listen":"127\.0\.0\.1:(\d+)"/.exec(started)![1];
+    const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    try {
+      config('reload.yaml', `  - { id: second, kind: tcp, target: "127.0.0.1:${target.port}", interval: 1s, timeout: 1s }\n`);
+      agent.child.kill('SIGHUP');
+      await agent.waitFor('"config reloaded"');
+      const after = await metrics();
+      expect(after).toContain('centerwatch_check_info{check="second"');
+      expect(after).not.toContain('check="first"');
+      expect(after).toContain('centerwatch_agent_config_last_load_success 1');
+
+      config('reload.yaml', '  - { id: third, kind: tcp, target: nowhere }\n');
+      agent.child.kill('SIGHUP');
+      const refused = await agent.waitFor('config reload refused');
+      expect(refused).toContain('checks[0].target: \\"nowhere\\" is not host:port');
+      const kept = await metrics();
+      expect(kept).toContain('centerwatch_check_info{check="second"');
+      expect(kept).toContain('centerwatch_agent_config_last_load_success 0');
+    } finally {
+      agent.child.kill('SIGTERM');
+      await agent.exit;
+    }
   });
 });
+
+/** Runs the agent in the background; `waitFor` resolves with stderr once it contains the text. */
+function startAgent(file: string) {
+  const child = spawn(process.execPath, [...CLI, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  return {
+    child,
+    exit,
+    stderr: () => stderr,
+    waitFor: (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const t0 = Date.now();
+        const poll = setInterval(() => {
+          if (stderr.includes(text)) {
+            clearInterval(poll);
+            resolve(stderr);
+          } else if (Date.now() - t0 > 15_000) {
+            clearInterval(poll);
+            reject(new Error(`agent never logged ${text}: ${stderr}`));
+          }
+        }, 50);
+      }),
+  };
+}
