@@ -8,11 +8,17 @@ import { chmodSync } from 'node:fs';
 
 // --no-expose-wasm: lite mode turns WebAssembly off anyway, and says so on stderr unless told first.
 export const NODE_FLAGS = ['--no-expose-wasm', '--lite-mode', '--max-semi-space-size=1'];
-const outfile = new URL('../dist/centerwatch-agent.mjs', import.meta.url).pathname;
+const outdir = new URL('../dist', import.meta.url).pathname;
+const outfile = `${outdir}/centerwatch-agent.mjs`;
 
 await build({
-  entryPoints: [new URL('./cli.ts', import.meta.url).pathname],
-  outfile,
+  // Database drivers are imported lazily by their probes: splitting puts each in a chunk that
+  // loads only when a check of that kind exists, so an agent without them pays no memory.
+  entryPoints: { 'centerwatch-agent': new URL('./cli.ts', import.meta.url).pathname },
+  outdir,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   minify: true,
   sourcemap: 'external',

@@ -13,7 +13,13 @@ export function targetProblem(kind: string, target: string): string | undefined 
     case 'icmp':
     case 'dns':
       return isHost(target) ? undefined : `"${target}" is not a host name or IP address`;
-    case 'tcp': {
+    case 'tcp':
+    case 'postgres':
+    case 'mysql':
+    case 'mssql':
+    case 'oracle':
+    case 'redis':
+    case 'mongodb': {
       const hp = parseHostPort(target);
       return hp && isHost(hp.host) ? undefined : `"${target}" is not host:port`;
     }

@@ -14,6 +14,8 @@ export const REASONS = [
   'auth',
   'http_status',
   'assertion',
+  'database_missing',
+  'query_failed',
   'protocol',
   'threshold',
   'not_permitted',
@@ -24,7 +26,7 @@ export const REASONS = [
 export type Reason = (typeof REASONS)[number];
 
 /** Named stages of one probe run, exported as `centerwatch_probe_phase_seconds{phase}`. */
-export const PHASES = ['resolve', 'connect', 'tls', 'request', 'first_byte', 'transfer', 'query'] as const;
+export const PHASES = ['resolve', 'connect', 'tls', 'auth', 'request', 'first_byte', 'transfer', 'query'] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** The source a check is bound to: the line's interface and/or source address. */
