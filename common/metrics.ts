@@ -28,6 +28,9 @@ export const METRIC = {
   tlsCertDaysLeft: 'centerwatch_tls_cert_days_left',
   // dns
   dnsAnswers: 'centerwatch_dns_answers',
+  // databases
+  dbReplica: 'centerwatch_db_replica',
+  dbReplicationLagSeconds: 'centerwatch_db_replication_lag_seconds',
   // host
   hostCpuUsageRatio: 'centerwatch_host_cpu_usage_ratio',
   hostMemoryUsedBytes: 'centerwatch_host_memory_used_bytes',

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import type { Phase } from './types.js';
+import { METRIC } from '../../common/metrics.js';
+import type { MetricSpec, Phase } from './types.js';
 
 /**
  * What the database probes share: TLS options, the check on a query's result, and a clock for
@@ -106,3 +107,19 @@ export function phaseClock(): { lap(phase: Phase): void; phases: Partial<Record<
     },
   };
 }
+
+/** Replication metrics of the kinds that have a `replication` option, under the same keys. */
+export const REPLICATION_METRICS = {
+  is_replica: {
+    name: METRIC.dbReplica,
+    help: 'Whether the database server is a replica / standby (1) or a primary (0); reported when `replication` is on.',
+    type: 'gauge',
+    threshold: true,
+  },
+  replication_lag_seconds: {
+    name: METRIC.dbReplicationLagSeconds,
+    help: 'How far a replica is behind its primary (absent when it is not a replica or not replicating).',
+    type: 'gauge',
+    threshold: true,
+  },
+} as const satisfies Record<string, MetricSpec>;

@@ -4,6 +4,9 @@ import { tcpProbe } from './tcp.js';
 import { httpProbe } from './http.js';
 import { dnsProbe } from './dns.js';
 import { hostProbe } from './host.js';
+import { postgresProbe } from './postgres.js';
+import { mysqlProbe } from './mysql.js';
+import { redisProbe } from './redis.js';
 
 /** Every probe kind the agent knows. The config schema and `ProbeKind` derive from this map. */
 export const PROBES = {
@@ -12,6 +15,9 @@ export const PROBES = {
   http: httpProbe,
   dns: dnsProbe,
   host: hostProbe,
+  postgres: postgresProbe,
+  mysql: mysqlProbe,
+  redis: redisProbe,
 } as const satisfies Record<string, ProbeDefinition<any>>;
 
 export type ProbeKind = keyof typeof PROBES;

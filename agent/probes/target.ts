@@ -1,4 +1,6 @@
 import { isIP } from 'node:net';
+import { bindAddress } from './binding.js';
+import { failure, type LineBinding, type ProbeResult } from './types.js';
 
 /** Splits `host:port` / `[v6]:port`; returns undefined when the text is not one. */
 export function parseHostPort(target: string): { host: string; port: number } | undefined {
@@ -12,4 +14,19 @@ export function parseHostPort(target: string): { host: string; port: number } | 
 /** The address family to bind for a target host: 6 for an IPv6 literal, else 4. */
 export function familyOf(host: string): 4 | 6 {
   return isIP(host) === 6 ? 6 : 4;
+}
+
+/**
+ * The `host:port` a socket-based probe connects to and the local address bound to its line,
+ * or the failed result to return when the target is malformed or the line has no address.
+ */
+export function endpointOf(
+  target: string,
+  line: LineBinding | undefined,
+): { hp: { host: string; port: number }; bind: { ok: true; address?: string } } | { failure: ProbeResult } {
+  const hp = parseHostPort(target);
+  if (!hp) return { failure: failure('config', `target ${JSON.stringify(target)} is not host:port`) };
+  const bind = bindAddress(line, familyOf(hp.host));
+  if (!bind.ok) return { failure: failure('unreachable', bind.message) };
+  return { hp, bind };
 }

@@ -5,9 +5,9 @@ import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
 import { defineProbe, failure, success, type Observation, type ProbeResult } from './types.js';
-import { bindAddress } from './binding.js';
+import { settle } from './socket-settle.js';
 import { describeError, reasonFromError } from './errors.js';
-import { familyOf, parseHostPort } from './target.js';
+import { endpointOf } from './target.js';
 import { CERT_METRICS, certObservations } from './tls-cert.js';
 
 /** Most a probe reads while waiting for `expect` to match; a peer streaming more does not match. */
@@ -48,10 +48,9 @@ export const tcpProbe = defineProbe({
     ...CERT_METRICS,
   },
   async run(target, opts, ctx): Promise<ProbeResult> {
-    const hp = parseHostPort(target);
-    if (!hp) return failure('config', `target ${JSON.stringify(target)} is not host:port`);
-    const bind = bindAddress(ctx.line, familyOf(hp.host));
-    if (!bind.ok) return failure('unreachable', bind.message);
+    const ep = endpointOf(target, ctx.line);
+    if ('failure' in ep) return ep.failure;
+    const { hp, bind } = ep;
     let ca: Buffer | undefined;
     if (opts.tls && opts.ca_file) {
       try {
@@ -112,33 +111,6 @@ export const tcpProbe = defineProbe({
   },
 });
 
-/** Resolves once the socket emits `event`; rejects on its error or at the deadline. */
-function settle(socket: Socket, event: 'connect' | 'secureConnect', signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const cleanup = (): void => {
-      socket.off(event, onEvent);
-      socket.off('error', onError);
-      signal.removeEventListener('abort', onAbort);
-    };
-    const onEvent = (): void => {
-      cleanup();
-      resolve();
-    };
-    const onError = (err: Error): void => {
-      cleanup();
-      reject(err);
-    };
-    const onAbort = (): void => {
-      cleanup();
-      socket.destroy();
-      reject(signal.reason);
-    };
-    socket.once(event, onEvent);
-    socket.once('error', onError);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Writes and waits until the data is handed to the kernel: destroying the socket earlier would drop it. */
 function write(socket: Socket, data: string, signal: AbortSignal): Promise<void> {

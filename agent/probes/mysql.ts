@@ -1,0 +1,267 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { checkServerIdentity, type TLSSocket } from 'node:tls';
+import type { Connection } from 'mysql2';
+import { z } from 'zod';
+import { defineProbe, failure, success, type Observation, type ProbeResult } from './types.js';
+import { dbTlsOptions, nodeTlsOptions, phaseClock, REPLICATION_METRICS, resultExpectation, resultProblem } from './db-common.js';
+import { describeError } from './errors.js';
+import { mysqlMessage, mysqlReason, serverError, type MysqlStep } from './mysql-errors.js';
+import { ER_PARSE_ERROR, queryResult, REPLICA_STATUS_QUERIES, replicaStatus } from './mysql-results.js';
+import { endpointOf } from './target.js';
+
+/**
+ * A MySQL / MariaDB check through mysql2. The probe opens the TCP connection itself and hands it
+ * to the driver (its `stream` option): so the socket binds to the line, the connect is timed apart,
+ * and at the deadline the probe destroys what it owns. mysql2 has no hook between the server's
+ * greeting and the login; the TLS upgrade inside the handshake is timed by wrapping the driver's
+ * startTLS (see watchTls), the rest of the handshake counts as `auth`.
+ */
+
+/** How long to wait, at most, for the server to close after COM_QUIT before cutting the connection. */
+const QUIT_GRACE_MS = 250;
+
+type Mysql2 = typeof import('mysql2');
+let driver: Promise<Mysql2> | undefined;
+/** The driver, loaded on the first mysql check only (the agent's memory budget). */
+function loadDriver(): Promise<Mysql2> {
+  driver ??= import('mysql2').then((m) => ((m as { default?: Mysql2 }).default ?? m) as Mysql2);
+  return driver;
+}
+
+const options = z
+  .object({
+    /** User to log in as. Default `root`. */
+    user: z.string().min(1).default('root'),
+    /** Password (a secret: also `password_file` or `${ENV}`). Default none. */
+    password: z.string().optional(),
+    /** Database to open at login; a missing one fails with `database_missing`. Default none. */
+    database: z.string().min(1).optional(),
+    /** The query run as the check. Default `SELECT 1`. */
+    query: z.string().min(1).default('SELECT 1'),
+    /** Checks on the query's result (rows of a result set, or affected rows of a statement). */
+    expect: resultExpectation.optional(),
+    /** TLS, negotiated inside the MySQL handshake. Default `{ mode: disable }`. */
+    tls: dbTlsOptions.default({ mode: 'disable' }),
+    /**
+     * Also report replication: `is_replica` (0/1) and `replication_lag_seconds` (Seconds_Behind_Master).
+     * Needs the REPLICA MONITOR / REPLICATION CLIENT privilege. Default false.
+     */
+    replication: z.boolean().default(false),
+  })
+  .strict();
+
+export const mysqlProbe = defineProbe({
+  kind: 'mysql',
+  targetHelp: 'host:port',
+  targetRequired: true,
+  options,
+  metrics: REPLICATION_METRICS,
+  async run(target, opts, ctx): Promise<ProbeResult> {
+    const ep = endpointOf(target, ctx.line);
+    if ('failure' in ep) return ep.failure;
+    const { hp, bind } = ep;
+    let tlsOpts: ReturnType<typeof nodeTlsOptions>;
+    try {
+      tlsOpts = nodeTlsOptions(opts.tls, hp.host);
+    } catch (err) {
+      return failure('config', `cannot read ca_file (${describeError(err)})`);
+    }
+    let mysql: Mysql2;
+    try {
+      mysql = await loadDriver();
+    } catch {
+      return failure('internal_error', 'the mysql2 driver cannot be loaded');
+    }
+
+    const clock = phaseClock();
+    const phases = clock.phases;
+    const observations: Observation[] = [];
+    let step: MysqlStep = 'connect';
+    let tlsCode: string | undefined;
+    const raw = netConnect({ host: hp.host, port: hp.port, localAddress: bind.address, noDelay: true });
+    // Errors reach the step that waits; unheard, a late ECONNRESET would crash the agent.
+    raw.on('error', () => {});
+    let conn: Connection | undefined;
+    try {
+      await connected(raw, ctx.signal);
+      clock.lap('connect');
+      step = 'auth';
+      conn = mysql.createConnection({
+        stream: raw,
+        host: hp.host,
+        port: hp.port,
+        user: opts.user,
+        ...(opts.password !== undefined ? { password: opts.password } : {}),
+        ...(opts.database !== undefined ? { database: opts.database } : {}),
+        ...(tlsOpts ? { ssl: { rejectUnauthorized: tlsOpts.rejectUnauthorized, ...(tlsOpts.ca ? { ca: tlsOpts.ca } : {}) } } : {}),
+        // The deadline is ctx.signal's; the driver's own 10 s connect timer would only race it.
+        connectTimeout: 0,
+        rowsAsArray: true,
+        dateStrings: true,
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+        // The check never prepares statements: without this each connection allocates a 16000-slot cache.
+        maxPreparedStatements: 1,
+      });
+      // The driver emits fatal errors on the connection too; the step waiting on it hears them.
+      conn.on('error', () => {});
+      if (tlsOpts) {
+        const verifyName = tlsOpts.rejectUnauthorized ? (opts.tls.server_name ?? hp.host) : undefined;
+        watchTls(conn, verifyName, {
+          started: () => {
+            clock.lap('auth');
+            step = 'tls';
+          },
+          finished: (code) => {
+            tlsCode = code;
+            clock.lap('tls');
+            step = 'auth';
+          },
+        });
+      }
+      await loggedIn(conn, ctx.signal);
+      clock.lap('auth');
+
+      step = 'query';
+      const { rows, fields } = await query(conn, opts.query, true, ctx.signal);
+      clock.lap('query');
+      const problem = resultProblem(queryResult(rows, fields), opts.expect);
+
+      let note: string | undefined;
+      if (opts.replication) {
+        step = 'replication';
+        const status = replicaStatus(await replicaRows(conn, ctx.signal));
+        clock.lap('query');
+        observations.push({ metric: 'is_replica', value: status.isReplica ? 1 : 0 });
+        if (status.lagSeconds !== undefined) observations.push({ metric: 'replication_lag_seconds', value: status.lagSeconds });
+        if (status.stoppedChannels > 0) note = `replica not replicating on ${status.stoppedChannels} channel(s): lag unknown`;
+      }
+      await quit(conn, raw, ctx.signal);
+      const extra = { phases, ...(observations.length > 0 ? { observations } : {}) };
+      if (problem) return failure('assertion', problem, extra);
+      return success({ ...extra, ...(note ? { message: note } : {}) });
+    } catch (err) {
+      return failure(mysqlReason(err, step, ctx.signal), mysqlMessage(err, step, ctx.signal, tlsCode), { phases });
+    } finally {
+      // The driver's TLS socket (if any) first: destroying the socket under a live TLSSocket crashes Node 20.
+      const stream = (conn as unknown as { stream?: Socket } | undefined)?.stream;
+      if (stream && stream !== raw) stream.destroy();
+      raw.destroy();
+    }
+  },
+});
+
+/**
+ * Times the TLS upgrade and checks the certificate's name. mysql2 checks names only for a host
+ * name target and never against a configured server_name, so its own check stays off and the
+ * probe checks `verifyName` (server_name, else the target, IP or name) before the password is sent.
+ * startTLS is the driver's internal method; without it, only its own checks apply.
+ */
+function watchTls(conn: Connection, verifyName: string | undefined, on: { started(): void; finished(code?: string): void }): void {
+  const c = conn as unknown as { startTLS?: (onSecure: (err?: Error) => void) => void; stream: TLSSocket; config: { ssl?: { verifyIdentity?: boolean } } };
+  const original = c.startTLS;
+  if (typeof original !== 'function') {
+    if (verifyName !== undefined && c.config.ssl) c.config.ssl.verifyIdentity = true;
+    return;
+  }
+  c.startTLS = function (onSecure) {
+    on.started();
+    original.call(this, (err?: Error) => {
+      let failed = err;
+      if (!failed && verifyName !== undefined) failed = checkServerIdentity(verifyName, c.stream.getPeerCertificate());
+      // The driver replaces the TLS library's code with its own: keep it for the message.
+      const code = (failed as { code?: unknown } | undefined)?.code;
+      on.finished(typeof code === 'string' ? code : failed ? 'error' : undefined);
+      onSecure(failed);
+    });
+  };
+}
+
+/** Resolves on connect; rejects on error or at the deadline (destroying the socket). */
+function connected(socket: Socket, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      socket.off('connect', onConnect);
+      socket.off('error', onError);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onConnect = (): void => (cleanup(), resolve());
+    const onError = (err: Error): void => (cleanup(), reject(err));
+    const onAbort = (): void => {
+      cleanup();
+      socket.destroy();
+      reject(signal.reason);
+    };
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Resolves once the driver has logged in (greeting, TLS, auth and database all accepted). */
+function loggedIn(conn: Connection, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      conn.off('connect', onConnect);
+      conn.off('error', onError);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onConnect = (): void => (cleanup(), resolve());
+    const onError = (err: Error): void => (cleanup(), reject(err));
+    const onAbort = (): void => (cleanup(), reject(signal.reason));
+    conn.once('connect', onConnect);
+    conn.once('error', onError);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Runs one statement; at the deadline rejects (the caller then destroys the connection). */
+function query(conn: Connection, sql: string, rowsAsArray: boolean, signal: AbortSignal): Promise<{ rows: unknown; fields: unknown }> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    conn.query({ sql, rowsAsArray }, (err: unknown, rows: unknown, fields: unknown) => {
+      signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve({ rows, fields });
+    });
+  });
+}
+
+/** The rows of the first replica status statement the server knows (column names as keys). */
+async function replicaRows(conn: Connection, signal: AbortSignal): Promise<Array<Record<string, unknown>>> {
+  let last: unknown;
+  for (const sql of REPLICA_STATUS_QUERIES) {
+    try {
+      const { rows } = await query(conn, sql, false, signal);
+      return Array.isArray(rows) ? (rows as Array<Record<string, unknown>>) : [];
+    } catch (err) {
+      if (serverError(err)?.errno !== ER_PARSE_ERROR) throw err;
+      last = err;
+    }
+  }
+  throw last;
+}
+
+/**
+ * Sends COM_QUIT, so the server counts a clean quit rather than an aborted client, and waits
+ * briefly for it to close. Never fails: the check's answer is already known.
+ */
+function quit(conn: Connection, raw: Socket, signal: AbortSignal): Promise<void> {
+  if (raw.destroyed || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const finish = (): void => {
+      clearTimeout(timer);
+      raw.off('close', finish);
+      signal.removeEventListener('abort', finish);
+      resolve();
+    };
+    const timer = setTimeout(finish, QUIT_GRACE_MS);
+    raw.once('close', finish);
+    signal.addEventListener('abort', finish, { once: true });
+    conn.end();
+  });
+}
