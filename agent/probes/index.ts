@@ -7,6 +7,9 @@ import { hostProbe } from './host.js';
 import { postgresProbe } from './postgres.js';
 import { mysqlProbe } from './mysql.js';
 import { redisProbe } from './redis.js';
+import { mssqlProbe } from './mssql.js';
+import { oracleProbe } from './oracle.js';
+import { mongodbProbe } from './mongodb.js';
 
 /** Every probe kind the agent knows. The config schema and `ProbeKind` derive from this map. */
 export const PROBES = {
@@ -18,6 +21,9 @@ export const PROBES = {
   postgres: postgresProbe,
   mysql: mysqlProbe,
   redis: redisProbe,
+  mssql: mssqlProbe,
+  oracle: oracleProbe,
+  mongodb: mongodbProbe,
 } as const satisfies Record<string, ProbeDefinition<any>>;
 
 export type ProbeKind = keyof typeof PROBES;

@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { readdirSync, readlinkSync } from 'node:fs';
 import { PROBES } from '../../agent/probes/index.js';
 import type { ProbeDefinition } from '../../agent/probes/types.js';
 import { makeCtx, requireService } from '../helpers/ctx.js';
 import { serviceUp } from '../helpers/services.js';
-
-/** Open descriptors of this process, and how many of them are sockets. */
-function openFds(): { all: number; sockets: number } {
-  const fds = readdirSync('/proc/self/fd');
-  let sockets = 0;
-  for (const fd of fds) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) sockets++;
-    } catch {
-      // closed while listing (the readdir's own descriptor)
-    }
-  }
-  return { all: fds.length, sockets };
-}
+import { openFds } from '../helpers/sockets.js';
 
 const settle = () => new Promise((r) => setTimeout(r, 300));
 
