@@ -4,14 +4,30 @@
 // for memory: --lite-mode skips the optimizing compiler, a small semi-space keeps the young
 // generation small. Measured with `npm run bench:agent` (bench/README.md).
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 
 // --no-expose-wasm: lite mode turns WebAssembly off anyway, and says so on stderr unless told first.
 export const NODE_FLAGS = ['--no-expose-wasm', '--lite-mode', '--max-semi-space-size=1'];
 const outdir = new URL('../dist', import.meta.url).pathname;
 const outfile = `${outdir}/centerwatch-agent.mjs`;
 
+/**
+ * tedious (mssql) loads @azure/identity and MSAL for Azure AD logins, ~6 MiB we never use: the
+ * mssql probe does SQL logins only. An empty module stands in; an Azure login would fail loudly.
+ */
+const withoutAzureIdentity = {
+  name: 'without-azure-identity',
+  setup(b) {
+    b.onResolve({ filter: /^@azure\/identity$/ }, () => ({ path: 'azure-identity', namespace: 'stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+  },
+};
+
+// Chunk names carry content hashes: start from an empty folder so no stale chunk ships.
+rmSync(outdir, { recursive: true, force: true });
+
 await build({
+  plugins: [withoutAzureIdentity],
   // Database drivers are imported lazily by their probes: splitting puts each in a chunk that
   // loads only when a check of that kind exists, so an agent without them pays no memory.
   entryPoints: { 'centerwatch-agent': new URL('./cli.ts', import.meta.url).pathname },

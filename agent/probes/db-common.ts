@@ -123,3 +123,12 @@ export const REPLICATION_METRICS = {
     threshold: true,
   },
 } as const satisfies Record<string, MetricSpec>;
+
+/**
+ * Imports a CommonJS driver lazily. Node's own loader puts its exports on the namespace, the
+ * bundle's loader only under `default`: take `default` when it is there.
+ */
+export function lazyDriver<T>(load: () => Promise<unknown>): () => Promise<T> {
+  let driver: Promise<T> | undefined;
+  return () => (driver ??= load().then((m) => ((m as { default?: T }).default ?? m) as T));
+}

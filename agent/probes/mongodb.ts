@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { MongoClient, MongoClientOptions } from 'mongodb';
 import { defineProbe, failure, success, type ProbeResult } from './types.js';
-import { dbTlsOptions, phaseClock, resultExpectation, resultProblem } from './db-common.js';
+import { dbTlsOptions, lazyDriver, phaseClock, resultExpectation, resultProblem } from './db-common.js';
 import { describeError } from './errors.js';
 import { mongoFailure } from './mongodb-errors.js';
 import { commandProblem, replyResult } from './mongodb-reply.js';
@@ -14,9 +14,8 @@ import { endpointOf, familyOf } from './target.js';
  * pooled connection (auth + command) — and both are closed before `run` returns.
  */
 
-let driver: Promise<typeof import('mongodb')> | undefined;
 /** Loaded on first use: an agent without a MongoDB check never pays for the driver. */
-const loadDriver = (): Promise<typeof import('mongodb')> => (driver ??= import('mongodb'));
+const loadDriver = lazyDriver<typeof import('mongodb')>(() => import('mongodb'));
 
 const options = z
   .object({

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Connection, ConnectionConfiguration } from 'tedious';
 import { defineProbe, failure, success, type ProbeResult } from './types.js';
-import { dbTlsOptions, phaseClock, resultExpectation, resultProblem } from './db-common.js';
+import { dbTlsOptions, lazyDriver, phaseClock, resultExpectation, resultProblem } from './db-common.js';
 import { describeError } from './errors.js';
 import { mssqlFailure } from './mssql-errors.js';
 import { endpointOf } from './target.js';
@@ -14,9 +14,8 @@ import { endpointOf } from './target.js';
  * destroyed at the deadline whatever step tedious is in.
  */
 
-let driver: Promise<typeof import('tedious')> | undefined;
 /** Loaded on first use: an agent without a SQL Server check never pays for the driver. */
-const loadDriver = (): Promise<typeof import('tedious')> => (driver ??= import('tedious'));
+const loadDriver = lazyDriver<typeof import('tedious')>(() => import('tedious'));
 
 /** TDS packet type of LOGIN7, the packet that carries the password. */
 const TDS_LOGIN7 = 0x10;

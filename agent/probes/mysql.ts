@@ -3,7 +3,7 @@ import { checkServerIdentity, type TLSSocket } from 'node:tls';
 import type { Connection } from 'mysql2';
 import { z } from 'zod';
 import { defineProbe, failure, success, type Observation, type ProbeResult } from './types.js';
-import { dbTlsOptions, nodeTlsOptions, phaseClock, REPLICATION_METRICS, resultExpectation, resultProblem } from './db-common.js';
+import { dbTlsOptions, lazyDriver, nodeTlsOptions, phaseClock, REPLICATION_METRICS, resultExpectation, resultProblem } from './db-common.js';
 import { describeError } from './errors.js';
 import { mysqlMessage, mysqlReason, serverError, type MysqlStep } from './mysql-errors.js';
 import { ER_PARSE_ERROR, queryResult, REPLICA_STATUS_QUERIES, replicaStatus } from './mysql-results.js';
@@ -20,13 +20,8 @@ import { endpointOf } from './target.js';
 /** How long to wait, at most, for the server to close after COM_QUIT before cutting the connection. */
 const QUIT_GRACE_MS = 250;
 
-type Mysql2 = typeof import('mysql2');
-let driver: Promise<Mysql2> | undefined;
 /** The driver, loaded on the first mysql check only (the agent's memory budget). */
-function loadDriver(): Promise<Mysql2> {
-  driver ??= import('mysql2').then((m) => ((m as { default?: Mysql2 }).default ?? m) as Mysql2);
-  return driver;
-}
+const loadDriver = lazyDriver<typeof import('mysql2')>(() => import('mysql2'));
 
 const options = z
   .object({
@@ -66,7 +61,7 @@ export const mysqlProbe = defineProbe({
     } catch (err) {
       return failure('config', `cannot read ca_file (${describeError(err)})`);
     }
-    let mysql: Mysql2;
+    let mysql: typeof import('mysql2');
     try {
       mysql = await loadDriver();
     } catch {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { defineProbe, failure, success, type ProbeResult } from './types.js';
-import { dbTlsOptions, resultExpectation, resultProblem } from './db-common.js';
+import { dbTlsOptions, lazyDriver, resultExpectation, resultProblem } from './db-common.js';
 import { describeError } from './errors.js';
 import { easyConnect, RowCounter, SERVICE_NAME, timeoutSeconds } from './oracle-connect.js';
 import { oracleFailure } from './oracle-errors.js';
@@ -31,11 +31,11 @@ interface OracleResultSet {
   close(): Promise<void>;
 }
 
-let driver: Promise<OracleDriver> | undefined;
 /** Loaded on first use: an agent without an Oracle check never pays for the driver. */
-const loadDriver = (): Promise<OracleDriver> =>
+const loadDriver = lazyDriver<OracleDriver>(
   // @ts-expect-error oracledb ships no type declarations: the shape used is OracleDriver above.
-  (driver ??= import('oracledb').then((m: { default: OracleDriver }) => m.default));
+  () => import('oracledb'),
+);
 
 /** Rows fetched per round trip while counting a result; none are kept. */
 const FETCH_BATCH = 100;
