@@ -26,8 +26,26 @@ const withoutAzureIdentity = {
 // Chunk names carry content hashes: start from an empty folder so no stale chunk ships.
 rmSync(outdir, { recursive: true, force: true });
 
+/**
+ * zod's namespace re-exports every locale (~260 KB minified, over half of zod); our messages are
+ * our own English, so only `en` (zod's default) is kept.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${'/'}zod${'/'}`) ? { path: args.importer, namespace: 'zod-locales' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(new URL('../locales/en.js', `file://${args.path}`).pathname)};`,
+      loader: 'js',
+      resolveDir: '/',
+    }));
+  },
+};
+
 await build({
-  plugins: [withoutAzureIdentity],
+  plugins: [withoutAzureIdentity, zodEnglishOnly],
   // Database drivers are imported lazily by their probes: splitting puts each in a chunk that
   // loads only when a check of that kind exists, so an agent without them pays no memory.
   entryPoints: { 'centerwatch-agent': new URL('./cli.ts', import.meta.url).pathname },
