@@ -31,6 +31,18 @@ export const METRIC = {
   // databases
   dbReplica: 'centerwatch_db_replica',
   dbReplicationLagSeconds: 'centerwatch_db_replication_lag_seconds',
+  // peripherals, power, clock
+  printerSupplyLevelRatio: 'centerwatch_printer_supply_level_ratio',
+  printerQueuedJobs: 'centerwatch_printer_queued_jobs',
+  printerStateInfo: 'centerwatch_printer_state_info',
+  scannerStateInfo: 'centerwatch_scanner_state_info',
+  usbDevices: 'centerwatch_usb_devices',
+  upsRuntimeSeconds: 'centerwatch_ups_runtime_seconds',
+  upsBatteryChargeRatio: 'centerwatch_ups_battery_charge_ratio',
+  upsLoadRatio: 'centerwatch_ups_load_ratio',
+  upsOnBattery: 'centerwatch_ups_on_battery',
+  clockOffsetSeconds: 'centerwatch_clock_offset_seconds',
+  ntpRoundTripSeconds: 'centerwatch_ntp_round_trip_seconds',
   // host
   hostCpuUsageRatio: 'centerwatch_host_cpu_usage_ratio',
   hostMemoryUsedBytes: 'centerwatch_host_memory_used_bytes',

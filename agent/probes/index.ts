@@ -10,6 +10,8 @@ import { redisProbe } from './redis.js';
 import { mssqlProbe } from './mssql.js';
 import { oracleProbe } from './oracle.js';
 import { mongodbProbe } from './mongodb.js';
+import { usbProbe } from './usb.js';
+import { scannerProbe } from './scanner.js';
 
 /** Every probe kind the agent knows. The config schema and `ProbeKind` derive from this map. */
 export const PROBES = {
@@ -24,6 +26,8 @@ export const PROBES = {
   mssql: mssqlProbe,
   oracle: oracleProbe,
   mongodb: mongodbProbe,
+  usb: usbProbe,
+  scanner: scannerProbe,
 } as const satisfies Record<string, ProbeDefinition<any>>;
 
 export type ProbeKind = keyof typeof PROBES;

@@ -1,0 +1,106 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { defineProbe, failure, success, type Observation, type ProbeContext, type ProbeResult } from './types.js';
+import { describeError, reasonFromError } from './errors.js';
+import { bindAddress } from './binding.js';
+import { familyOf } from './target.js';
+import { exchange } from './http-request.js';
+import { esclVerdict, parseScannerStatus } from './escl.js';
+import { matchSaneDevices, parseScanimageList, runScanimageList } from './scanner-sane.js';
+import { METRIC } from '../../common/metrics.js';
+
+/** A ScannerStatus document is a few KiB; more is not one. */
+const MAX_STATUS_BYTES = 256 * 1024;
+
+const options = z
+  .object({
+    /** `scanimage` to run for `sane:` targets (a path or a name on PATH). Default `scanimage`. */
+    scanimage: z.string().min(1).default('scanimage'),
+    /** PEM file of the CAs to trust for an `https://` eSCL target instead of Node's bundled ones. */
+    ca_file: z.string().optional(),
+    /** Accept any certificate of an `https://` eSCL target (scanners often ship self-signed ones). Default false. */
+    insecure_skip_verify: z.boolean().default(false),
+  })
+  .strict();
+
+type Options = z.output<typeof options>;
+
+export const scannerProbe = defineProbe({
+  kind: 'scanner',
+  targetHelp: 'sane:<device name or regular expression> (via scanimage -L), or the eSCL base URL http(s)://host:port/eSCL',
+  targetRequired: true,
+  options,
+  metrics: {
+    scannerStateInfo: { name: METRIC.scannerStateInfo, help: 'eSCL scanner state (pwg:State), 1 for the current one', type: 'gauge', labels: ['state'] },
+  },
+  async run(target, opts, ctx): Promise<ProbeResult> {
+    if (target.startsWith('sane:')) return runSane(target.slice('sane:'.length), opts, ctx);
+    if (/^https?:\/\//i.test(target)) return runEscl(target, opts, ctx);
+    return failure('config', 'target is neither sane:<device> nor an http(s):// eSCL URL');
+  },
+});
+
+async function runSane(pattern: string, opts: Options, ctx: ProbeContext): Promise<ProbeResult> {
+  if (pattern === '') return failure('config', 'sane: target names no device');
+  const run = await runScanimageList(opts.scanimage, ctx.signal);
+  if (!run.ok) {
+    if (ctx.signal.aborted) return failure('timeout', 'scanimage -L did not finish before the deadline');
+    if ('error' in run) {
+      const code = (run.error as { code?: unknown }).code;
+      if (code === 'ENOENT') return failure('missing_binary', `${opts.scanimage} not found`);
+      return failure(reasonFromError(run.error), `scanimage: ${describeError(run.error)}`);
+    }
+    return failure('protocol', `scanimage -L exited with ${run.exitCode ?? run.signal}`);
+  }
+  const names = parseScanimageList(run.stdout);
+  const found = matchSaneDevices(names, pattern);
+  if (found.length === 0) return failure('missing', `no SANE device matches (${names.length} listed)`);
+  return success({ message: found.join(', ').slice(0, 200) });
+}
+
+async function runEscl(base: string, opts: Options, ctx: ProbeContext): Promise<ProbeResult> {
+  let url: URL;
+  try {
+    url = new URL(`${base.replace(/\/+$/, '')}/ScannerStatus`);
+  } catch {
+    return failure('config', 'target is not a valid URL');
+  }
+  const bind = bindAddress(ctx.line, familyOf(url.hostname.replace(/^\[(.*)\]$/, '$1')));
+  if (!bind.ok) return failure('unreachable', bind.message);
+  let ca: Buffer | undefined;
+  if (url.protocol === 'https:' && opts.ca_file) {
+    try {
+      ca = await readFile(opts.ca_file);
+    } catch (err) {
+      return failure('config', `cannot read ca_file (${describeError(err)})`);
+    }
+  }
+  let res;
+  try {
+    res = await exchange({
+      url,
+      method: 'GET',
+      headers: { accept: 'text/xml, application/xml' },
+      localAddress: bind.address,
+      family: bind.address ? familyOf(bind.address) : undefined,
+      ca,
+      rejectUnauthorized: !opts.insecure_skip_verify,
+      maxBodyBytes: MAX_STATUS_BYTES,
+      keepBody: true,
+      signal: ctx.signal,
+    });
+  } catch (err) {
+    return failure(reasonFromError(err, ctx.signal), describeError(err, ctx.signal));
+  }
+  const phases = { resolve: res.phases.resolve, connect: res.phases.connect, first_byte: res.phases.first_byte, transfer: res.phases.transfer, ...(res.phases.tls === undefined ? {} : { tls: res.phases.tls }) };
+  if (res.status !== 200) return failure('http_status', `ScannerStatus answered HTTP ${res.status}`, { phases });
+  const status = res.truncated ? undefined : parseScannerStatus(res.body.toString('utf8'));
+  if (!status) return failure('protocol', 'answer is not an eSCL ScannerStatus', { phases });
+  const observations: Observation[] = [{ metric: 'scannerStateInfo', value: 1, labels: { state: status.state } }];
+  const v = esclVerdict(status);
+  // AdfState is device text: shown only when it looks like the keyword it should be.
+  const adf = status.adfState && /^\w{1,64}$/.test(status.adfState) ? `, ${status.adfState}` : '';
+  const message = `state ${status.state}${adf}`;
+  if (!v.up) return failure(v.reason, message, { phases, observations });
+  return success({ reason: v.reason, ...(v.degraded ? { degraded: true } : {}), message, phases, observations });
+}
