@@ -12,6 +12,7 @@ import { oracleProbe } from './oracle.js';
 import { mongodbProbe } from './mongodb.js';
 import { usbProbe } from './usb.js';
 import { scannerProbe } from './scanner.js';
+import { printerProbe } from './printer.js';
 
 /** Every probe kind the agent knows. The config schema and `ProbeKind` derive from this map. */
 export const PROBES = {
@@ -28,6 +29,7 @@ export const PROBES = {
   mongodb: mongodbProbe,
   usb: usbProbe,
   scanner: scannerProbe,
+  printer: printerProbe,
 } as const satisfies Record<string, ProbeDefinition<any>>;
 
 export type ProbeKind = keyof typeof PROBES;
