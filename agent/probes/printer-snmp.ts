@@ -1,7 +1,8 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import snmp from 'net-snmp';
+import type NetSnmp from 'net-snmp';
+import { lazyDriver } from './db-common.js';
 import { z } from 'zod';
 import { METRIC } from '../../common/metrics.js';
 import { bindAddress } from './binding.js';
@@ -16,6 +17,10 @@ import {
   type PrinterRow,
   type SupplyRow,
 } from './printer-mib.js';
+
+/** Loaded on the first SNMP printer run only; set before any use below (every use follows a run's load). */
+const loadSnmp = lazyDriver<typeof NetSnmp>(() => import('net-snmp'));
+let snmp: typeof NetSnmp;
 
 /** Options of the `printer` probe's SNMP (Printer-MIB) mode. */
 export const snmpPrinterOptions = z
@@ -66,7 +71,8 @@ export const SNMP_PRINTER_METRICS: Record<string, MetricSpec> = {
 type Varbind = { oid: string; type: number; value: unknown };
 
 /** Exported by net-snmp but missing from its type declarations. */
-const RequestTimedOutError = (snmp as unknown as { RequestTimedOutError: new (...a: unknown[]) => Error }).RequestTimedOutError;
+const requestTimedOutError = (): new (...a: unknown[]) => Error =>
+  (snmp as unknown as { RequestTimedOutError: new (...a: unknown[]) => Error }).RequestTimedOutError;
 
 /** Reads the printer's hrPrinterTable and prtMarkerSuppliesTable and decodes them. Never throws. */
 export async function runSnmpPrinter(target: string, opts: SnmpPrinterOptions, ctx: ProbeContext): Promise<ProbeResult> {
@@ -87,7 +93,8 @@ export async function runSnmpPrinter(target: string, opts: SnmpPrinterOptions, c
     transport: family === 6 ? ('udp6' as const) : ('udp4' as const),
     ...(bind.address ? { sourceAddress: bind.address } : {}),
   };
-  let session: snmp.Session;
+  snmp = await loadSnmp();
+  let session: NetSnmp.Session;
   try {
     session = openSession(hp.host, opts, base);
   } catch (err) {
@@ -127,9 +134,9 @@ export async function runSnmpPrinter(target: string, opts: SnmpPrinterOptions, c
 }
 
 
-type SessionBase = snmp.SessionOptions & snmp.SessionOptionsV3;
+type SessionBase = NetSnmp.SessionOptions & NetSnmp.SessionOptionsV3;
 
-function openSession(host: string, opts: SnmpPrinterOptions, base: Omit<SessionBase, 'version'>): snmp.Session {
+function openSession(host: string, opts: SnmpPrinterOptions, base: Omit<SessionBase, 'version'>): NetSnmp.Session {
   return opts.version === '3'
     ? snmp.createV3Session(
         host,
@@ -190,7 +197,7 @@ function connectedDgram(onError: (err: Error) => void): { createSocket(type: 'ud
 }
 
 /** Walks one table with GETNEXT/GETBULK; a table the agent lacks is empty, not an error. */
-function walk(session: snmp.Session, oid: string): Promise<Varbind[]> {
+function walk(session: NetSnmp.Session, oid: string): Promise<Varbind[]> {
   return new Promise((resolve, reject) => {
     const out: Varbind[] = [];
     session.subtree(
@@ -240,7 +247,7 @@ function split(oid: string, entry: string): [string, string] {
 
 /** By the library's error class and code, never its message text. */
 function snmpReason(err: unknown, signal: AbortSignal): Reason {
-  if (signal.aborted || err instanceof RequestTimedOutError) return 'timeout';
+  if (signal.aborted || err instanceof requestTimedOutError()) return 'timeout';
   if (err instanceof snmp.ResponseInvalidError) {
     const code = (err as { code?: number }).code;
     if (code === snmp.ResponseInvalidCode.EAuthFailure || code === snmp.ResponseInvalidCode.ECouldNotDecrypt) return 'auth';
@@ -252,7 +259,7 @@ function snmpReason(err: unknown, signal: AbortSignal): Reason {
 }
 
 function snmpMessage(err: unknown, signal: AbortSignal): string {
-  if (signal.aborted || err instanceof RequestTimedOutError) return 'no SNMP answer before the deadline';
+  if (signal.aborted || err instanceof requestTimedOutError()) return 'no SNMP answer before the deadline';
   const name = (err as { name?: unknown } | null)?.name;
   if (err instanceof snmp.ResponseInvalidError) {
     const code = (err as { code?: number }).code;

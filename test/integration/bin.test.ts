@@ -45,6 +45,10 @@ checks:
   - { id: k-mssql, kind: mssql, target: "127.0.0.1:${closed}", options: { user: sa, password: x } }
   - { id: k-oracle, kind: oracle, target: "127.0.0.1:${closed}", options: { user: s, password: x } }
   - { id: k-mongodb, kind: mongodb, target: "127.0.0.1:${closed}", options: { user: a, password: x } }
+  - { id: k-printer-ipp, kind: printer, target: "ipp://127.0.0.1:${closed}/ipp/print" }
+  - { id: k-printer-snmp, kind: printer, target: "127.0.0.1:${closed}", options: { protocol: snmp } }
+  - { id: k-scanner, kind: scanner, target: "http://127.0.0.1:${closed}/eSCL" }
+  - { id: k-usb, kind: usb, options: { vendor_id: "04a9" } }
 `,
     );
     const out = await new Promise<string>((resolve) =>
@@ -52,7 +56,9 @@ checks:
     );
     const row = (id: string) => out.split('\n').find((l) => l.startsWith(`${id} `)) ?? `${id}: no row in\n${out}`;
     for (const id of ['k-icmp', 'k-tcp', 'k-http', 'k-host', 'k-postgres', 'k-mysql', 'k-redis']) expect(row(id)).toMatch(/\sUP\s+ok\s/);
-    for (const id of ['k-mssql', 'k-oracle', 'k-mongodb']) expect(row(id)).toMatch(/\sDOWN\s+refused\s/);
+    for (const id of ['k-mssql', 'k-oracle', 'k-mongodb', 'k-printer-ipp', 'k-printer-snmp', 'k-scanner']) expect(row(id)).toMatch(/\sDOWN\s+refused\s/);
+    // No USB bus on a CI machine: missing; on a PC with a Canon scanner plugged in, up.
+    expect(row('k-usb')).toMatch(/\s(DOWN\s+missing|UP\s+ok)\s/);
     expect(row('k-dns')).toMatch(/\sDOWN\s+(refused|timeout)\s/);
     expect(out).not.toContain('internal_error');
   }, 90_000);
