@@ -94,7 +94,7 @@ export function createUsbProbe(source: () => UsbDevice[] | Promise<UsbDevice[]>)
     targetRequired: false,
     options,
     metrics: {
-      usbDevices: { name: METRIC.usbDevices, help: 'USB devices present that match the check', type: 'gauge', threshold: true },
+      devices: { name: METRIC.usbDevices, help: 'USB devices present that match the check', type: 'gauge', threshold: true },
     },
     async run(_target, opts, ctx): Promise<ProbeResult> {
       let devices: UsbDevice[];
@@ -109,7 +109,7 @@ export function createUsbProbe(source: () => UsbDevice[] | Promise<UsbDevice[]>)
         productId: opts.product_id,
         name: opts.name === undefined ? undefined : new RegExp(opts.name, 'i'),
       });
-      const observations = [{ metric: 'usbDevices', value: found.length }];
+      const observations = [{ metric: 'devices', value: found.length }];
       if (found.length < opts.min_count) {
         return failure('missing', `${found.length} of ${opts.min_count} matching USB devices present`, { observations });
       }

@@ -26,25 +26,25 @@ describe('usb probe over a captured sysfs tree', () => {
 
   it('is up when the Canon scanner is present', async () => {
     const r = await fixtureProbe.run('scanner', opts({ vendor_id: '04a9', product_id: '1905' }), makeCtx());
-    expect(r).toMatchObject({ up: true, reason: 'ok', observations: [{ metric: 'usbDevices', value: 1 }] });
+    expect(r).toMatchObject({ up: true, reason: 'ok', observations: [{ metric: 'devices', value: 1 }] });
     expect(r.message).toContain('04a9:1905 Canon CanoScan');
   });
 
   it('counts two ACR38 readers against min_count', async () => {
     const two = await fixtureProbe.run('', opts({ vendor_id: '072f', product_id: '90cc', min_count: 2 }), makeCtx());
-    expect(two).toMatchObject({ up: true, observations: [{ metric: 'usbDevices', value: 2 }] });
+    expect(two).toMatchObject({ up: true, observations: [{ metric: 'devices', value: 2 }] });
     const three = await fixtureProbe.run('', opts({ vendor_id: '072f', min_count: 3 }), makeCtx());
-    expect(three).toMatchObject({ up: false, reason: 'missing', observations: [{ metric: 'usbDevices', value: 2 }] });
+    expect(three).toMatchObject({ up: false, reason: 'missing', observations: [{ metric: 'devices', value: 2 }] });
   });
 
   it('matches the signing token by name, case-insensitively', async () => {
     const r = await fixtureProbe.run('', opts({ name: 'EPASS2003' }), makeCtx());
-    expect(r).toMatchObject({ up: true, observations: [{ metric: 'usbDevices', value: 1 }] });
+    expect(r).toMatchObject({ up: true, observations: [{ metric: 'devices', value: 1 }] });
   });
 
   it('is missing when the device is not plugged in', async () => {
     const r = await fixtureProbe.run('', opts({ vendor_id: '0529', product_id: '0620' }), makeCtx());
-    expect(r).toMatchObject({ up: false, reason: 'missing', observations: [{ metric: 'usbDevices', value: 0 }] });
+    expect(r).toMatchObject({ up: false, reason: 'missing', observations: [{ metric: 'devices', value: 0 }] });
   });
 
   it('fails without throwing when the source does', async () => {
@@ -57,7 +57,7 @@ describe('usb probe on this machine', () => {
   it('reports the Canon scanner missing (no such device here; /sys/bus/usb may be absent)', async () => {
     const started = performance.now();
     const r = await usbProbe.run('', opts({ vendor_id: '04a9', product_id: '1905' }), makeCtx({ timeoutMs: 2000 }));
-    expect(r).toMatchObject({ up: false, reason: 'missing', observations: [{ metric: 'usbDevices', value: 0 }] });
+    expect(r).toMatchObject({ up: false, reason: 'missing', observations: [{ metric: 'devices', value: 0 }] });
     expect(performance.now() - started).toBeLessThan(2000);
   });
 });
