@@ -16,7 +16,7 @@ const INVALID: Array<[file: string, expected: string[]]> = [
   ['invalid-missing-secret-file.yaml', ['8:26: checks[0].options.bearer_token_file: cannot read secret file "./no-such-token.txt" (ENOENT)']],
   ['invalid-env-missing.yaml', ['8:21: checks[0].options.bearer_token: environment variable CENTERWATCH_TEST_UNSET_TOKEN is not set']],
   ['invalid-env-in-label.yaml', ['8:14: checks[0].labels.owner: environment references (${...}) are allowed only under options']],
-  ['invalid-unknown-kind.yaml', ['5:11: checks[0].kind: unknown kind "smtp" (one of: icmp, tcp, http, dns, host, postgres, mysql, redis, mssql, oracle, mongodb, usb, scanner, printer)']],
+  ['invalid-unknown-kind.yaml', ['5:11: checks[0].kind: unknown kind "smtp" (one of: icmp, tcp, http, dns, host, postgres, mysql, redis, mssql, oracle, mongodb, usb, scanner, printer, ups, ntp)']],
   ['invalid-timeout-exceeds-interval.yaml', ['8:14: checks[0].timeout: timeout 10s exceeds the interval 5s']],
   ['invalid-threshold-metric.yaml', ['8:19: checks[0].thresholds[0].metric: "loss_ratio" is not a threshold metric of kind tcp (one of: cert_days_left)']],
   ['invalid-url-credentials.yaml', ['6:13: checks[0].target: credentials in the URL are not allowed (they would reach logs); use options.basic_auth']],

@@ -13,6 +13,8 @@ import { mongodbProbe } from './mongodb.js';
 import { usbProbe } from './usb.js';
 import { scannerProbe } from './scanner.js';
 import { printerProbe } from './printer.js';
+import { upsProbe } from './ups.js';
+import { ntpProbe } from './ntp.js';
 
 /** Every probe kind the agent knows. The config schema and `ProbeKind` derive from this map. */
 export const PROBES = {
@@ -30,6 +32,8 @@ export const PROBES = {
   usb: usbProbe,
   scanner: scannerProbe,
   printer: printerProbe,
+  ups: upsProbe,
+  ntp: ntpProbe,
 } as const satisfies Record<string, ProbeDefinition<any>>;
 
 export type ProbeKind = keyof typeof PROBES;

@@ -1,0 +1,138 @@
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import { METRIC } from '../../common/metrics.js';
+import { defineProbe, failure, type ProbeResult } from './types.js';
+import { settle } from './socket-settle.js';
+import { describeError, reasonFromError } from './errors.js';
+import { endpointOf, parseHostPort } from './target.js';
+import { assessUps, errCode, errReason, listVarRequest, parseListVarLine, quoteArg, UPS_NAME } from './nut-protocol.js';
+
+/** upsd's registered port. */
+const NUT_PORT = 3493;
+/** Most variables a UPS reports (real ones list 50–150): a peer sending more is not upsd. */
+const MAX_VARS = 1000;
+const MAX_LINE = 4096;
+
+const options = z
+  .object({
+    /** The UPS's name in upsd's ups.conf. Default `ups`. */
+    ups: z.string().regex(UPS_NAME, 'is not a NUT UPS name').default('ups'),
+    /** upsd user (upsd.users); LIST VAR needs none, so by default no login is sent. */
+    user: z.string().regex(/^\S+$/, 'must not contain spaces').optional(),
+    /** Password for `user` (a secret: also `password_file` or `${ENV}`). */
+    password: z.string().optional(),
+    /** On battery with less runtime than this (seconds) counts as low battery (down). Default 300. */
+    min_runtime: z.number().nonnegative().default(300),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    if (o.user !== undefined && o.password === undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'is required with user' });
+  });
+
+/** Reads `\n`-terminated lines from a socket, one at a time. */
+class LineReader {
+  private buf = '';
+  private lines: string[] = [];
+  private ended = false;
+  private wake: (() => void) | undefined;
+  constructor(socket: Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.buf += chunk;
+      const parts = this.buf.split('\n');
+      this.buf = parts.pop()!;
+      this.lines.push(...parts.map((l) => l.replace(/\r$/, '')));
+      this.wake?.();
+    });
+    socket.on('close', () => {
+      this.ended = true;
+      this.wake?.();
+    });
+  }
+
+  async next(signal: AbortSignal): Promise<string> {
+    for (;;) {
+      const line = this.lines.shift();
+      if (line !== undefined) return line;
+      if (this.ended) throw Object.assign(new Error('connection closed'), { code: 'ECONNRESET' });
+      if (this.buf.length > MAX_LINE) throw Object.assign(new Error('line too long'), { code: 'EPROTO' });
+      if (signal.aborted) throw signal.reason;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.wake = undefined;
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        this.wake = done;
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+}
+
+export const upsProbe = defineProbe({
+  kind: 'ups',
+  targetHelp: 'host[:port] of upsd (default port 3493)',
+  targetRequired: true,
+  options,
+  metrics: {
+    upsRuntimeSeconds: { name: METRIC.upsRuntimeSeconds, help: 'Battery runtime left as the UPS estimates it', type: 'gauge', threshold: true },
+    upsBatteryChargeRatio: { name: METRIC.upsBatteryChargeRatio, help: 'Battery charge, 0..1', type: 'gauge', threshold: true },
+    upsLoadRatio: { name: METRIC.upsLoadRatio, help: 'Load on the UPS output, 0..1 of its rating', type: 'gauge', threshold: true },
+    upsOnBattery: { name: METRIC.upsOnBattery, help: '1 while the UPS runs on battery (mains off)', type: 'gauge' },
+  },
+  async run(target, opts, ctx): Promise<ProbeResult> {
+    const withPort = parseHostPort(target) || !/^[^:[\]]+$/.test(target) ? target : `${target}:${NUT_PORT}`;
+    const ep = endpointOf(withPort, ctx.line);
+    if ('failure' in ep) return ep.failure;
+    const { hp, bind } = ep;
+    const start = performance.now();
+    const phases: ProbeResult['phases'] = {};
+    const socket = connect({ host: hp.host, port: hp.port, localAddress: bind.address });
+    socket.on('error', () => {});
+    try {
+      await settle(socket, 'connect', ctx.signal);
+      phases.connect = (performance.now() - start) / 1000;
+      const reader = new LineReader(socket);
+      const send = (line: string): void => void socket.write(line);
+      if (opts.user !== undefined && opts.password !== undefined) {
+        const t0 = performance.now();
+        // upsd checks the pair only when a privileged command uses it; an ERR here is still an auth failure.
+        for (const cmd of [`USERNAME ${opts.user}\n`, `PASSWORD ${quoteArg(opts.password)}\n`]) {
+          send(cmd);
+          const reply = await reader.next(ctx.signal);
+          const code = errCode(reply);
+          if (code !== undefined) return failure(errReason(code), `upsd refused login: ${code}`, { phases });
+          if (!reply.startsWith('OK')) return failure('protocol', 'unexpected reply to login', { phases });
+        }
+        phases.auth = (performance.now() - t0) / 1000;
+      }
+      const t1 = performance.now();
+      send(listVarRequest(opts.ups));
+      const vars = new Map<string, string>();
+      for (let begun = false; ; ) {
+        const parsed = parseListVarLine(await reader.next(ctx.signal), opts.ups);
+        if (parsed.kind === 'err') {
+          return failure(errReason(parsed.code), `upsd: ${parsed.code} for UPS ${opts.ups}`, { phases });
+        }
+        if (parsed.kind === 'begin' && !begun) begun = true;
+        else if (parsed.kind === 'var' && begun && vars.size < MAX_VARS) vars.set(parsed.name, parsed.value);
+        else if (parsed.kind === 'end' && begun) break;
+        else return failure('protocol', 'unexpected reply to LIST VAR', { phases });
+      }
+      phases.query = (performance.now() - t1) / 1000;
+      // Polite close, so upsd does not log a dropped client; its reply is not awaited.
+      send('LOGOUT\n');
+      const a = assessUps(vars, opts.min_runtime);
+      const extra = { phases, observations: a.observations, message: `${opts.ups}: ${a.message}` };
+      if (!a.up) return failure(a.reason, extra.message, extra);
+      return { up: true, reason: a.reason, ...(a.degraded ? { degraded: true } : {}), ...extra };
+    } catch (err) {
+      return failure(reasonFromError(err, ctx.signal), describeError(err, ctx.signal), { phases });
+    } finally {
+      socket.end();
+      socket.destroy();
+    }
+  },
+});

@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ntpProbe } from '../../agent/probes/ntp.js';
+import type { ProbeResult } from '../../agent/probes/types.js';
+import { makeCtx, requireService } from '../helpers/ctx.js';
+import { waitFor } from '../helpers/nut.js';
+import { openSockets, timed } from '../helpers/sockets.js';
+
+const CHRONYD = '/usr/sbin/chronyd';
+const enabled = requireService(existsSync(CHRONYD), 'chronyd (Debian chrony) is not installed');
+
+function run(target: string, options: Record<string, unknown> = {}, timeoutMs = 2000): Promise<ProbeResult> {
+  return ntpProbe.run(target, ntpProbe.options.parse(options), makeCtx({ timeoutMs }));
+}
+
+function obs(r: ProbeResult, metric: string): number | undefined {
+  return r.observations?.find((o) => o.metric === metric)?.value;
+}
+
+/** A loopback UDP port that receives and never answers (a silent NTP server). */
+async function silentUdp(): Promise<Socket> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  return s;
+}
+
+async function freeUdpPort(): Promise<number> {
+  const s = await silentUdp();
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(resolve));
+  return port;
+}
+
+/** A chronyd serving on a free loopback port from a temp dir; `local`: serve the host clock as synchronised. */
+async function startChronyd(local: boolean): Promise<{ port: number; stop(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'cw-chrony-'));
+  const port = await freeUdpPort();
+  const conf = join(dir, 'chrony.conf');
+  // `local stratum 8`: serve the host clock with no upstream; cmdport 0: no control socket.
+  await writeFile(
+    conf,
+    [`port ${port}`, 'bindaddress 127.0.0.1', ...(local ? ['local stratum 8'] : []), 'allow 127.0.0.1', 'cmdport 0',
+      `driftfile ${join(dir, 'drift')}`, `pidfile ${join(dir, 'chronyd.pid')}`, ''].join('\n'),
+  );
+  // -d: foreground; -x: never touch the system clock; -u root: keep access to the temp dir.
+  const child: ChildProcess = spawn(CHRONYD, ['-f', conf, '-d', '-x', '-u', 'root'], { stdio: 'ignore' });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    // Until chronyd listens the port is closed (refused); an unsynchronised one serves once it answers at all.
+    await waitFor(async () => {
+      const r = await run(`127.0.0.1:${port}`, {}, 500);
+      return local ? r.up : r.reason !== 'refused' && r.reason !== 'timeout';
+    }, 10000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { port, stop };
+}
+
+describe.runIf(enabled)('ntp probe against chronyd', () => {
+  let synced: { port: number; stop(): Promise<void> } | undefined;
+  let unsynced: { port: number; stop(): Promise<void> } | undefined;
+  let port = 0;
+  beforeAll(async () => {
+    [synced, unsynced] = await Promise.all([startChronyd(true), startChronyd(false)]);
+    port = synced.port;
+  }, 20000);
+  afterAll(async () => {
+    await Promise.all([synced?.stop(), unsynced?.stop()]);
+  });
+
+  it('measures a small offset and delay against a server on the same clock', async () => {
+    const r = await run(`127.0.0.1:${port}`);
+    expect(r).toMatchObject({ up: true, reason: 'ok' });
+    expect(Math.abs(obs(r, 'clockOffsetSeconds')!)).toBeLessThan(0.5);
+    const delay = obs(r, 'ntpRoundTripSeconds')!;
+    expect(delay).toBeGreaterThanOrEqual(0);
+    expect(delay).toBeLessThan(0.5);
+    expect(r.message).toMatch(/stratum (8|9)/);
+  });
+
+  it('a tiny max_offset degrades the check with clock_offset, down_offset makes it down', async () => {
+    // A measured offset is never exactly zero (T1 has millisecond resolution), so 1 ns is always exceeded.
+    const degraded = await run(`127.0.0.1:${port}`, { max_offset: 1e-9 });
+    expect(degraded).toMatchObject({ up: true, degraded: true, reason: 'clock_offset' });
+    const down = await run(`127.0.0.1:${port}`, { max_offset: 1e-9, down_offset: 1e-9 });
+    expect(down).toMatchObject({ up: false, reason: 'clock_offset' });
+    expect(down.observations?.length).toBe(2);
+  });
+
+  it('an unsynchronised server (stratum 0, leap indicator 3): down protocol', async () => {
+    const r = await run(`127.0.0.1:${unsynced!.port}`);
+    expect(r).toMatchObject({ up: false, reason: 'protocol' });
+    expect(r.message).toMatch(/unsynchronised/);
+  });
+
+  it('binds to the line source address and closes its socket', async () => {
+    const before = openSockets();
+    const r = await ntpProbe.run(`127.0.0.1:${port}`, ntpProbe.options.parse({}), makeCtx({ timeoutMs: 2000, line: { name: 'lo', source: '127.0.0.1' } }));
+    expect(r).toMatchObject({ up: true, reason: 'ok' });
+    expect(openSockets()).toBe(before);
+  });
+});
+
+describe('ntp probe failures', () => {
+  let silent: Socket;
+  beforeAll(async () => {
+    silent = await silentUdp();
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => silent.close(resolve));
+  });
+
+  it('a silent server: timeout within the deadline + 1 s', async () => {
+    const [r, ms] = await timed(run(`127.0.0.1:${silent.address().port}`, {}, 1000));
+    expect(r).toMatchObject({ up: false, reason: 'timeout' });
+    expect(ms).toBeLessThan(2000);
+  });
+
+  it('nothing on the port: refused (ICMP port unreachable)', async () => {
+    const r = await run(`127.0.0.1:${await freeUdpPort()}`);
+    expect(r).toMatchObject({ up: false, reason: 'refused' });
+  });
+
+  it('a line whose interface has no address: unreachable, nothing sent', async () => {
+    const r = await ntpProbe.run('127.0.0.1:123', ntpProbe.options.parse({}), makeCtx({ timeoutMs: 1000, line: { name: 'x', interface: 'cwnosuch0' } }));
+    expect(r).toMatchObject({ up: false, reason: 'unreachable' });
+  });
+
+  it('a malformed target: config; down_offset below max_offset is rejected', async () => {
+    expect(await run('127.0.0.1:0')).toMatchObject({ up: false, reason: 'config' });
+    expect(ntpProbe.options.safeParse({ max_offset: 2, down_offset: 1 }).success).toBe(false);
+  });
+});
