@@ -10,26 +10,14 @@ import type { LineBinding, ProbeResult } from '../../agent/probes/types.js';
 import { makeCtx, requireService } from '../helpers/ctx.js';
 import { commandExists } from '../helpers/servers.js';
 import { makeCert, opensslAvailable, type TestCert } from '../helpers/tls.js';
+import { serviceUp as accepts } from '../helpers/services.js';
+import { closedPort as freePort } from '../helpers/sockets.js';
 
 const SHARED = '127.0.0.1:3306';
 const USER = 'cw_probe';
 const PASSWORD = 'cw-probe-Secret-4417';
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
 function run(target: string, options: Record<string, unknown> = {}, timeoutMs = 3000, line?: LineBinding): Promise<ProbeResult> {
   return mysqlProbe.run(target, mysqlProbe.options.parse(options), makeCtx({ timeoutMs, ...(line ? { line } : {}) }));

@@ -9,28 +9,16 @@ import type { LineBinding, ProbeResult } from '../../agent/probes/types.js';
 import { makeCtx, requireService } from '../helpers/ctx.js';
 import { commandExists } from '../helpers/servers.js';
 import { makeCert, opensslAvailable, type TestCert } from '../helpers/tls.js';
+import { serviceUp as accepts } from '../helpers/services.js';
+import { closedPort as freePort } from '../helpers/sockets.js';
 
 const SHARED = '127.0.0.1:6379';
 const PASSWORD = 'cw-right-Secret-7781';
 const USER_PASSWORD = 'cw-user-Secret-5521';
 
 /** Whether something accepts TCP on the port (the shared Redis). */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
 
 /** A port that was free a moment ago (the kernel's choice), for a server that cannot listen on 0 and tell. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
 async function waitAccepting(port: number, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 100; i++) {
