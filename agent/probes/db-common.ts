@@ -132,3 +132,9 @@ export function lazyDriver<T>(load: () => Promise<unknown>): () => Promise<T> {
   let driver: Promise<T> | undefined;
   return () => (driver ??= load().then((m) => ((m as { default?: T }).default ?? m) as T));
 }
+
+/** A `user` needs its `password` (and, with `bothWays`, a password needs its user): one message for every kind. */
+export function credentialPairProblems(o: { user?: unknown; password?: unknown }, ctx: z.RefinementCtx, bothWays = false): void {
+  if (o.user !== undefined && o.password === undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'is required with user' });
+  if (bothWays && o.user === undefined && o.password !== undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'is required with password' });
+}

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { MongoClient, MongoClientOptions } from 'mongodb';
 import { defineProbe, failure, success, type ProbeResult } from './types.js';
-import { dbTlsOptions, lazyDriver, phaseClock, resultExpectation, resultProblem } from './db-common.js';
+import { credentialPairProblems, dbTlsOptions, lazyDriver, phaseClock, resultExpectation, resultProblem } from './db-common.js';
 import { describeError } from './errors.js';
 import { mongoFailure } from './mongodb-errors.js';
 import { commandProblem, replyResult } from './mongodb-reply.js';
@@ -45,10 +45,7 @@ const options = z
     tls: dbTlsOptions.default({ mode: 'disable' }),
   })
   .strict()
-  .superRefine((o, ctx) => {
-    if (o.user !== undefined && o.password === undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'is required with user' });
-    if (o.user === undefined && o.password !== undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'is required with password' });
-  });
+  .superRefine((o, ctx) => credentialPairProblems(o, ctx, true));
 
 /** The driver's TLS options for the check's TLS options (they read `ca_file` here: a bad one is a config error). */
 function tlsOptions(tls: z.output<typeof dbTlsOptions>): MongoClientOptions {

@@ -3,7 +3,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { z } from 'zod';
 import { defineProbe, failure, success, type Phase, type ProbeResult } from './types.js';
 import { settle } from './socket-settle.js';
-import { dbTlsOptions, nodeTlsOptions, phaseClock, resultExpectation, resultProblem } from './db-common.js';
+import { credentialPairProblems, dbTlsOptions, nodeTlsOptions, phaseClock, resultExpectation, resultProblem } from './db-common.js';
 import { describeError, reasonFromError } from './errors.js';
 import { commandProblem, replyReason, replyResult, type RedisStep } from './redis-replies.js';
 import { encodeCommand, RespError, RespProtocolError, RespReader, type RespValue } from './resp.js';
@@ -40,9 +40,7 @@ const options = z
     tls: dbTlsOptions.default({ mode: 'disable' }),
   })
   .strict()
-  .superRefine((o, ctx) => {
-    if (o.user !== undefined && o.password === undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'is required with user' });
-  });
+  .superRefine((o, ctx) => credentialPairProblems(o, ctx));
 
 export const redisProbe = defineProbe({
   kind: 'redis',

@@ -7,6 +7,7 @@ import { settle } from './socket-settle.js';
 import { describeError, reasonFromError } from './errors.js';
 import { endpointOf, parseHostPort } from './target.js';
 import { assessUps, errCode, errReason, listVarRequest, parseListVarLine, quoteArg, UPS_NAME } from './nut-protocol.js';
+import { credentialPairProblems } from './db-common.js';
 
 /** upsd's registered port. */
 const NUT_PORT = 3493;
@@ -26,9 +27,7 @@ const options = z
     min_runtime: z.number().nonnegative().default(300),
   })
   .strict()
-  .superRefine((o, ctx) => {
-    if (o.user !== undefined && o.password === undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'is required with user' });
-  });
+  .superRefine((o, ctx) => credentialPairProblems(o, ctx));
 
 /** Reads `\n`-terminated lines from a socket, one at a time. */
 class LineReader {

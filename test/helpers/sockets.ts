@@ -36,3 +36,14 @@ export async function timed<T>(p: Promise<T>): Promise<[T, number]> {
   const r = await p;
   return [r, performance.now() - t0];
 }
+
+/**
+ * Waits up to `graceMs` for every connection a test server recorded to close, then forgets them
+ * all; returns how many were still open (a probe that leaked its connection).
+ */
+export async function stillOpen(conns: Array<{ closed: Promise<unknown>; isClosed: boolean }>, graceMs = 1000): Promise<number> {
+  await Promise.race([Promise.all(conns.map((c) => c.closed)), new Promise((r) => setTimeout(r, graceMs))]);
+  const open = conns.filter((c) => !c.isClosed).length;
+  conns.length = 0;
+  return open;
+}

@@ -6,7 +6,7 @@ import { mongodbProbe } from '../../agent/probes/mongodb.js';
 import type { LineBinding, ProbeResult } from '../../agent/probes/types.js';
 import { makeCtx, requireService } from '../helpers/ctx.js';
 import { makeCert, opensslAvailable, type TestCert } from '../helpers/tls.js';
-import { closedPort, openSockets, timed } from '../helpers/sockets.js';
+import { closedPort, openSockets, stillOpen, timed } from '../helpers/sockets.js';
 
 /**
  * No MongoDB server runs here: these tests point the probe at a closed port, at a listener that
@@ -132,9 +132,7 @@ afterAll(() => {
 
 // Every run closes what it opened: the server sees each of the driver's connections closed.
 afterEach(async () => {
-  await Promise.race([Promise.all(conns.map((c) => c.closed)), new Promise((r) => setTimeout(r, 1000))]);
-  const open = conns.filter((c) => !c.isClosed).length;
-  conns.length = 0;
+  const open = await stillOpen(conns);
   seen.length = 0;
   expect(open).toBe(0);
 });

@@ -3,7 +3,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { oracleProbe } from '../../agent/probes/oracle.js';
 import type { LineBinding, ProbeResult } from '../../agent/probes/types.js';
 import { makeCtx } from '../helpers/ctx.js';
-import { closedPort, openSockets, timed } from '../helpers/sockets.js';
+import { closedPort, openSockets, stillOpen, timed } from '../helpers/sockets.js';
 
 /**
  * No Oracle Database runs here: these tests point the probe at a closed port, at a listener that
@@ -102,9 +102,7 @@ afterAll(() => {
 });
 // Every run closes what it opened: the server sees the connection closed.
 afterEach(async () => {
-  await Promise.race([Promise.all(conns.map((c) => c.closed)), new Promise((r) => setTimeout(r, 1000))]);
-  const open = conns.filter((c) => !c.isClosed).length;
-  conns.length = 0;
+  const open = await stillOpen(conns);
   expect(open).toBe(0);
 });
 

@@ -5,6 +5,7 @@ import { tcpProbe } from '../../agent/probes/tcp.js';
 import type { LineBinding, ProbeResult } from '../../agent/probes/types.js';
 import { makeCtx, requireService } from '../helpers/ctx.js';
 import { makeCert, opensslAvailable, type TestCert } from '../helpers/tls.js';
+import { stillOpen } from '../helpers/sockets.js';
 
 /** One connection as the server saw it. */
 interface Conn {
@@ -79,9 +80,7 @@ afterAll(async () => {
 
 // Every run must close what it opened: the server side sees each connection closed.
 afterEach(async () => {
-  await Promise.race([Promise.all(conns.map((c) => c.closed)), new Promise((r) => setTimeout(r, 1000))]);
-  const open = conns.filter((c) => !c.isClosed).length;
-  conns.length = 0;
+  const open = await stillOpen(conns);
   expect(open).toBe(0);
 });
 
