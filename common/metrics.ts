@@ -35,7 +35,6 @@ export const METRIC = {
   printerSupplyLevelRatio: 'centerwatch_printer_supply_level_ratio',
   printerQueuedJobs: 'centerwatch_printer_queued_jobs',
   printerLowSupplyRatio: 'centerwatch_printer_low_supply_ratio',
-  printerStateInfo: 'centerwatch_printer_state_info',
   scannerStateInfo: 'centerwatch_scanner_state_info',
   usbDevices: 'centerwatch_usb_devices',
   upsRuntimeSeconds: 'centerwatch_ups_runtime_seconds',
