@@ -13,6 +13,8 @@ export interface RemoteWriteTarget {
   /** Per-request deadline in ms. */
   timeoutMs: number;
   userAgent: string;
+  /** Connection pool to use instead of the shared keep-alive one (the fleet simulator opens many). */
+  pool?: HttpAgent;
 }
 
 /** What happened to one request: sent, worth retrying later, or refused for good (a 4xx other than 429). */
@@ -68,7 +70,7 @@ export function sendWriteRequest(target: RemoteWriteTarget, body: Uint8Array, si
     if (target.bearerToken) headers.Authorization = `Bearer ${target.bearerToken}`;
     const req = (https ? httpsRequest : httpRequest)(
       url,
-      { method: 'POST', headers, agent: https ? (target.ca ? undefined : agents.https) : agents.http, ca: target.ca, signal },
+      { method: 'POST', headers, agent: target.pool ?? (https ? (target.ca ? undefined : agents.https) : agents.http), ca: target.ca, signal },
       (res) => {
         const status = res.statusCode ?? 0;
         const chunks: Buffer[] = [];

@@ -1,0 +1,136 @@
+/**
+ * The simulated fleet: provinces, centers, agents and the series an agent of a real center pushes.
+ * Pure and deterministic (same arguments, same fleet), so a server config with the fleet's tokens can
+ * be written once and the simulator started many times against it. A test tool, never a real agent.
+ */
+import { createHash } from 'node:crypto';
+import type { Label, TimeSeries } from '../../common/remote-write/proto.js';
+
+/** The 34 provinces and cities since 1 July 2025. */
+export const PROVINCES = [
+  ['ha-noi', 'Hà Nội'], ['hue', 'Huế'], ['lai-chau', 'Lai Châu'], ['dien-bien', 'Điện Biên'], ['son-la', 'Sơn La'],
+  ['lang-son', 'Lạng Sơn'], ['quang-ninh', 'Quảng Ninh'], ['thanh-hoa', 'Thanh Hóa'], ['nghe-an', 'Nghệ An'], ['ha-tinh', 'Hà Tĩnh'],
+  ['cao-bang', 'Cao Bằng'], ['tuyen-quang', 'Tuyên Quang'], ['lao-cai', 'Lào Cai'], ['thai-nguyen', 'Thái Nguyên'], ['phu-tho', 'Phú Thọ'],
+  ['bac-ninh', 'Bắc Ninh'], ['hung-yen', 'Hưng Yên'], ['hai-phong', 'Hải Phòng'], ['ninh-binh', 'Ninh Bình'], ['quang-tri', 'Quảng Trị'],
+  ['da-nang', 'Đà Nẵng'], ['quang-ngai', 'Quảng Ngãi'], ['gia-lai', 'Gia Lai'], ['khanh-hoa', 'Khánh Hòa'], ['lam-dong', 'Lâm Đồng'],
+  ['dak-lak', 'Đắk Lắk'], ['ho-chi-minh', 'TP. Hồ Chí Minh'], ['dong-nai', 'Đồng Nai'], ['tay-ninh', 'Tây Ninh'], ['can-tho', 'Cần Thơ'],
+  ['vinh-long', 'Vĩnh Long'], ['dong-thap', 'Đồng Tháp'], ['ca-mau', 'Cà Mau'], ['an-giang', 'An Giang'],
+] as const;
+
+export interface SimAgent {
+  province: string;
+  center: string;
+  centerName: string;
+  agent: string;
+  /** The bearer token this agent pushes with (derived from the seed; never a real secret). */
+  token: string;
+}
+
+export interface FleetOptions {
+  centers: number;
+  agentsPerCenter: number;
+  /** Token derivation seed, so the fleet and the server config written for it agree. */
+  seed: string;
+}
+
+/** Centers spread over the provinces round-robin; agent 1 is the center's main PC, the others counters. */
+export function buildFleet({ centers, agentsPerCenter, seed }: FleetOptions): SimAgent[] {
+  const out: SimAgent[] = [];
+  for (let c = 0; c < centers; c++) {
+    const [province] = PROVINCES[c % PROVINCES.length]!;
+    const n = Math.floor(c / PROVINCES.length) + 1;
+    const center = `${province}-p${n}`;
+    for (let a = 1; a <= agentsPerCenter; a++) {
+      const agent = a === 1 ? 'main' : `counter-${a - 1}`;
+      const token = createHash('sha256').update(`${seed}/${center}/${agent}`).digest('base64url');
+      out.push({ province, center, centerName: `Phường ${n} (${province})`, agent, token });
+    }
+  }
+  return out;
+}
+
+/** One check of a typical center agent: kind, line and the metric families it produces. */
+const CHECKS: ReadonlyArray<{ check: string; kind: string; line?: string }> = [
+  { check: 'line-tslcd', kind: 'icmp', line: 'tslcd' },
+  { check: 'line-inet1', kind: 'icmp', line: 'inet1' },
+  { check: 'line-inet2', kind: 'icmp', line: 'inet2' },
+  { check: 'provincial-system', kind: 'http', line: 'tslcd' },
+  { check: 'national-portal', kind: 'http', line: 'inet1' },
+  { check: 'vneid-sso', kind: 'http', line: 'inet1' },
+  { check: 'civil-status', kind: 'http', line: 'inet1' },
+  { check: 'payment', kind: 'http', line: 'inet1' },
+  { check: 'dns-inet1', kind: 'dns', line: 'inet1' },
+  { check: 'printer-counter', kind: 'printer' },
+  { check: 'scanner-counter', kind: 'scanner' },
+  { check: 'card-reader', kind: 'usb' },
+  { check: 'signing-token', kind: 'usb' },
+  { check: 'ups', kind: 'ups' },
+  { check: 'clock', kind: 'ntp' },
+  { check: 'host', kind: 'host' },
+];
+
+const RTT_BUCKETS = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '+Inf'];
+
+/** The label sets of `count` series an agent pushes, in a stable order (per-check families first, then line histograms). */
+export function seriesLabels(count: number): Label[][] {
+  const out: Label[][] = [];
+  const add = (name: string, c: (typeof CHECKS)[number], extra: Label[] = []): void => {
+    const labels: Label[] = [{ name: '__name__', value: name }, { name: 'check', value: c.check }, { name: 'kind', value: c.kind }];
+    if (c.line) labels.push({ name: 'line', value: c.line });
+    out.push([...labels, ...extra]);
+  };
+  for (const c of CHECKS) for (const name of ['centerwatch_probe_success', 'centerwatch_probe_degraded', 'centerwatch_probe_duration_seconds']) add(name, c);
+  for (const c of CHECKS.filter((x) => x.kind === 'icmp')) {
+    for (const name of ['centerwatch_line_loss_ratio', 'centerwatch_line_jitter_seconds', 'centerwatch_icmp_packets_sent_total', 'centerwatch_icmp_packets_received_total']) add(name, c);
+    for (const le of RTT_BUCKETS) add('centerwatch_icmp_rtt_seconds_bucket', c, [{ name: 'le', value: le }]);
+    add('centerwatch_icmp_rtt_seconds_sum', c);
+    add('centerwatch_icmp_rtt_seconds_count', c);
+  }
+  for (const c of CHECKS.filter((x) => x.kind === 'http')) {
+    for (const phase of ['resolve', 'connect', 'tls', 'first_byte', 'transfer']) add('centerwatch_probe_phase_seconds', c, [{ name: 'phase', value: phase }]);
+  }
+  // Pad with per-counter peripheral series until the requested count (real agents on counter PCs have more devices).
+  for (let i = 0; out.length < count; i++) {
+    out.push([{ name: '__name__', value: 'centerwatch_printer_supply_level_ratio' }, { name: 'check', value: `printer-${Math.floor(i / 4) + 2}` }, { name: 'kind', value: 'printer' }, { name: 'supply', value: `marker-${i % 4}` }]);
+  }
+  return out.slice(0, count);
+}
+
+/** A fault injected into part of the fleet: the probes of these checks report down. */
+export interface Fault {
+  center: string;
+  checks: string[];
+}
+
+/** The value of one series at one moment: plausible figures, success 0 for faulted checks. */
+export function seriesValue(labels: Label[], tick: number, faulted: ReadonlySet<string>): number {
+  const name = labels[0]!.value;
+  const check = labels[1]!.value;
+  const down = faulted.has(check);
+  switch (name) {
+    case 'centerwatch_probe_success':
+      return down ? 0 : 1;
+    case 'centerwatch_probe_degraded':
+      return 0;
+    case 'centerwatch_line_loss_ratio':
+      return down ? 1 : 0.01 * (tick % 3);
+    case 'centerwatch_icmp_packets_sent_total':
+    case 'centerwatch_icmp_rtt_seconds_count':
+      return tick * 30;
+    case 'centerwatch_icmp_packets_received_total':
+      return down ? 0 : tick * 30;
+    case 'centerwatch_icmp_rtt_seconds_bucket':
+      return tick * 30;
+    case 'centerwatch_icmp_rtt_seconds_sum':
+      return tick * 30 * 0.012;
+    case 'centerwatch_printer_supply_level_ratio':
+      return 0.5;
+    default:
+      return 0.01 + (tick % 7) * 0.002;
+  }
+}
+
+/** One push of one agent: every series with one sample at `timestampMs`. */
+export function agentPush(labels: Label[][], tick: number, timestampMs: number, faulted: ReadonlySet<string>): TimeSeries[] {
+  return labels.map((l) => ({ labels: l, samples: [{ value: seriesValue(l, tick, faulted), timestampMs }] }));
+}
