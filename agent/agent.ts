@@ -8,6 +8,7 @@ import type { ProbeDefinition, Session } from './probes/types.js';
 import { runCheck, type RunOutcome } from './runner.js';
 import { Scheduler } from './scheduler.js';
 import { agentVersion } from './version.js';
+import { PushClient } from './push/push.js';
 
 /** How long a stop waits for in-flight runs before aborting them. */
 export const DRAIN_MS = 5000;
@@ -20,6 +21,7 @@ export class Agent {
   private scheduler!: Scheduler<CheckConfig>;
   private server: Server | undefined;
   private readonly lastOutcome = new Map<string, RunOutcome>();
+  private push: PushClient | undefined;
   /** Whether the last attempt to load the config (at start or on reload) succeeded. */
   private configLoaded = true;
 
@@ -35,6 +37,7 @@ export class Agent {
     this.config = config;
     this.metrics = new AgentMetrics(config.checks, PROBES);
     registerProcessMetrics(this.metrics.registry, agentVersion(), () => this.configLoaded);
+    this.push?.register(this.metrics.registry);
     this.scheduler = new Scheduler({
       checks: config.checks,
       concurrency: config.agent.concurrency,
@@ -60,7 +63,11 @@ export class Agent {
     this.stopController = new AbortController();
     this.lastOutcome.clear();
     this.configLoaded = true;
+    const pushChanged = JSON.stringify(config.push) !== JSON.stringify(this.config.push);
+    if (pushChanged) await this.stopPush();
     this.build(config);
+    // A push that cannot start (WAL dir not writable, CA file missing) must not stop the probing.
+    if (pushChanged) await this.startPush().catch((err: Error) => this.log.error('push not started; probing goes on without it', { error: err.message }));
     this.scheduler.start();
     this.log.info('config reloaded', { checks: config.checks.length });
   }
@@ -98,6 +105,7 @@ export class Agent {
   /** Starts the schedule and the HTTP endpoint; resolves with the bound address once listening. */
   async start(): Promise<{ host: string; port: number }> {
     const address = await this.listen();
+    await this.startPush();
     this.scheduler.start();
     this.log.info('agent started', { checks: this.config.checks.length, listen: `${address.host}:${address.port}` });
     return address;
@@ -106,9 +114,23 @@ export class Agent {
   /** Drains in-flight runs (aborting them after DRAIN_MS), closes long-lived sessions and the endpoint. */
   async stop(): Promise<void> {
     await this.drain();
+    // One last collection, so the final results of the drained runs are kept for the province too.
+    await this.push?.collectOnce();
+    await this.stopPush();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
     this.log.info('agent stopped');
+  }
+
+  private async startPush(): Promise<void> {
+    if (!this.config.push) return;
+    this.push = await PushClient.start(this.config.push, () => this.metrics.registry, `centerwatch-agent/${agentVersion()}`, this.log);
+    this.push.register(this.metrics.registry);
+  }
+
+  private async stopPush(): Promise<void> {
+    await this.push?.stop();
+    this.push = undefined;
   }
 
   /** Stops the schedule, lets runs in flight finish (aborting them after DRAIN_MS) and closes sessions. */

@@ -1,10 +1,11 @@
-// Bundles the agent into one file, dist/centerwatch-agent.mjs (the `centerwatch-agent` bin).
+// Bundles the agent into one file, dist/centerwatch-agent.mjs (the `centerwatch-agent` bin); server/build.mjs does the server.
 // One minified file loads fewer modules and less source than dist/ of tsc: about 7 MiB less RSS.
 // The node flags in its first line trade nothing we use (the agent's JavaScript is never hot)
 // for memory: --lite-mode skips the optimizing compiler, a small semi-space keeps the young
 // generation small. Measured with `npm run bench:agent` (bench/README.md).
 import { build } from 'esbuild';
 import { chmodSync, rmSync } from 'node:fs';
+import { zodEnglishOnly } from '../common/build-plugins.mjs';
 
 // --no-expose-wasm: lite mode turns WebAssembly off anyway, and says so on stderr unless told first.
 export const NODE_FLAGS = ['--no-expose-wasm', '--lite-mode', '--max-semi-space-size=1'];
@@ -26,23 +27,6 @@ const withoutAzureIdentity = {
 // Chunk names carry content hashes: start from an empty folder so no stale chunk ships.
 rmSync(outdir, { recursive: true, force: true });
 
-/**
- * zod's namespace re-exports every locale (~260 KB minified, over half of zod); our messages are
- * our own English, so only `en` (zod's default) is kept.
- */
-const zodEnglishOnly = {
-  name: 'zod-english-only',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      args.importer.includes(`${'/'}zod${'/'}`) ? { path: args.importer, namespace: 'zod-locales' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
-      contents: `export { default as en } from ${JSON.stringify(new URL('../locales/en.js', `file://${args.path}`).pathname)};`,
-      loader: 'js',
-      resolveDir: '/',
-    }));
-  },
-};
 
 await build({
   plugins: [withoutAzureIdentity, zodEnglishOnly],
@@ -54,6 +38,8 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   outExtension: { '.js': '.mjs' },
   bundle: true,
+  // A native addon: loaded from node_modules at run time.
+  external: ['snappy'],
   minify: true,
   sourcemap: 'external',
   platform: 'node',
@@ -66,3 +52,4 @@ await build({
   },
 });
 chmodSync(outfile, 0o755);
+

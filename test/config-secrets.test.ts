@@ -55,3 +55,34 @@ describe('secrets in config', () => {
     expect(msg).not.toContain('12345678');
   });
 });
+
+describe('secrets in the push section', () => {
+  const push = (target: string): string => `${header}push:\n  targets:\n    - name: province\n      url: http://127.0.0.1:9090/api/v1/write\n${target}`;
+  const save = (name: string, text: string): string => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+
+  it('reads push.targets[*].bearer_token_file relative to the config file', () => {
+    const cfg = loadAgentConfig(save('p1.yaml', push('      bearer_token_file: password.txt\n')), {});
+    expect(cfg.push!.targets[0]).toMatchObject({ name: 'province', bearer_token: SECRET });
+    expect(cfg.push!.targets[0]).not.toHaveProperty('bearer_token_file');
+  });
+
+  it('substitutes ${ENV} in push.targets[*]', () => {
+    const cfg = loadAgentConfig(save('p2.yaml', push('      bearer_token: "${PUSH_TOKEN}"\n')), { PUSH_TOKEN: 'push-tok' });
+    expect(cfg.push!.targets[0]!.bearer_token).toBe('push-tok');
+  });
+
+  it('refuses ${ENV} elsewhere in push (paths and intervals reach logs)', () => {
+    const msg = problems(save('p3.yaml', push('').replace('push:\n', 'push:\n  wal: { dir: "${WAL_DIR}" }\n')), { WAL_DIR: '/tmp' });
+    expect(msg.split('\n')).toHaveLength(1);
+    expect(msg).toContain('push.wal.dir: environment references (${...}) are allowed only under options and push.targets');
+  });
+
+  it('never echoes a push token in a validation message', () => {
+    const msg = problems(save('p4.yaml', push('      bearer_token: 987654321\n')));
+    expect(msg).toContain('push.targets[0].bearer_token: expected string, got a value not shown (secret)');
+    expect(msg).not.toContain('987654321');
+  });
+});

@@ -15,7 +15,7 @@ const INVALID: Array<[file: string, expected: string[]]> = [
   ['invalid-bad-duration.yaml', ['7:15: checks[0].interval: invalid duration "5 minutes" (use e.g. 500ms, 30s, 5m, 1h)']],
   ['invalid-missing-secret-file.yaml', ['8:26: checks[0].options.bearer_token_file: cannot read secret file "./no-such-token.txt" (ENOENT)']],
   ['invalid-env-missing.yaml', ['8:21: checks[0].options.bearer_token: environment variable CENTERWATCH_TEST_UNSET_TOKEN is not set']],
-  ['invalid-env-in-label.yaml', ['8:14: checks[0].labels.owner: environment references (${...}) are allowed only under options']],
+  ['invalid-env-in-label.yaml', ['8:14: checks[0].labels.owner: environment references (${...}) are allowed only under options and push.targets']],
   ['invalid-unknown-kind.yaml', ['5:11: checks[0].kind: unknown kind "smtp" (one of: icmp, tcp, http, dns, host, postgres, mysql, redis, mssql, oracle, mongodb, usb, scanner, printer, ups, ntp)']],
   ['invalid-timeout-exceeds-interval.yaml', ['8:14: checks[0].timeout: timeout 10s exceeds the interval 5s']],
   ['invalid-threshold-metric.yaml', ['8:19: checks[0].thresholds[0].metric: "loss_ratio" is not a threshold metric of kind tcp (one of: cert_days_left)']],
@@ -23,6 +23,15 @@ const INVALID: Array<[file: string, expected: string[]]> = [
   ['invalid-reserved-label.yaml', ['8:15: checks[0].labels.center: label "center" is reserved']],
   ['invalid-missing-center.yaml', ['1:1: center: required']],
   ['invalid-yaml-syntax.yaml', ['5:11: YAML: Nested mappings are not allowed in compact mappings', '5:11: YAML: Implicit keys need to be on a single line']],
+  [
+    'invalid-push-bad-url.yaml',
+    [
+      '6:12: push.targets[0].url: URL scheme must be http or https, not ftp',
+      '8:12: push.targets[1].url: credentials in the URL are not allowed (they would reach logs); use bearer_token_file',
+    ],
+  ],
+  ['invalid-push-both-tokens.yaml', ['8:7: push.targets[0].bearer_token_file: set either bearer_token or bearer_token_file, not both']],
+  ['invalid-push-duplicate-target.yaml', ['7:13: push.targets[1].name: duplicate target name "province" (first at targets[0])']],
   [
     'invalid-many-problems.yaml',
     [

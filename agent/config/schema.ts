@@ -3,6 +3,7 @@ import { PROBES, PROBE_KINDS, type ProbeKind } from '../probes/index.js';
 import { duration, identifier, labelName, formatDuration } from '../../common/zod-helpers.js';
 import { RESERVED_LABELS } from '../../common/metrics.js';
 import { targetProblem } from './targets.js';
+import { pushSchema } from '../push/schema.js';
 
 /** How much a check matters to the center being able to serve citizens. */
 export const IMPACTS = ['blocking', 'degrading', 'info'] as const;
@@ -91,6 +92,8 @@ export const agentConfigSchema = z
       .prefault({}),
     lines: z.array(line).default([]),
     checks: z.array(z.discriminatedUnion('kind', checks)).default([]),
+    /** Push to the province server (remote_write with a WAL). Absent: metrics are only served on /metrics. */
+    push: pushSchema.optional(),
   })
   .strict()
   // Cross-field rules run even when some fields failed, so one pass reports every problem;

@@ -5,6 +5,13 @@ import { isMap, isScalar, isSeq, Scalar, visit, type Document } from 'yaml';
 /** Option names that hold secrets; each may instead be given as `<name>_file`. */
 export const SECRET_KEYS = ['password', 'bearer_token', 'client_secret', 'token', 'api_key', 'secret'] as const;
 
+/** Where secret references may appear: ids, targets and labels reach metrics and logs, so not there. */
+export interface SecretPlaces {
+  test: (path: readonly PropertyKey[]) => boolean;
+  /** Said in the error message, e.g. "under options". */
+  where: string;
+}
+
 export interface SecretProblem {
   path: PropertyKey[];
   atKey: boolean;
@@ -15,18 +22,23 @@ const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /**
  * Resolves secret references in place, before validation, so the schema only ever sees values:
- * `${NAME}` inside any `options` block is replaced from the environment, and `<secret>_file: path`
- * becomes `<secret>: <file contents>` (relative paths from the config file's folder).
- * References outside `options` are refused: ids, targets and labels reach metrics and logs.
+ * `${NAME}` inside any `options` block (and, by default, under `push.targets`) is replaced from the
+ * environment, and `<secret>_file: path` becomes `<secret>: <file contents>` (relative paths from the
+ * config file's folder). References elsewhere are refused: ids, targets and labels reach metrics and logs.
  */
-export function resolveSecrets(doc: Document, baseDir: string, env: NodeJS.ProcessEnv): SecretProblem[] {
+export function resolveSecrets(
+  doc: Document,
+  baseDir: string,
+  env: NodeJS.ProcessEnv,
+  allowed: SecretPlaces = { test: (path) => path.includes('options') || (path[0] === 'push' && path[1] === 'targets'), where: 'under options and push.targets' },
+): SecretProblem[] {
   const problems: SecretProblem[] = [];
   visit(doc, {
     Scalar(_key, node, ancestry) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
       const path = pathOf(ancestry, node);
-      if (!path.includes('options')) {
-        problems.push({ path, atKey: false, message: 'environment references (${...}) are allowed only under options' });
+      if (!allowed.test(path)) {
+        problems.push({ path, atKey: false, message: `environment references (\${...}) are allowed only ${allowed.where}` });
         return;
       }
       node.value = node.value.replace(ENV_REF, (_m, name: string) => {
@@ -44,7 +56,7 @@ export function resolveSecrets(doc: Document, baseDir: string, env: NodeJS.Proce
       const base = name.endsWith('_file') ? name.slice(0, -'_file'.length) : '';
       if (!(SECRET_KEYS as readonly string[]).includes(base)) return;
       const path = pathOf(ancestry, pair);
-      if (!path.includes('options')) return;
+      if (!allowed.test(path)) return;
       const parent = ancestry[ancestry.length - 1];
       if (isMap(parent) && parent.has(base)) {
         problems.push({ path, atKey: true, message: `set either ${base} or ${name}, not both` });

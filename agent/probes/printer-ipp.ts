@@ -65,7 +65,7 @@ export const IPP_PRINTER_METRICS: Record<string, MetricSpec> = {
   },
 };
 
-interface Endpoint {
+export interface Endpoint {
   url: URL;
   tls: boolean;
   printerUri: string;
@@ -95,20 +95,46 @@ export function ippEndpoint(target: string): Endpoint | undefined {
 export async function runIppPrinter(target: string, opts: IppPrinterOptions, ctx: ProbeContext): Promise<ProbeResult> {
   const ep = ippEndpoint(target);
   if (!ep) return failure('config', `target ${JSON.stringify(target)} is not an ipp://, ipps:// or http(s):// URL (for SNMP set options.protocol: snmp)`);
+  const got = await getPrinterAttributes(ep, opts, ctx);
+  if (!got.ok) return got.result;
+  const { res, phases } = got;
+  // 0x0000–0x00FF are successful-ok and its variants (ignored or substituted attributes).
+  if (res.statusCode > 0x00ff) return failure('protocol', `IPP status ${ippStatusText(res.statusCode)}`, { phases });
+  return verdictFromAttributes(res, opts, phases);
+}
+
+/** An IPP status code as the spec writes it, e.g. 0x0406. */
+export function ippStatusText(code: number): string {
+  return `0x${code.toString(16).padStart(4, '0')}`;
+}
+
+/** The IPP answer with its phases, or the failed result (transport, HTTP, auth, foreign request id). */
+export type AttributesAnswer = { ok: true; res: IppResponse; phases: NonNullable<ProbeResult['phases']> } | { ok: false; result: ProbeResult };
+
+/** One Get-Printer-Attributes exchange with `ep`, shared by the `ipp` and `cups` modes. Never throws. */
+export function getPrinterAttributes(ep: Endpoint, opts: Pick<IppPrinterOptions, 'ca_file' | 'insecure_skip_verify'>, ctx: ProbeContext): Promise<AttributesAnswer> {
+  return ippExchange(ep, opts, ctx, (requestId) => encodeGetPrinterAttributes({ printerUri: ep.printerUri, requestId, requested: REQUESTED, user: 'centerwatch' }));
+}
+
+/**
+ * One IPP request to `ep` (the body made by `encode` for a fresh request id) and its parsed answer.
+ * Leaves non-auth IPP status codes to the caller, which knows what they mean for its target. Never throws.
+ */
+export async function ippExchange(ep: Endpoint, opts: Pick<IppPrinterOptions, 'ca_file' | 'insecure_skip_verify'>, ctx: ProbeContext, encode: (requestId: number) => Buffer): Promise<AttributesAnswer> {
   const host = ep.url.hostname.replace(/^\[|\]$/g, '');
   const bind = bindAddress(ctx.line, familyOf(host));
-  if (!bind.ok) return failure('unreachable', bind.message);
+  if (!bind.ok) return { ok: false, result: failure('unreachable', bind.message) };
   let ca: Buffer | undefined;
   if (ep.tls && opts.ca_file) {
     try {
       ca = await readFile(opts.ca_file);
     } catch (err) {
-      return failure('config', `cannot read ca_file (${describeError(err)})`);
+      return { ok: false, result: failure('config', `cannot read ca_file (${describeError(err)})`) };
     }
   }
   const requestId = randomInt(1, 0x7fffffff);
-  const body = encodeGetPrinterAttributes({ printerUri: ep.printerUri, requestId, requested: REQUESTED, user: 'centerwatch' });
-  const phases: ProbeResult['phases'] = {};
+  const body = encode(requestId);
+  const phases: NonNullable<ProbeResult['phases']> = {};
   const start = performance.now();
   let res: IppResponse;
   try {
@@ -120,17 +146,15 @@ export async function runIppPrinter(target: string, opts: IppPrinterOptions, ctx
       } else phases.tls = (at - connectAt) / 1000;
     });
     phases.request = (performance.now() - start) / 1000;
-    if (http.status === 401 || http.status === 403) return failure('auth', `HTTP ${http.status}`, { phases });
-    if (http.status !== 200) return failure('http_status', `HTTP ${http.status}`, { phases });
+    if (http.status === 401 || http.status === 403) return { ok: false, result: failure('auth', `HTTP ${http.status}`, { phases }) };
+    if (http.status !== 200) return { ok: false, result: failure('http_status', `HTTP ${http.status}`, { phases }) };
     res = parseIppResponse(http.body);
   } catch (err) {
-    return failure(reasonFromError(err, ctx.signal), describeError(err, ctx.signal), { phases });
+    return { ok: false, result: failure(reasonFromError(err, ctx.signal), describeError(err, ctx.signal), { phases }) };
   }
-  if (res.requestId !== requestId) return failure('protocol', 'IPP response for another request', { phases });
-  if (res.statusCode === 0x0402 || res.statusCode === 0x0403) return failure('auth', `IPP status 0x${res.statusCode.toString(16).padStart(4, '0')}`, { phases });
-  // 0x0000–0x00FF are successful-ok and its variants (ignored or substituted attributes).
-  if (res.statusCode > 0x00ff) return failure('protocol', `IPP status 0x${res.statusCode.toString(16).padStart(4, '0')}`, { phases });
-  return verdictFromAttributes(res, opts, phases);
+  if (res.requestId !== requestId) return { ok: false, result: failure('protocol', 'IPP response for another request', { phases }) };
+  if (res.statusCode === 0x0402 || res.statusCode === 0x0403) return { ok: false, result: failure('auth', `IPP status ${ippStatusText(res.statusCode)}`, { phases }) };
+  return { ok: true, res, phases };
 }
 
 /** Turns the printer attributes into a result with observations. Exported for unit tests. */

@@ -47,6 +47,7 @@ checks:
   - { id: k-mongodb, kind: mongodb, target: "127.0.0.1:${closed}", options: { user: a, password: x } }
   - { id: k-printer-ipp, kind: printer, target: "ipp://127.0.0.1:${closed}/ipp/print" }
   - { id: k-printer-snmp, kind: printer, target: "127.0.0.1:${closed}", options: { protocol: snmp } }
+  - { id: k-printer-cups, kind: printer, target: "q1@127.0.0.1:${closed}", options: { protocol: cups } }
   - { id: k-scanner, kind: scanner, target: "http://127.0.0.1:${closed}/eSCL" }
   - { id: k-usb, kind: usb, options: { vendor_id: "04a9" } }
   - { id: k-ups, kind: ups, target: "127.0.0.1:${closed}" }
@@ -58,7 +59,7 @@ checks:
     );
     const row = (id: string) => out.split('\n').find((l) => l.startsWith(`${id} `)) ?? `${id}: no row in\n${out}`;
     for (const id of ['k-icmp', 'k-tcp', 'k-http', 'k-host', 'k-postgres', 'k-mysql', 'k-redis']) expect(row(id)).toMatch(/\sUP\s+ok\s/);
-    for (const id of ['k-mssql', 'k-oracle', 'k-mongodb', 'k-printer-ipp', 'k-printer-snmp', 'k-scanner', 'k-ups', 'k-ntp']) expect(row(id)).toMatch(/\sDOWN\s+refused\s/);
+    for (const id of ['k-mssql', 'k-oracle', 'k-mongodb', 'k-printer-ipp', 'k-printer-snmp', 'k-printer-cups', 'k-scanner', 'k-ups', 'k-ntp']) expect(row(id)).toMatch(/\sDOWN\s+refused\s/);
     // No USB bus on a CI machine: missing; on a PC with a Canon scanner plugged in, up.
     expect(row('k-usb')).toMatch(/\s(DOWN\s+missing|UP\s+ok)\s/);
     expect(row('k-dns')).toMatch(/\sDOWN\s+(refused|timeout)\s/);

@@ -1,0 +1,106 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../common/config-errors.js';
+import { createLogger } from '../common/log.js';
+import { agentVersion } from '../agent/version.js';
+import { loadServerConfig } from './config/load.js';
+import { CenterwatchServer } from './server.js';
+import { newToken } from './tokens.js';
+
+const HELP = `centerwatch-server — the province server: receives agents' remote_write, keeps the latest state, forwards upstream
+
+Usage:
+  centerwatch-server [--config FILE]        run (default FILE: config/server.yaml)
+  centerwatch-server --check-config [--config FILE]
+                                            validate the config, print every problem (file:line:column: field: message)
+  centerwatch-server token [ID]             print a new random token for an agent, and the line that enrols it
+
+Signals: SIGINT/SIGTERM stop accepting, finish requests in flight, close the forwarding queue and exit.
+
+Options:
+  -c, --config FILE   config file (YAML)
+      --check-config  validate only
+  -h, --help          this text
+  -v, --version       the version
+`;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c', default: 'config/server.yaml' },
+        'check-config': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const args = parsed.values;
+  if (args.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`${agentVersion()}\n`);
+    return 0;
+  }
+  if (parsed.positionals[0] === 'token') {
+    const { token, sha256 } = newToken();
+    const id = parsed.positionals[1] ?? 'CENTER.AGENT';
+    process.stdout.write(
+      `token (give it to the agent, e.g. in a file named by push.targets[].bearer_token_file; it is not shown again):\n  ${token}\n` +
+        `server config line (under tokens:, fill in province, center and agent):\n  - { id: ${id}, sha256: ${sha256}, province: PROVINCE, center: CENTER, agent: AGENT }\n`,
+    );
+    return 0;
+  }
+  if (parsed.positionals.length > 0) {
+    process.stderr.write(`unknown command ${parsed.positionals[0]}\n\n${HELP}`);
+    return 2;
+  }
+
+  let config;
+  try {
+    config = loadServerConfig(args.config!);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in the config\n`);
+      return 1;
+    }
+    throw err;
+  }
+  if (args['check-config']) {
+    process.stdout.write(`${args.config}: OK (${config.tokens.length} tokens, ${config.forward.length} forward upstreams)\n`);
+    return 0;
+  }
+  const log = createLogger(config.log_level, { component: 'server' });
+  const server = new CenterwatchServer(config, log);
+  await server.start();
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string): void => {
+      log.info('stopping', { signal });
+      resolve();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  await server.stop();
+  return 0;
+}
+
+// exitCode, not exit(): a clean stop leaves nothing running, so the process ends by itself once the
+// last socket and file are closed (a hang here would point at a leak).
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`centerwatch-server: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 70;
+  },
+);

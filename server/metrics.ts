@@ -1,0 +1,80 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { METRIC } from '../common/metrics.js';
+import type { Forwarder } from './forward.js';
+import { REFUSED_REASONS, type RefusedReason } from './receiver.js';
+import type { LatestState } from './state.js';
+
+/** The server's own metrics, on a registry of its own. */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private readonly samples: Counter;
+  private readonly requests: Counter<'result'>;
+  private readonly refusedTotal: Counter<'reason'>;
+
+  constructor(state: LatestState, forwarder: () => Forwarder | undefined) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
+    this.samples = new Counter({ name: METRIC.ingestSamplesTotal, help: 'Samples accepted from agents.', registers });
+    this.requests = new Counter({ name: METRIC.ingestRequestsTotal, help: 'remote_write requests by result (accepted, refused).', labelNames: ['result'], registers });
+    this.refusedTotal = new Counter({ name: METRIC.ingestRefusedTotal, help: 'Refused remote_write requests by reason.', labelNames: ['reason'], registers });
+    // Every label value exists from the start, so rate() and alerts see a 0 rather than nothing.
+    for (const reason of REFUSED_REASONS) this.refusedTotal.inc({ reason }, 0);
+    for (const result of ['accepted', 'refused']) this.requests.inc({ result }, 0);
+    new Gauge({ name: METRIC.serverSeries, help: 'Series whose latest value the server holds.', registers, collect() { this.set(state.seriesCount); } });
+    new Gauge({ name: METRIC.serverAgents, help: 'Agents heard since the server started.', registers, collect() { this.set(state.agentCount); } });
+    const walStat = (pick: (f: Forwarder) => number) =>
+      function (this: Gauge) {
+        const f = forwarder();
+        if (f) this.set(pick(f));
+      };
+    new Gauge({ name: METRIC.forwardWalBytes, help: 'Bytes of the forwarding queue on disk.', registers, collect: walStat((f) => f.wal.stats().bytes) });
+    new Counter({
+      name: METRIC.forwardWalDroppedSamplesTotal,
+      help: 'Samples dropped unsent from the forwarding queue by its size or age bound.',
+      registers,
+      collect() {
+        const f = forwarder();
+        this.reset();
+        if (f) this.inc(f.wal.stats().droppedSamplesTotal);
+      },
+    });
+    // Counters kept by the shippers, exposed as they are at scrape time.
+    const perUpstreamCounter = (name: string, help: string, pick: (f: Forwarder, upstream: string) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['upstream'],
+        registers,
+        collect() {
+          const f = forwarder();
+          this.reset();
+          if (f) for (const upstream of f.shippers.keys()) this.inc({ upstream }, pick(f, upstream));
+        },
+      });
+    const perUpstream = (name: string, help: string, pick: (f: Forwarder, upstream: string) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['upstream'],
+        registers,
+        collect() {
+          const f = forwarder();
+          if (f) for (const upstream of f.shippers.keys()) this.set({ upstream }, pick(f, upstream));
+        },
+      });
+    perUpstream(METRIC.forwardBacklogSamples, 'Samples queued for an upstream.', (f, u) => f.wal.stats().backlog[u]?.samples ?? 0);
+    perUpstream(METRIC.forwardLastSuccessTimestampSeconds, 'Last time an upstream accepted a request.', (f, u) => (f.shippers.get(u)?.stats.lastSuccessMs ?? 0) / 1000);
+    perUpstreamCounter(METRIC.forwardSamplesTotal, 'Samples an upstream accepted.', (f, u) => f.shippers.get(u)?.stats.sentSamples ?? 0);
+    perUpstreamCounter(METRIC.forwardFailuresTotal, 'Failed forwarding attempts (retried).', (f, u) => f.shippers.get(u)?.stats.failedAttempts ?? 0);
+  }
+
+  accepted(samples: number): void {
+    this.samples.inc(samples);
+    this.requests.inc({ result: 'accepted' });
+  }
+
+  refused(reason: RefusedReason): void {
+    this.requests.inc({ result: 'refused' });
+    this.refusedTotal.inc({ reason });
+  }
+}

@@ -1,0 +1,130 @@
+import type { Request, Response } from 'express';
+import { decodeWriteRequest, type DecodeProblem, type TimeSeries } from '../common/remote-write/proto.js';
+import { snappyUncompress } from '../common/remote-write/snappy.js';
+import type { Logger } from '../common/log.js';
+import type { Limits } from './config/schema.js';
+import { enforceLabels } from './enforce.js';
+import type { LatestState } from './state.js';
+import type { Identity, TokenIndex } from './tokens.js';
+
+/** Why a write was refused; the `reason` label of centerwatch_ingest_refused_total. */
+export const REFUSED_REASONS = ['unauthorized', 'too_large', 'unsupported_encoding', 'malformed', 'invalid_labels', 'series_limit'] as const;
+export type RefusedReason = (typeof REFUSED_REASONS)[number];
+
+export interface ReceiverDeps {
+  tokens: TokenIndex;
+  limits: Limits;
+  state: LatestState;
+  log: Logger;
+  /** Hands accepted, relabelled series on (the forwarding queue); may be a no-op. */
+  accepted: (series: TimeSeries[], samples: number) => void;
+  refused: (reason: RefusedReason) => void;
+  now?: () => number;
+}
+
+const DECODE_STATUS: Record<DecodeProblem, { status: number; reason: RefusedReason }> = {
+  malformed: { status: 400, reason: 'malformed' },
+  too_many_series: { status: 413, reason: 'too_large' },
+  too_many_samples: { status: 413, reason: 'too_large' },
+  too_many_labels: { status: 400, reason: 'invalid_labels' },
+  label_too_long: { status: 400, reason: 'invalid_labels' },
+  invalid_label: { status: 400, reason: 'invalid_labels' },
+};
+
+/** POST /api/v1/write: Prometheus remote_write 1.0, authenticated, bounded, labels enforced from the token. */
+export function writeHandler(deps: ReceiverDeps) {
+  const now = deps.now ?? Date.now;
+  const refuse = (res: Response, status: number, reason: RefusedReason, detail: string): void => {
+    deps.refused(reason);
+    if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="centerwatch"');
+    res.status(status).type('text/plain').send(`${detail}\n`);
+  };
+  return async (req: Request, res: Response): Promise<void> => {
+    const who = deps.tokens.authenticate(req.headers.authorization);
+    if (!who) {
+      req.resume();
+      return refuse(res, 401, 'unauthorized', 'missing or unknown bearer token');
+    }
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.toLowerCase() !== 'snappy') {
+      req.resume();
+      return refuse(res, 415, 'unsupported_encoding', 'Content-Encoding must be snappy');
+    }
+    const body = await readBounded(req, deps.limits.max_compressed_bytes);
+    if (body === 'too_large') {
+      res.setHeader('Connection', 'close');
+      return refuse(res, 413, 'too_large', `body over ${deps.limits.max_compressed_bytes} bytes`);
+    }
+    if (body === 'aborted') return;
+    const raw = snappyUncompress(body, deps.limits.max_uncompressed_bytes);
+    if (!raw.ok) return refuse(res, raw.problem === 'too_large' ? 413 : 400, raw.problem === 'too_large' ? 'too_large' : 'malformed', raw.detail);
+    const decoded = decodeWriteRequest(raw.body, {
+      maxSeries: deps.limits.max_series_per_request,
+      maxLabelsPerSeries: deps.limits.max_labels_per_series,
+      maxSamplesPerSeries: deps.limits.max_samples_per_series,
+      maxLabelNameBytes: deps.limits.max_label_name_bytes,
+      maxLabelValueBytes: deps.limits.max_label_value_bytes,
+    });
+    if (!decoded.ok) {
+      const { status, reason } = DECODE_STATUS[decoded.problem];
+      return refuse(res, status, reason, decoded.detail);
+    }
+    accept(deps, who, decoded.series, decoded.samples, res, refuse, now());
+  };
+}
+
+function accept(
+  deps: ReceiverDeps,
+  who: Identity,
+  series: TimeSeries[],
+  samples: number,
+  res: Response,
+  refuse: (res: Response, status: number, reason: RefusedReason, detail: string) => void,
+  nowMs: number,
+): void {
+  const enforced = enforceLabels(series, who);
+  if (!enforced.ok) return refuse(res, 400, 'invalid_labels', enforced.detail);
+  // An empty request of a per-center token names no agent: nothing to record.
+  if (enforced.agent === undefined) {
+    deps.accepted([], 0);
+    res.status(204).end();
+    return;
+  }
+  const applied = deps.state.apply({ province: who.province, center: who.center, agent: enforced.agent }, enforced.series, nowMs);
+  if (!applied.ok) {
+    deps.log.warn('agent over its series limit; write refused', { token: who.tokenId, center: who.center, agent: enforced.agent, limit: applied.limit });
+    return refuse(res, 429, 'series_limit', `more than ${applied.limit} series for this agent`);
+  }
+  deps.accepted(enforced.series, samples);
+  res.status(204).end();
+}
+
+/** The request body, or why not: more than `max` bytes (stops reading) or the client went away. */
+function readBounded(req: Request, max: number): Promise<Buffer | 'too_large' | 'aborted'> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) {
+    req.resume();
+    return Promise.resolve('too_large');
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer): void => {
+      size += c.length;
+      if (size > max) {
+        req.off('data', onData);
+        req.resume();
+        resolve('too_large');
+        return;
+      }
+      chunks.push(c);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks, size)));
+    req.on('error', () => resolve('aborted'));
+    // The client went away before sending the whole body (a settled promise ignores later calls).
+    req.on('close', () => {
+      if (!req.complete) resolve('aborted');
+    });
+  });
+}

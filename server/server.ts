@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from '../common/log.js';
+import { agentVersion } from '../agent/version.js';
+import type { ServerConfig } from './config/schema.js';
+import { Forwarder } from './forward.js';
+import { ServerMetrics } from './metrics.js';
+import { writeHandler } from './receiver.js';
+import { LatestState } from './state.js';
+import { TokenIndex } from './tokens.js';
+
+/** The province server: receiver, latest state, forwarding, its own /metrics and /healthz. */
+export class CenterwatchServer {
+  readonly state: LatestState;
+  readonly metrics: ServerMetrics;
+  private forwarder: Forwarder | undefined;
+  private http: HttpServer | undefined;
+
+  constructor(
+    private readonly cfg: ServerConfig,
+    private readonly log: Logger,
+  ) {
+    this.state = new LatestState(cfg.limits.max_series_per_agent);
+    this.metrics = new ServerMetrics(this.state, () => this.forwarder);
+  }
+
+  /** Opens the forwarding queue and listens; resolves with the bound port. */
+  async start(): Promise<number> {
+    this.forwarder = await Forwarder.open(this.cfg, `centerwatch-server/${agentVersion()}`, this.log);
+    const app = this.app();
+    this.http = this.cfg.tls
+      ? createHttpsServer({ cert: readFileSync(this.cfg.tls.cert_file), key: readFileSync(this.cfg.tls.key_file) }, app)
+      : createHttpServer(app);
+    // Agents keep their connection open between pushes; a little longer than their interval.
+    this.http.keepAliveTimeout = 65_000;
+    this.http.headersTimeout = 66_000;
+    this.http.requestTimeout = 60_000;
+    const { host, port } = splitListen(this.cfg.listen);
+    await new Promise<void>((resolve, reject) => {
+      this.http!.once('error', reject);
+      this.http!.listen(port, host, () => resolve());
+    });
+    const bound = (this.http.address() as AddressInfo).port;
+    this.log.info('server listening', { listen: `${host}:${bound}`, tls: Boolean(this.cfg.tls), tokens: this.cfg.tokens.length, forward: this.cfg.forward.map((f) => f.name) });
+    return bound;
+  }
+
+  app(): express.Express {
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('etag', false);
+    app.post(
+      '/api/v1/write',
+      writeHandler({
+        tokens: new TokenIndex(this.cfg.tokens),
+        limits: this.cfg.limits,
+        state: this.state,
+        log: this.log,
+        accepted: (series, samples) => {
+          this.metrics.accepted(samples);
+          void this.forwarder?.enqueue(series, samples);
+        },
+        refused: (reason) => this.metrics.refused(reason),
+      }),
+    );
+    app.get('/healthz', (_req, res) => {
+      res.json({ status: 'ok', series: this.state.seriesCount, agents: this.state.agentCount });
+    });
+    app.get('/metrics', async (_req, res) => {
+      res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+    });
+    app.use((_req, res) => {
+      res.status(404).type('text/plain').send('not found\n');
+    });
+    // Anything thrown while handling a request: the request gets an answer, the process keeps serving.
+    app.use((err: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+      const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+      if (status === 500) this.log.error('request failed', { error: err.message });
+      if (!res.headersSent) res.status(status).type('text/plain').send(status === 500 ? 'internal error\n' : `${err.message}\n`);
+    });
+    return app;
+  }
+
+  /** Stops accepting, lets requests in flight finish, stops forwarding and closes the queue. */
+  async stop(): Promise<void> {
+    if (this.http) {
+      const closed = new Promise<void>((r) => this.http!.close(() => r()));
+      this.http.closeIdleConnections();
+      const timer = setTimeout(() => this.http?.closeAllConnections(), 5000);
+      await closed;
+      clearTimeout(timer);
+    }
+    await this.forwarder?.close();
+  }
+}
+
+export function splitListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  return { host: listen.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(listen.slice(i + 1)) };
+}

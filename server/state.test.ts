@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import type { Label, TimeSeries } from '../common/remote-write/proto.js';
+import { labelsOfKey, seriesKey } from './series-key.js';
+import { LatestState } from './state.js';
+
+const A = { province: 'p1', center: 'c-a', agent: 'pc1' };
+const B = { province: 'p1', center: 'c-b', agent: 'pc1' };
+
+function ts(id: typeof A, name: string, samples: Array<[number, number]>, extra: Label[] = []): TimeSeries {
+  const labels = [{ name: '__name__', value: name }, { name: 'agent', value: id.agent }, { name: 'center', value: id.center }, ...extra, { name: 'province', value: id.province }];
+  labels.sort((a, b) => (a.name < b.name ? -1 : 1));
+  return { labels, samples: samples.map(([timestampMs, value]) => ({ timestampMs, value })) };
+}
+
+describe('LatestState', () => {
+  it('keeps the newest sample of each series; a replayed older sample does not overwrite it', () => {
+    const s = new LatestState(100);
+    expect(s.apply(A, [ts(A, 'up', [[1000, 1], [3000, 0], [2000, 5]])], 10)).toEqual({ ok: true, samples: 3 });
+    expect(s.latest({ __name__: 'up' })).toEqual([{ labels: expect.any(Array), value: 0, timestampMs: 3000 }]);
+    s.apply(A, [ts(A, 'up', [[1500, 7]])], 20); // backlog replay
+    expect(s.latest({ __name__: 'up' })[0]).toMatchObject({ value: 0, timestampMs: 3000 });
+    s.apply(A, [ts(A, 'up', [[4000, 1]])], 30);
+    expect(s.latest({ __name__: 'up' })[0]).toMatchObject({ value: 1, timestampMs: 4000 });
+    expect(s.seriesCount).toBe(1);
+  });
+
+  it('records when each agent was last heard (wall clock of the request), per center', () => {
+    const s = new LatestState(100);
+    s.apply(A, [ts(A, 'up', [[1, 1]])], 111);
+    s.apply(B, [ts(B, 'up', [[1, 1]])], 222);
+    s.apply(A, [ts(A, 'up', [[0, 1]])], 333); // an old sample still means the agent was heard now
+    expect(s.agents().sort((x, y) => x.center.localeCompare(y.center))).toEqual([
+      { ...A, lastHeardMs: 333, series: 1 },
+      { ...B, lastHeardMs: 222, series: 1 },
+    ]);
+    expect(s.agentCount).toBe(2);
+  });
+
+  it('filters by labels; a center filter returns that center only', () => {
+    const s = new LatestState(100);
+    s.apply(A, [ts(A, 'up', [[1, 1]], [{ name: 'check', value: 'x' }]), ts(A, 'up', [[1, 0]], [{ name: 'check', value: 'y' }])], 1);
+    s.apply(B, [ts(B, 'up', [[1, 1]], [{ name: 'check', value: 'x' }])], 1);
+    expect(s.latest({ center: 'c-a' })).toHaveLength(2);
+    expect(s.latest({ center: 'c-b', check: 'x' })).toHaveLength(1);
+    expect(s.latest({ check: 'x' })).toHaveLength(2);
+    expect(s.latest({ check: 'z' })).toEqual([]);
+    expect(s.latest()).toHaveLength(3);
+    expect(s.latest({ center: 'c-b' })[0]!.labels).toContainEqual({ name: 'center', value: 'c-b' });
+  });
+
+  it('refuses a whole request that would pass the per-agent series limit, and changes nothing', () => {
+    const s = new LatestState(3);
+    expect(s.apply(A, [ts(A, 'a', [[1, 1]]), ts(A, 'b', [[1, 1]])], 1).ok).toBe(true);
+    const r = s.apply(A, [ts(A, 'a', [[2, 9]]), ts(A, 'c', [[2, 1]]), ts(A, 'd', [[2, 1]])], 2);
+    expect(r).toEqual({ ok: false, newSeries: 2, limit: 3 });
+    expect(s.latest({ __name__: 'a' })[0]).toMatchObject({ value: 1, timestampMs: 1 });
+    expect(s.agents()[0]).toMatchObject({ series: 2, lastHeardMs: 1 });
+    // known series still update; another agent has its own budget
+    expect(s.apply(A, [ts(A, 'a', [[3, 3]]), ts(A, 'c', [[3, 1]])], 3).ok).toBe(true);
+    expect(s.apply(B, [ts(B, 'a', [[1, 1]]), ts(B, 'b', [[1, 1]]), ts(B, 'c', [[1, 1]])], 3).ok).toBe(true);
+    expect(s.seriesCount).toBe(6);
+  });
+
+  it('grows past its initial arrays and reads every value back', () => {
+    const s = new LatestState(10_000);
+    const batch = Array.from({ length: 5000 }, (_, i) => ts(A, `m${i}`, [[i, i * 2]]));
+    expect(s.apply(A, batch, 1)).toEqual({ ok: true, samples: 5000 });
+    expect(s.latest({ __name__: 'm4321' })[0]).toMatchObject({ value: 8642, timestampMs: 4321 });
+    expect(s.latest({ agent: 'pc1' })).toHaveLength(5000);
+  });
+});
+
+describe('seriesKey', () => {
+  it('round-trips labels, whatever characters the values hold', () => {
+    const labels = [{ name: 'a', value: 'x\0\xff\xfe1\0y' }, { name: 'b', value: '' }, { name: 'c', value: 'Trung tâm Phục vụ 😀' }];
+    expect(labelsOfKey(seriesKey(labels))).toEqual(labels);
+  });
+
+  it('gives different keys to label sets that a separator-joined key would confuse', () => {
+    const one = [{ name: 'a', value: 'x\0' + '1\0y' }];
+    const two = [{ name: 'a', value: 'x' }, { name: 'y', value: '' }];
+    expect(seriesKey(one)).not.toBe(seriesKey(two));
+    expect(seriesKey([{ name: 'a', value: 'b' }])).not.toBe(seriesKey([{ name: 'ab', value: '' }]));
+  });
+});

@@ -1,0 +1,151 @@
+import type { Label, TimeSeries } from '../common/remote-write/proto.js';
+import { labelsOfKey, seriesKey } from './series-key.js';
+
+/** The latest sample of one series. */
+export interface LatestSample {
+  labels: Label[];
+  value: number;
+  timestampMs: number;
+}
+
+/** Who pushed: one agent of one center. */
+export interface AgentId {
+  province: string;
+  center: string;
+  agent: string;
+}
+
+export interface AgentSeen extends AgentId {
+  /** Wall clock (ms) of the last accepted request from this agent. */
+  lastHeardMs: number;
+  /** Distinct series this agent has written since the server started. */
+  series: number;
+}
+
+export type ApplyResult = { ok: true; samples: number } | { ok: false; newSeries: number; limit: number };
+
+interface AgentEntry extends AgentSeen {
+  /** Slots of this agent's series, for filtered reads. */
+  slots: number[];
+}
+
+const ENFORCED = new Set(['province', 'center', 'agent']);
+
+/**
+ * The server's view of now: the latest value of every series and when each agent was last heard.
+ * A replayed backlog (older timestamps) never overwrites a newer value. Read by the alert engine.
+ *
+ * Memory: a province holds ~2,000 agents × 150 series. A series costs its key string (the label set,
+ * which is also where its labels are read back from) plus 16 bytes in two typed arrays; no object
+ * per series is kept.
+ */
+export class LatestState {
+  private readonly slotOf = new Map<string, number>();
+  private keys: string[] = [];
+  private values = new Float64Array(1024);
+  private stamps = new Float64Array(1024);
+  private readonly agentMap = new Map<string, AgentEntry>();
+
+  constructor(private readonly maxSeriesPerAgent: number) {}
+
+  /**
+   * Applies one accepted request of one agent (labels already enforced and sorted); refuses it whole,
+   * changing nothing, if it would take the agent past its series limit.
+   */
+  apply(id: AgentId, batch: readonly TimeSeries[], nowMs: number): ApplyResult {
+    const agentKey = `${id.province}/${id.center}/${id.agent}`;
+    const entry = this.agentMap.get(agentKey);
+    // One pass to find each series' slot (-1: new), so the limit is checked before anything changes.
+    const keys: string[] = new Array<string>(batch.length);
+    const slots = new Int32Array(batch.length);
+    let fresh: Set<string> | undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const key = seriesKey(batch[i]!.labels);
+      keys[i] = key;
+      const slot = this.slotOf.get(key);
+      slots[i] = slot ?? -1;
+      if (slot === undefined) (fresh ??= new Set()).add(key);
+    }
+    const newSeries = fresh?.size ?? 0;
+    if ((entry?.series ?? 0) + newSeries > this.maxSeriesPerAgent) return { ok: false, newSeries, limit: this.maxSeriesPerAgent };
+    const seen = entry ?? { ...id, lastHeardMs: 0, series: 0, slots: [] };
+    let samples = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const ts = batch[i]!.samples;
+      samples += ts.length;
+      if (ts.length === 0) continue;
+      let newest = ts[0]!;
+      for (let j = 1; j < ts.length; j++) if (ts[j]!.timestampMs > newest.timestampMs) newest = ts[j]!;
+      let slot = slots[i]!;
+      if (slot < 0) {
+        // A series twice in one request: the first occurrence allocated it.
+        slot = this.slotOf.get(keys[i]!) ?? -1;
+        if (slot < 0) {
+          slot = this.allocate(keys[i]!);
+          seen.slots.push(slot);
+          seen.series++;
+        } else if (newest.timestampMs < this.stamps[slot]!) continue;
+      } else if (newest.timestampMs < this.stamps[slot]!) {
+        continue;
+      }
+      this.values[slot] = newest.value;
+      this.stamps[slot] = newest.timestampMs;
+    }
+    seen.lastHeardMs = nowMs;
+    if (!entry) this.agentMap.set(agentKey, seen);
+    return { ok: true, samples };
+  }
+
+  /**
+   * Latest samples whose labels match every given name=value. A filter on province/center/agent
+   * only looks at those agents' series.
+   */
+  latest(match: Readonly<Record<string, string>> = {}): LatestSample[] {
+    const want = Object.entries(match);
+    const byAgent = want.filter(([n]) => ENFORCED.has(n));
+    const slots: Iterable<number> =
+      byAgent.length > 0
+        ? [...this.agentMap.values()].filter((a) => byAgent.every(([n, v]) => a[n as keyof AgentId] === v)).flatMap((a) => a.slots)
+        : this.keys.keys();
+    // A matching key contains each wanted label's encoding: a cheap test before decoding (which confirms it).
+    const needles = want.map(([n, v]) => seriesKey([{ name: n, value: v }]));
+    const out: LatestSample[] = [];
+    for (const slot of slots) {
+      const key = this.keys[slot]!;
+      if (!needles.every((needle) => key.includes(needle))) continue;
+      const labels = labelsOfKey(key);
+      if (want.every(([n, v]) => labels.some((l) => l.name === n && l.value === v))) {
+        out.push({ labels, value: this.values[slot]!, timestampMs: this.stamps[slot]! });
+      }
+    }
+    return out;
+  }
+
+  /** Every agent heard since the server started. */
+  agents(): AgentSeen[] {
+    return [...this.agentMap.values()].map(({ slots: _slots, ...a }) => a);
+  }
+
+  get seriesCount(): number {
+    return this.keys.length;
+  }
+
+  get agentCount(): number {
+    return this.agentMap.size;
+  }
+
+  private allocate(key: string): number {
+    const slot = this.keys.length;
+    if (slot === this.values.length) {
+      const values = new Float64Array(slot * 2);
+      values.set(this.values);
+      this.values = values;
+      const stamps = new Float64Array(slot * 2);
+      stamps.set(this.stamps);
+      this.stamps = stamps;
+    }
+    this.keys.push(key);
+    this.slotOf.set(key, slot);
+    return slot;
+  }
+}
