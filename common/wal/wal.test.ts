@@ -131,7 +131,7 @@ describe('wal', () => {
     await again.close();
 
     const bytes = readFileSync(seg);
-    bytes[bytes.length - 5] ^= 0xff; // last record's payload
+    bytes[bytes.length - 5] = bytes[bytes.length - 5]! ^ 0xff; // last record's payload
     writeFileSync(seg, bytes);
     const log2 = recordingLog();
     const third = await Wal.open({ dir, consumers: ['a'], log: log2, fsync: 'never' });
