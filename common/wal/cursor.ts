@@ -15,13 +15,18 @@ export interface Cursor {
 export function ackCursor(cursor: Cursor, seq: number, nextAfter: (seq: number) => number | undefined): void {
   if (seq <= cursor.low) return;
   cursor.above.add(seq);
+  settle(cursor, nextAfter);
+}
+
+/** Moves `low` over the acked records contiguous with it; drops acks above the last record still held. */
+export function settle(cursor: Cursor, nextAfter: (seq: number) => number | undefined): void {
   for (let next = nextAfter(cursor.low); next !== undefined && cursor.above.has(next); next = nextAfter(cursor.low)) {
     cursor.low = next;
     cursor.above.delete(next);
   }
   // Nothing left unacked between low and the end: what remains above belongs to dropped records.
   if (nextAfter(cursor.low) === undefined && cursor.above.size > 0) {
-    cursor.low = Math.max(cursor.low, ...cursor.above);
+    for (const s of cursor.above) if (s > cursor.low) cursor.low = s;
     cursor.above.clear();
   }
 }
@@ -37,9 +42,21 @@ export function isAcked(cursor: Cursor, seq: number): boolean {
   return seq <= cursor.low || cursor.above.has(seq);
 }
 
+/**
+ * JSON of the cursors, acks above the low-water mark as [first, last] runs: a live lane acking every new
+ * record during a long backlog drain makes one run, not one number per record.
+ */
 export function serializeCursors(cursors: Map<string, Cursor>): string {
-  const out: Record<string, { low: number; above: number[] }> = {};
-  for (const [name, c] of cursors) out[name] = { low: c.low, above: [...c.above].sort((a, b) => a - b) };
+  const out: Record<string, { low: number; above: [number, number][] }> = {};
+  for (const [name, c] of cursors) {
+    const runs: [number, number][] = [];
+    for (const s of [...c.above].sort((a, b) => a - b)) {
+      const last = runs.at(-1);
+      if (last && s === last[1] + 1) last[1] = s;
+      else runs.push([s, s]);
+    }
+    out[name] = { low: c.low, above: runs };
+  }
   return JSON.stringify(out);
 }
 
@@ -50,7 +67,14 @@ export function parseCursors(text: string): Map<string, Cursor> {
     const raw = JSON.parse(text) as Record<string, { low?: unknown; above?: unknown }>;
     for (const [name, c] of Object.entries(raw)) {
       if (typeof c?.low !== 'number' || !Array.isArray(c.above)) continue;
-      out.set(name, { low: c.low, above: new Set(c.above.filter((s): s is number => typeof s === 'number')) });
+      const above = new Set<number>();
+      for (const run of c.above as unknown[]) {
+        // Runs [first, last]; plain numbers were written by the first version of this file.
+        const [first, last] = typeof run === 'number' ? [run, run] : Array.isArray(run) ? (run as unknown[]) : [];
+        if (typeof first !== 'number' || typeof last !== 'number' || last - first > 1e7) continue;
+        for (let s = first; s <= last; s++) above.add(s);
+      }
+      out.set(name, { low: c.low, above });
     }
   } catch {
     // fall through: empty

@@ -33,25 +33,39 @@ export type FrameRead =
   | { kind: 'end' }
   | { kind: 'corrupt'; why: string };
 
+/**
+ * Checks the frame at `offset` without allocating (the scan at open runs it on every record): the offset
+ * of the next frame, -1 at the end of the bytes, or why the frame is torn or corrupt. Never throws.
+ */
+export function checkFrame(buf: Buffer, offset: number): number | string {
+  if (offset === buf.length) return -1;
+  if (buf.length - offset < HEADER_BYTES) return 'torn header';
+  const length = buf.readUInt32LE(offset);
+  if (length > MAX_PAYLOAD_BYTES) return 'impossible length';
+  const next = offset + HEADER_BYTES + length;
+  if (next > buf.length) return 'torn payload';
+  if (crc32(buf.subarray(offset + 8, next)) !== buf.readUInt32LE(offset + 4)) return 'checksum mismatch';
+  return next;
+}
+
+/** The header fields of a frame that passed checkFrame. */
+export function frameMeta(buf: Buffer, offset: number): FrameMeta {
+  return {
+    seq: frameSeq(buf, offset),
+    samples: buf.readUInt32LE(offset + 14),
+    minTimestampMs: buf.readDoubleLE(offset + 18),
+    maxTimestampMs: buf.readDoubleLE(offset + 26),
+  };
+}
+
+export function frameSeq(buf: Buffer, offset: number): number {
+  return buf.readUIntLE(offset + 8, 6);
+}
+
 /** Reads the frame at `offset` of a segment's bytes; never throws. */
 export function readFrame(buf: Buffer, offset: number): FrameRead {
-  if (offset === buf.length) return { kind: 'end' };
-  if (buf.length - offset < HEADER_BYTES) return { kind: 'corrupt', why: 'torn header' };
-  const length = buf.readUInt32LE(offset);
-  if (length > MAX_PAYLOAD_BYTES) return { kind: 'corrupt', why: 'impossible length' };
-  const next = offset + HEADER_BYTES + length;
-  if (next > buf.length) return { kind: 'corrupt', why: 'torn payload' };
-  if (crc32(buf.subarray(offset + 8, next)) !== buf.readUInt32LE(offset + 4)) return { kind: 'corrupt', why: 'checksum mismatch' };
-  return {
-    kind: 'record',
-    meta: {
-      seq: buf.readUIntLE(offset + 8, 6),
-      samples: buf.readUInt32LE(offset + 14),
-      minTimestampMs: buf.readDoubleLE(offset + 18),
-      maxTimestampMs: buf.readDoubleLE(offset + 26),
-    },
-    payloadOffset: offset + HEADER_BYTES,
-    payloadLength: length,
-    next,
-  };
+  const next = checkFrame(buf, offset);
+  if (typeof next === 'string') return { kind: 'corrupt', why: next };
+  if (next === -1) return { kind: 'end' };
+  return { kind: 'record', meta: frameMeta(buf, offset), payloadOffset: offset + HEADER_BYTES, payloadLength: next - offset - HEADER_BYTES, next };
 }

@@ -1,33 +1,65 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const LOCK = 'LOCK';
+/** Directories this process holds: a second open here would interleave two writers in one file. */
+const held = new Set<string>();
 
-/** One process owns a WAL directory; a lock left by a killed process (its pid gone) is taken over. */
+/**
+ * One process owns a WAL directory. The lock file holds "pid starttime" (Linux: the process start time
+ * from /proc, so a pid reused after a reboot or a kill by an unrelated process is not mistaken for the
+ * owner). A lock whose owner is gone is taken over. Throws only when a live owner holds it.
+ */
 export function takeLock(dir: string): void {
+  if (held.has(resolve(dir))) throw new Error(`wal: ${dir} is already open in this process`);
   const file = join(dir, LOCK);
+  const mine = `${process.pid} ${startTime(process.pid) ?? ''}`.trim();
   try {
-    writeFileSync(file, String(process.pid), { flag: 'wx' });
+    writeFileSync(file, mine, { flag: 'wx' });
+    held.add(resolve(dir));
     return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  let owner = '';
+  try {
+    owner = readFileSync(file, 'utf8');
   } catch {
-    // exists: see whether its owner is alive
+    // unreadable or vanished: treat as stale
   }
-  const owner = Number(readFileSync(file, 'utf8').trim());
-  if (owner && owner !== process.pid && alive(owner)) {
-    throw new Error(`wal: ${dir} is in use by process ${owner}`);
+  const [pidText, started] = owner.trim().split(/\s+/);
+  const pid = Number(pidText);
+  // Our own pid in a lock we do not hold: left by an earlier process that had the same pid (a container's pid 1).
+  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && ownerAlive(pid, started)) {
+    throw new Error(`wal: ${dir} is in use by process ${pid} (lock file ${file})`);
   }
-  writeFileSync(file, String(process.pid));
+  writeFileSync(file, mine);
+  held.add(resolve(dir));
 }
 
 export function releaseLock(dir: string): void {
+  held.delete(resolve(dir));
   rmSync(join(dir, LOCK), { force: true });
 }
 
-function alive(pid: number): boolean {
+function ownerAlive(pid: number, started: string | undefined): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  // Alive: the same process only if it started when the lock says (when both are known).
+  const now = startTime(pid);
+  return started === undefined || now === undefined || now === started;
+}
+
+/** Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
 }

@@ -86,18 +86,25 @@ describe('wal', () => {
     await wal.close();
   });
 
-  it('drops records older than the age bound', async () => {
+  it('drops records older than the age bound, counted once, and deletes their segments', async () => {
     let now = 1_000_000_000;
     const wal = await open({ maxAgeMs: 60_000, segmentBytes: 64 * 1024, now: () => now });
+    const dir = dirs.at(-1)!;
     const at = (ts: number) => ({ samples: 10, minTimestampMs: ts, maxTimestampMs: ts });
     for (let i = 1; i <= 20; i++) await wal.append(payload(i, 10_000), at(now));
+    await wal.ack('b', 1); // sent to one consumer only: still unsent, so still counted as dropped
+    expect(wal.stats().oldestTimestampMs).toBe(now);
     now += 120_000;
     await wal.append(payload(21, 10_000), at(now));
-    const left = await wal.readOldest('a', 100);
-    // Whole segments go (six 10 kB records fit in 64 KiB): 1–18 are dropped, 19–20 share the active segment with 21.
-    expect(left.map((r) => r.seq)).toEqual([19, 20, 21]);
-    expect(wal.stats().droppedRecordsTotal).toBe(18);
-    expect(wal.stats().droppedSamplesTotal).toBe(180);
+    expect((await wal.readOldest('a', 100)).map((r) => r.seq)).toEqual([21]);
+    expect((await wal.readOldest('b', 100)).map((r) => r.seq)).toEqual([21]);
+    const s = wal.stats();
+    expect(s.droppedRecordsTotal).toBe(20);
+    expect(s.droppedSamplesTotal).toBe(200);
+    expect(s.oldestTimestampMs).toBe(now);
+    expect(s.backlog).toEqual({ a: { records: 1, samples: 10 }, b: { records: 1, samples: 10 } });
+    // Only the active segment is left on disk.
+    expect(readdirSync(dir).filter((n) => n.endsWith('.seg'))).toHaveLength(1);
     await wal.close();
   });
 

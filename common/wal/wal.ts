@@ -1,79 +1,37 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, ftruncateSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '../log.js';
-import { ackCursor, isAcked, parseCursors, serializeCursors, skipTo, type Cursor } from './cursor.js';
-import { encodeFrame, readFrame } from './frame.js';
-import { takeLock, releaseLock } from './lock.js';
+import { expiredPrefix, segmentAckedByAll, unsentIn } from './bounds.js';
+import { readCursorsFile, writeCursorsFile } from './cursor-file.js';
+import { ackCursor, settle, skipTo, type Cursor } from './cursor.js';
+import { SegmentReader, segmentName, syncDir, walIoError } from './files.js';
+import { encodeFrame, HEADER_BYTES } from './frame.js';
+import { releaseLock, takeLock } from './lock.js';
+import { loadSegments } from './load.js';
+import { SegmentIndex } from './segment-index.js';
+import { backlogOf, locate, nextAfter, oldestPending } from './stats.js';
+import type { WalOptions, WalRecord, WalRecordMeta, WalStats } from './types.js';
 
-export interface WalOptions {
-  /** Directory owned by this WAL (created if missing). */
-  dir: string;
-  /** Upper bound of all segment files together, in bytes; oldest segments dropped first. Default 256 MiB. */
-  maxBytes?: number;
-  /** Records whose newest sample is older than this are dropped. Default 72 h. */
-  maxAgeMs?: number;
-  /** Size at which a segment is closed and a new one started. Default min(8 MiB, maxBytes / 8). */
-  segmentBytes?: number;
-  /** 'always': fsync before append() resolves; 'interval': at most every fsyncIntervalMs; 'never'. Default 'interval'. */
-  fsync?: 'always' | 'interval' | 'never';
-  /** Default 1000. */
-  fsyncIntervalMs?: number;
-  /** Named consumers, each with its own durable cursor (e.g. one per push target). */
-  consumers: string[];
-  log: Logger;
-  now?: () => number;
-}
+export type { WalOptions, WalRecord, WalRecordMeta, WalStats } from './types.js';
 
-export interface WalRecordMeta {
-  samples: number;
-  minTimestampMs: number;
-  maxTimestampMs: number;
-}
-export interface WalRecord extends WalRecordMeta {
-  seq: number;
-  payload: Uint8Array;
-}
-export interface WalStats {
-  bytes: number;
-  segments: number;
-  /** Oldest sample timestamp among records some consumer has not acked. */
-  oldestTimestampMs: number | undefined;
-  droppedSamplesTotal: number;
-  droppedRecordsTotal: number;
-  corruptRecordsSkippedTotal: number;
-  backlog: Record<string, { records: number; samples: number }>;
-}
-
-interface Entry extends WalRecordMeta {
-  seq: number;
-  offset: number;
-  length: number;
-}
-interface Segment {
-  firstSeq: number;
-  file: string;
-  bytes: number;
-  entries: Entry[];
-}
-
-const SEGMENT_SUFFIX = '.seg';
-const CURSORS_FILE = 'cursors.json';
+/** Cursors are saved at most this often, and after this many acks: a crash re-sends at most that much. */
 const CURSOR_SAVE_MS = 1000;
+const CURSOR_SAVE_ACKS = 256;
 
 /**
  * A durable, bounded write-ahead log of opaque records (snappy WriteRequest bodies) read by named
- * consumers, each with its own cursor. Survives kill -9 at any moment: a torn tail is cut at open, an
- * acked-by-the-WAL record (append resolved with fsync 'always') is never lost, and a few records may be
- * delivered twice after a crash (cursors are saved at most once a second).
+ * consumers, each with its own cursor. Survives kill -9 at any moment: a torn tail is cut at open, a
+ * record whose append resolved (with fsync 'always': also a power cut) is never lost, and a few records
+ * may be delivered twice after a crash. Only a compact index is in memory; payloads are read from disk.
  * Synchronous file I/O on small writes: it keeps the ordering obvious and costs microseconds.
  */
 export class Wal {
-  private segments: Segment[] = [];
+  private segments: SegmentIndex[] = [];
   private fd = -1;
   private nextSeq = 1;
   private totalBytes = 0;
-  private readonly cursors: Map<string, Cursor>;
-  private readonly readFds = new Map<string, number>();
+  private readonly cursors = new Map<string, Cursor>();
+  private readonly reader = new SegmentReader();
+  private acksSinceSave = 0;
   private dirty = false;
   private lastFsync = 0;
   private cursorTimer: NodeJS.Timeout | undefined;
@@ -88,6 +46,7 @@ export class Wal {
     this.o = {
       maxBytes,
       maxAgeMs: options.maxAgeMs ?? 72 * 3600_000,
+      // The floor keeps a tiny bound from making one file per record.
       segmentBytes: options.segmentBytes ?? Math.max(64 * 1024, Math.min(8 * 2 ** 20, Math.floor(maxBytes / 8))),
       fsync: options.fsync ?? 'interval',
       fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
@@ -96,120 +55,74 @@ export class Wal {
       consumers: options.consumers,
       log: options.log,
     };
-    this.cursors = new Map();
   }
 
+  /** Opens (creating if needed) the WAL in `dir`. Throws only when the directory cannot be used. */
   static async open(options: WalOptions): Promise<Wal> {
     const wal = new Wal(options);
-    wal.load();
+    try {
+      mkdirSync(wal.o.dir, { recursive: true });
+      takeLock(wal.o.dir);
+    } catch (err) {
+      throw (err as Error).message.startsWith('wal:') ? err : walIoError('use directory', wal.o.dir, err);
+    }
+    try {
+      wal.load();
+    } catch (err) {
+      releaseLock(wal.o.dir);
+      throw (err as Error).message.startsWith('wal:') ? err : walIoError('open', wal.o.dir, err);
+    }
     return wal;
   }
 
   private load(): void {
-    mkdirSync(this.o.dir, { recursive: true });
-    takeLock(this.o.dir);
-    const names = readdirSync(this.o.dir)
-      .filter((n) => n.endsWith(SEGMENT_SUFFIX))
-      .sort();
-    names.forEach((name, i) => this.scan(join(this.o.dir, name), i === names.length - 1));
-    const last = this.segments.at(-1)?.entries.at(-1);
-    this.nextSeq = last ? last.seq + 1 : this.nextSeqFromNames(names);
-    let saved = new Map<string, Cursor>();
-    try {
-      saved = parseCursors(readFileSync(join(this.o.dir, CURSORS_FILE), 'utf8'));
-    } catch {
-      // no cursors yet: every record is pending
-    }
+    const loaded = loadSegments(this.o.dir, this.o.log);
+    this.segments = loaded.segments;
+    this.corruptSkipped = loaded.corruptSkipped;
+    this.totalBytes = this.segments.reduce((n, seg) => n + seg.bytes, 0);
+    const saved = readCursorsFile(this.o.dir, this.o.log);
+    // Seqs never repeat, even when records the cursors saw were lost to a power cut ('interval' fsync).
+    let next = Math.max(1, loaded.lastNamedSeq ?? 1, (this.segments.at(-1)?.lastSeq() ?? 0) + 1);
+    for (const c of saved.values()) for (const s of [c.low, ...c.above]) next = Math.max(next, s + 1);
+    this.nextSeq = next;
     const first = this.firstSeq();
-    for (const name of this.o.consumers) {
-      const c = saved.get(name) ?? { low: first - 1, above: new Set<number>() };
-      skipTo(c, first);
-      this.cursors.set(name, c);
-    }
+    // A consumer new to this WAL starts at the oldest record; one no longer configured is forgotten.
+    for (const name of this.o.consumers) this.cursors.set(name, saved.get(name) ?? { low: first - 1, above: new Set<number>() });
+    this.moveCursorsTo(first);
     this.openActive();
     this.enforceBounds();
     this.cursorTimer = setInterval(() => this.saveCursors(), CURSOR_SAVE_MS);
     this.cursorTimer.unref();
   }
 
-  /** Reads one segment's frames into the index; cuts a torn tail, skips past corruption. */
-  private scan(file: string, isLast: boolean): void {
-    const buf = readFileSync(file);
-    const firstSeq = Number.parseInt(file.slice(file.lastIndexOf('/') + 1), 10);
-    const seg: Segment = { firstSeq, file, bytes: buf.length, entries: [] };
-    let offset = 0;
-    for (;;) {
-      const f = readFrame(buf, offset);
-      if (f.kind === 'end') break;
-      if (f.kind === 'corrupt') {
-        this.corruptSkipped++;
-        if (isLast) {
-          this.o.log.warn('wal: cut a torn or corrupt tail (power cut or kill during a write)', { file, offset, why: f.why, bytes_cut: buf.length - offset });
-          truncateSync(file, offset);
-        } else {
-          this.o.log.warn('wal: corrupt record in an old segment; the rest of that segment is skipped', { file, offset, why: f.why });
-        }
-        if (isLast) seg.bytes = offset;
-        break;
-      }
-      const prev = seg.entries.at(-1) ?? this.segments.at(-1)?.entries.at(-1);
-      if (prev && f.meta.seq <= prev.seq) {
-        this.o.log.warn('wal: record out of sequence; the rest of that segment is skipped', { file, offset });
-        this.corruptSkipped++;
-        if (isLast) {
-          truncateSync(file, offset);
-          seg.bytes = offset;
-        }
-        break;
-      }
-      seg.entries.push({ ...f.meta, offset: f.payloadOffset, length: f.payloadLength });
-      offset = f.next;
+  /** Nothing below `seq` is pending for anyone any more (dropped by a bound). */
+  private moveCursorsTo(seq: number): void {
+    for (const c of this.cursors.values()) {
+      skipTo(c, seq);
+      settle(c, (s) => nextAfter(this.segments, s));
     }
-    if (seg.entries.length === 0 && !isLast) {
-      rmSync(file, { force: true });
-      return;
-    }
-    this.segments.push(seg);
-    this.totalBytes += seg.bytes;
-  }
-
-  private nextSeqFromNames(names: string[]): number {
-    const last = names.at(-1);
-    return last ? Math.max(1, Number.parseInt(last, 10)) : 1;
   }
 
   private firstSeq(): number {
-    for (const s of this.segments) if (s.entries.length > 0) return s.entries[0]!.seq;
+    for (const s of this.segments) if (s.length > 0) return s.seqAt(0);
     return this.nextSeq;
   }
 
   private openActive(): void {
     const active = this.segments.at(-1);
-    if (active && active.bytes < this.o.segmentBytes) {
-      this.fd = openSync(active.file, 'a');
-      return;
-    }
-    this.roll();
+    if (active && active.bytes < this.o.segmentBytes) this.fd = openSync(active.file, constants.O_WRONLY);
+    else this.roll();
   }
 
   private roll(): void {
     if (this.fd >= 0) {
-      fsyncSync(this.fd);
+      fdatasyncSync(this.fd);
       closeSync(this.fd);
     }
-    const file = join(this.o.dir, `${String(this.nextSeq).padStart(16, '0')}${SEGMENT_SUFFIX}`);
-    this.fd = openSync(file, 'a');
-    this.segments.push({ firstSeq: this.nextSeq, file, bytes: 0, entries: [] });
-    this.syncDir();
-  }
-
-  private syncDir(): void {
-    const dfd = openSync(this.o.dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
+    const file = join(this.o.dir, segmentName(this.nextSeq));
+    this.fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644);
+    this.segments.push(new SegmentIndex(this.nextSeq, file));
+    syncDir(this.o.dir);
   }
 
   /** The seq the next append will get. */
@@ -219,16 +132,27 @@ export class Wal {
 
   /** Appends one record; resolves with its seq once written (and on disk, with fsync 'always'). */
   async append(payload: Uint8Array, meta: WalRecordMeta): Promise<number> {
-    if (this.closed) throw new Error('wal is closed');
+    if (this.closed) throw new Error('wal: append after close');
     let active = this.segments.at(-1)!;
-    if (active.bytes > 0 && active.bytes + payload.byteLength > this.o.segmentBytes) {
+    if (active.bytes > 0 && active.bytes + HEADER_BYTES + payload.byteLength > this.o.segmentBytes) {
       this.roll();
       active = this.segments.at(-1)!;
     }
-    const seq = this.nextSeq++;
+    const seq = this.nextSeq;
     const frame = encodeFrame({ seq, ...meta }, payload);
-    writeSync(this.fd, frame, 0, frame.length, active.bytes);
-    active.entries.push({ seq, ...meta, offset: active.bytes + frame.length - payload.byteLength, length: payload.byteLength });
+    try {
+      // Positional write: after a failed write (disk full) the next one overwrites the partial frame.
+      writeSync(this.fd, frame, 0, frame.length, active.bytes);
+    } catch (err) {
+      try {
+        ftruncateSync(this.fd, active.bytes);
+      } catch {
+        // the next open cuts the partial frame
+      }
+      throw walIoError('append to', active.file, err);
+    }
+    this.nextSeq++;
+    active.pushRaw(seq, active.bytes + HEADER_BYTES, payload.byteLength, meta.samples, meta.minTimestampMs, meta.maxTimestampMs);
     active.bytes += frame.length;
     this.totalBytes += frame.length;
     this.sync();
@@ -237,99 +161,85 @@ export class Wal {
   }
 
   private sync(): void {
-    if (this.o.fsync === 'always') fsyncSync(this.fd);
+    if (this.o.fsync === 'always') fdatasyncSync(this.fd);
     else if (this.o.fsync === 'interval' && !this.syncTimer) {
-      const wait = Math.max(0, this.lastFsync + this.o.fsyncIntervalMs - this.o.now());
+      const wait = Math.max(0, this.lastFsync + this.o.fsyncIntervalMs - Date.now());
       this.syncTimer = setTimeout(() => {
         this.syncTimer = undefined;
-        this.lastFsync = this.o.now();
-        if (this.fd >= 0) fsyncSync(this.fd);
+        this.lastFsync = Date.now();
+        if (this.fd >= 0) fdatasyncSync(this.fd);
       }, wait);
       this.syncTimer.unref();
     }
   }
 
-  /** Drops whole segments: fully acked ones, then the oldest while over the size or age bound. */
+  /** Drops expired records, then whole segments: fully acked ones, then the oldest while over the size bound. */
   private enforceBounds(): void {
-    const cutoff = this.o.now() - this.o.maxAgeMs;
+    const cursors = [...this.cursors.values()];
+    const expired = expiredPrefix(this.segments, cursors, this.o.now() - this.o.maxAgeMs);
+    if (expired) {
+      this.moveCursorsTo(expired.lastSeq + 1);
+      this.dirty = true;
+      this.countDropped('age', expired.records, expired.samples);
+    }
     while (this.segments.length > 1) {
-      const oldest = this.segments[0]!;
-      const fullyAcked = oldest.entries.every((e) => this.ackedByAll(e.seq));
-      const tooOld = oldest.entries.every((e) => e.maxTimestampMs < cutoff);
-      if (!fullyAcked && !tooOld && this.totalBytes <= this.o.maxBytes) break;
-      this.dropOldest(fullyAcked ? undefined : tooOld ? 'age' : 'size');
+      const fullyAcked = segmentAckedByAll(this.segments[0]!, cursors);
+      if (!fullyAcked && this.totalBytes <= this.o.maxBytes) break;
+      this.dropOldest(!fullyAcked);
     }
-    // One segment over the bound alone: start a new one so the old can go next time.
-    const only = this.segments[0];
-    if (this.segments.length === 1 && only && only.bytes > this.o.maxBytes) this.roll();
-    if (this.segments.length > 1 && this.totalBytes > this.o.maxBytes) this.enforceBounds();
+    // The active segment alone over the bound (one huge record): roll it so it can go.
+    if (this.segments.length === 1 && this.totalBytes > this.o.maxBytes) {
+      this.roll();
+      this.dropOldest(true);
+    }
   }
 
-  private ackedByAll(seq: number): boolean {
-    for (const c of this.cursors.values()) if (!isAcked(c, seq)) return false;
-    return true;
+  private countDropped(reason: 'age' | 'size', records: number, samples: number): void {
+    if (records === 0) return;
+    this.dropped.records += records;
+    this.dropped.samples += samples;
+    this.dirty = true;
+    this.o.log.warn('wal: bound reached, oldest unsent data dropped', { reason, records, samples });
   }
 
-  private dropOldest(reason: 'age' | 'size' | undefined): void {
+  private dropOldest(counted: boolean): void {
     const seg = this.segments.shift()!;
-    if (reason) {
-      const lost = seg.entries.filter((e) => !this.ackedByAll(e.seq));
-      const samples = lost.reduce((n, e) => n + e.samples, 0);
-      this.dropped.records += lost.length;
-      this.dropped.samples += samples;
-      if (lost.length > 0) this.o.log.warn('wal: bound reached, oldest unsent data dropped', { reason, records: lost.length, samples });
+    if (counted) {
+      const lost = unsentIn(seg, [...this.cursors.values()]);
+      this.countDropped('size', lost.records, lost.samples);
     }
-    const rfd = this.readFds.get(seg.file);
-    if (rfd !== undefined) closeSync(rfd);
-    this.readFds.delete(seg.file);
+    this.reader.forget(seg.file);
     rmSync(seg.file, { force: true });
     this.totalBytes -= seg.bytes;
-    const first = this.firstSeq();
-    for (const c of this.cursors.values()) skipTo(c, first);
+    this.moveCursorsTo(this.firstSeq());
   }
 
   /** Up to `max` records `consumer` has not acked, oldest first. */
   async readOldest(consumer: string, max: number): Promise<WalRecord[]> {
     const cursor = this.cursorOf(consumer);
+    if (this.closed) return [];
+    this.enforceBounds(); // the age bound holds even while nothing is appended
     const out: WalRecord[] = [];
     for (const seg of this.segments) {
-      if (seg.entries.length === 0 || seg.entries.at(-1)!.seq <= cursor.low) continue;
-      for (let i = firstAboveEntry(seg.entries, cursor.low); i < seg.entries.length && out.length < max; i++) {
-        const e = seg.entries[i]!;
-        if (cursor.above.has(e.seq)) continue;
-        out.push({ seq: e.seq, samples: e.samples, minTimestampMs: e.minTimestampMs, maxTimestampMs: e.maxTimestampMs, payload: this.readPayload(seg, e) });
+      for (let i = seg.firstAbove(cursor.low); i < seg.length && out.length < max; i++) {
+        if (cursor.above.has(seg.seqAt(i))) continue;
+        const e = seg.entry(i);
+        out.push({ seq: e.seq, samples: e.samples, minTimestampMs: e.minTimestampMs, maxTimestampMs: e.maxTimestampMs, payload: this.reader.read(seg.file, e.offset, e.length) });
       }
       if (out.length >= max) break;
     }
     return out;
   }
 
-  private readPayload(seg: Segment, e: Entry): Buffer {
-    let fd = this.readFds.get(seg.file);
-    if (fd === undefined) {
-      fd = openSync(seg.file, 'r');
-      this.readFds.set(seg.file, fd);
-    }
-    const buf = Buffer.allocUnsafe(e.length);
-    readSync(fd, buf, 0, e.length, e.offset);
-    return buf;
-  }
-
-  /** Marks one record delivered for `consumer`; acks may arrive out of order. */
+  /** Marks one record delivered for `consumer`; acks may arrive out of order. Unknown seqs (dropped) are ignored. */
   async ack(consumer: string, seq: number): Promise<void> {
     const cursor = this.cursorOf(consumer);
-    ackCursor(cursor, seq, (s) => this.nextAfter(s));
+    // After close (a shipper still finishing): not recorded, so re-sent next start; at-least-once.
+    if (this.closed || !locate(this.segments, seq)) return;
+    ackCursor(cursor, seq, (s) => nextAfter(this.segments, s));
     this.dirty = true;
+    if (++this.acksSinceSave >= CURSOR_SAVE_ACKS) this.saveCursors();
     this.enforceBounds();
-  }
-
-  /** The seq of the record after `seq` still in the WAL, or undefined. */
-  private nextAfter(seq: number): number | undefined {
-    for (const seg of this.segments) {
-      if (seg.entries.length === 0 || seg.entries.at(-1)!.seq <= seq) continue;
-      return seg.entries[firstAboveEntry(seg.entries, seq)]!.seq;
-    }
-    return undefined;
   }
 
   private cursorOf(consumer: string): Cursor {
@@ -340,25 +250,11 @@ export class Wal {
 
   stats(): WalStats {
     const backlog: WalStats['backlog'] = {};
-    let oldest: number | undefined;
-    for (const [name, c] of this.cursors) {
-      let records = 0;
-      let samples = 0;
-      for (const seg of this.segments) {
-        for (let i = firstAboveEntry(seg.entries, c.low); i < seg.entries.length; i++) {
-          const e = seg.entries[i]!;
-          if (c.above.has(e.seq)) continue;
-          records++;
-          samples += e.samples;
-          if (oldest === undefined || e.minTimestampMs < oldest) oldest = e.minTimestampMs;
-        }
-      }
-      backlog[name] = { records, samples };
-    }
+    for (const [name, c] of this.cursors) backlog[name] = backlogOf(this.segments, c);
     return {
       bytes: this.totalBytes,
       segments: this.segments.length,
-      oldestTimestampMs: oldest,
+      oldestTimestampMs: oldestPending(this.segments, [...this.cursors.values()]),
       droppedSamplesTotal: this.dropped.samples,
       droppedRecordsTotal: this.dropped.records,
       corruptRecordsSkippedTotal: this.corruptSkipped,
@@ -369,15 +265,14 @@ export class Wal {
   private saveCursors(): void {
     if (!this.dirty) return;
     this.dirty = false;
-    const tmp = join(this.o.dir, `${CURSORS_FILE}.tmp`);
-    const fd = openSync(tmp, 'w');
+    this.acksSinceSave = 0;
     try {
-      writeSync(fd, serializeCursors(this.cursors));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      writeCursorsFile(this.o.dir, this.cursors);
+    } catch (err) {
+      // Not fatal: the next save retries; meanwhile a crash would re-send, not lose.
+      this.dirty = true;
+      this.o.log.error('wal: saving cursors failed', { error: (err as Error).message });
     }
-    renameSync(tmp, join(this.o.dir, CURSORS_FILE));
   }
 
   /** Flushes, fsyncs, saves cursors and releases the directory. */
@@ -389,24 +284,11 @@ export class Wal {
     this.dirty = true;
     this.saveCursors();
     if (this.fd >= 0) {
-      fsyncSync(this.fd);
+      fdatasyncSync(this.fd);
       closeSync(this.fd);
       this.fd = -1;
     }
-    for (const fd of this.readFds.values()) closeSync(fd);
-    this.readFds.clear();
+    this.reader.closeAll();
     releaseLock(this.o.dir);
   }
 }
-
-function firstAboveEntry(entries: readonly Entry[], low: number): number {
-  let lo = 0;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (entries[mid]!.seq <= low) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-

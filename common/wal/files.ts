@@ -1,0 +1,74 @@
+import { closeSync, fsyncSync, openSync, readdirSync, readSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+const SEGMENT_NAME = /^(\d{16})\.seg$/;
+
+/** A segment file is named by the seq of its first record, zero-padded so names sort by seq. */
+export function segmentName(firstSeq: number): string {
+  return `${String(firstSeq).padStart(16, '0')}.seg`;
+}
+
+/** The segment files of a directory, oldest first; other files (cursors, lock, strays) are ignored. */
+export function listSegments(dir: string): { name: string; firstSeq: number }[] {
+  return readdirSync(dir)
+    .map((name) => ({ name, m: SEGMENT_NAME.exec(name) }))
+    .filter((x): x is { name: string; m: RegExpExecArray } => x.m !== null)
+    .map((x) => ({ name: x.name, firstSeq: Number(x.m[1]) }))
+    .sort((a, b) => a.firstSeq - b.firstSeq);
+}
+
+/** Makes a file creation, deletion or rename in `dir` durable. */
+export function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Replaces a file so that a crash leaves either the old or the new content: temp file, fsync, rename. */
+export function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
+/** An I/O failure the WAL cannot work around, with what it was doing and where. */
+export function walIoError(what: string, path: string, err: unknown): Error {
+  const e = err as NodeJS.ErrnoException;
+  return new Error(`wal: cannot ${what} ${path}: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' '), { cause: err });
+}
+
+/** Read handles of segment files, opened on first read and kept until the segment is dropped. */
+export class SegmentReader {
+  private readonly fds = new Map<string, number>();
+
+  read(file: string, offset: number, length: number): Buffer {
+    let fd = this.fds.get(file);
+    if (fd === undefined) {
+      fd = openSync(file, 'r');
+      this.fds.set(file, fd);
+    }
+    const buf = Buffer.allocUnsafe(length);
+    const got = readSync(fd, buf, 0, length, offset);
+    if (got !== length) throw new Error(`wal: ${file} is shorter than its index (${got} of ${length} bytes at ${offset})`);
+    return buf;
+  }
+
+  forget(file: string): void {
+    const fd = this.fds.get(file);
+    if (fd !== undefined) closeSync(fd);
+    this.fds.delete(file);
+  }
+
+  closeAll(): void {
+    for (const file of [...this.fds.keys()]) this.forget(file);
+  }
+}
