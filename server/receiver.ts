@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { decodeWriteRequest, type DecodeProblem, type TimeSeries } from '../common/remote-write/proto.js';
 import { snappyUncompress } from '../common/remote-write/snappy.js';
+import { scanWriteRequest } from '../common/remote-write/scan.js';
 import type { Logger } from '../common/log.js';
 import type { Limits } from './config/schema.js';
 import { enforceLabels } from './enforce.js';
@@ -19,6 +20,8 @@ export interface ReceiverDeps {
   /** Hands accepted, relabelled series on (the forwarding queue); may be a no-op. */
   accepted: (series: TimeSeries[], samples: number) => void;
   refused: (reason: RefusedReason) => void;
+  /** Whether accepted series go on to upstreams: then every request is decoded in full. */
+  forwarding: boolean;
   now?: () => number;
 }
 
@@ -58,18 +61,29 @@ export function writeHandler(deps: ReceiverDeps) {
     if (body === 'aborted') return;
     const raw = snappyUncompress(body, deps.limits.max_uncompressed_bytes);
     if (!raw.ok) return refuse(res, raw.problem === 'too_large' ? 413 : 400, raw.problem === 'too_large' ? 'too_large' : 'malformed', raw.detail);
-    const decoded = decodeWriteRequest(raw.body, {
+    const limits = {
       maxSeries: deps.limits.max_series_per_request,
       maxLabelsPerSeries: deps.limits.max_labels_per_series,
       maxSamplesPerSeries: deps.limits.max_samples_per_series,
       maxLabelNameBytes: deps.limits.max_label_name_bytes,
       maxLabelValueBytes: deps.limits.max_label_value_bytes,
-    });
+    };
+    // Steady state of a per-agent token without forwarding: every series known by its sent bytes, so
+    // only values move (labels were validated and enforced when each series was first seen).
+    const scanned = who.agent !== undefined ? scanWriteRequest(raw.body, limits) : undefined;
+    if (scanned && !deps.forwarding && deps.state.applyKnown({ province: who.province, center: who.center, agent: who.agent! }, scanned.series, now())) {
+      deps.accepted([], scanned.samples);
+      res.status(204).end();
+      return;
+    }
+    const decoded = decodeWriteRequest(raw.body, limits);
     if (!decoded.ok) {
       const { status, reason } = DECODE_STATUS[decoded.problem];
       return refuse(res, status, reason, decoded.detail);
     }
-    accept(deps, who, decoded.series, decoded.samples, res, refuse, now());
+    // The scan's keys line up with the decoded series only when both read every series.
+    const sentKeys = scanned && scanned.series.length === decoded.series.length ? scanned.series.map((x) => x.key) : undefined;
+    accept(deps, who, decoded.series, decoded.samples, res, refuse, now(), sentKeys);
   };
 }
 
@@ -81,6 +95,7 @@ function accept(
   res: Response,
   refuse: (res: Response, status: number, reason: RefusedReason, detail: string) => void,
   nowMs: number,
+  sentKeys: readonly string[] | undefined,
 ): void {
   const enforced = enforceLabels(series, who);
   if (!enforced.ok) return refuse(res, 400, 'invalid_labels', enforced.detail);
@@ -90,7 +105,8 @@ function accept(
     res.status(204).end();
     return;
   }
-  const applied = deps.state.apply({ province: who.province, center: who.center, agent: enforced.agent }, enforced.series, nowMs);
+  // Sent keys stand for the enforced labels only when the token fixes the agent.
+  const applied = deps.state.apply({ province: who.province, center: who.center, agent: enforced.agent }, enforced.series, nowMs, who.agent !== undefined ? sentKeys : undefined);
   if (!applied.ok) {
     deps.log.warn('agent over its series limit; write refused', { token: who.tokenId, center: who.center, agent: enforced.agent, limit: applied.limit });
     return refuse(res, 429, 'series_limit', `more than ${applied.limit} series for this agent`);

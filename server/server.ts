@@ -64,6 +64,7 @@ export class CenterwatchServer {
           void this.forwarder?.enqueue(series, samples);
         },
         refused: (reason) => this.metrics.refused(reason),
+        forwarding: this.cfg.forward.length > 0,
       }),
     );
     app.get('/healthz', (_req, res) => {

@@ -83,3 +83,28 @@ describe('seriesKey', () => {
     expect(seriesKey([{ name: 'a', value: 'b' }])).not.toBe(seriesKey([{ name: 'ab', value: '' }]));
   });
 });
+
+describe('LatestState fast path (series known by the bytes the agent sends)', () => {
+  const id = { province: 'p', center: 'c', agent: 'a' };
+  const enforced = [{ labels: [{ name: '__name__', value: 'm' }, { name: 'agent', value: 'a' }, { name: 'center', value: 'c' }, { name: 'province', value: 'p' }], samples: [{ value: 1, timestampMs: 1000 }] }];
+
+  it('knows nothing before the full path registered the sent keys, then updates values only forward in time', () => {
+    const state = new LatestState(10);
+    expect(state.applyKnown(id, [{ key: 'k1', samples: 1, newestValue: 2, newestTimestampMs: 2000 }], 5)).toBe(false);
+    expect(state.apply(id, enforced, 5, ['k1'])).toEqual({ ok: true, samples: 1 });
+    expect(state.applyKnown(id, [{ key: 'k1', samples: 1, newestValue: 2, newestTimestampMs: 2000 }], 6)).toBe(true);
+    expect(state.latest({ center: 'c' }).map((s) => [s.value, s.timestampMs])).toEqual([[2, 2000]]);
+    // A replayed older sample does not overwrite the newer value.
+    expect(state.applyKnown(id, [{ key: 'k1', samples: 1, newestValue: 9, newestTimestampMs: 1500 }], 7)).toBe(true);
+    expect(state.latest({ center: 'c' })[0]!.value).toBe(2);
+    expect(state.agents()[0]!.lastHeardMs).toBe(7);
+  });
+
+  it('refuses the whole batch when one key is unknown, and never across agents', () => {
+    const state = new LatestState(10);
+    state.apply(id, enforced, 5, ['k1']);
+    expect(state.applyKnown(id, [{ key: 'k1', samples: 1, newestValue: 3, newestTimestampMs: 3000 }, { key: 'k2', samples: 1, newestValue: 3, newestTimestampMs: 3000 }], 6)).toBe(false);
+    expect(state.latest({ center: 'c' })[0]!.value).toBe(1);
+    expect(state.applyKnown({ ...id, center: 'other' }, [{ key: 'k1', samples: 1, newestValue: 3, newestTimestampMs: 3000 }], 6)).toBe(false);
+  });
+});

@@ -1,5 +1,6 @@
 import type { Label, TimeSeries } from '../common/remote-write/proto.js';
 import { labelsOfKey, seriesKey } from './series-key.js';
+import type { ScannedSeries } from '../common/remote-write/scan.js';
 
 /** The latest sample of one series. */
 export interface LatestSample {
@@ -27,6 +28,8 @@ export type ApplyResult = { ok: true; samples: number } | { ok: false; newSeries
 interface AgentEntry extends AgentSeen {
   /** Slots of this agent's series, for filtered reads. */
   slots: number[];
+  /** Slot of each label set as this agent sends it (the raw label bytes): the receiver's fast path. */
+  bySentLabels: Map<string, number>;
 }
 
 const ENFORCED = new Set(['province', 'center', 'agent']);
@@ -52,7 +55,7 @@ export class LatestState {
    * Applies one accepted request of one agent (labels already enforced and sorted); refuses it whole,
    * changing nothing, if it would take the agent past its series limit.
    */
-  apply(id: AgentId, batch: readonly TimeSeries[], nowMs: number): ApplyResult {
+  apply(id: AgentId, batch: readonly TimeSeries[], nowMs: number, sentKeys?: readonly string[]): ApplyResult {
     const agentKey = `${id.province}/${id.center}/${id.agent}`;
     const entry = this.agentMap.get(agentKey);
     // One pass to find each series' slot (-1: new), so the limit is checked before anything changes.
@@ -68,7 +71,7 @@ export class LatestState {
     }
     const newSeries = fresh?.size ?? 0;
     if ((entry?.series ?? 0) + newSeries > this.maxSeriesPerAgent) return { ok: false, newSeries, limit: this.maxSeriesPerAgent };
-    const seen = entry ?? { ...id, lastHeardMs: 0, series: 0, slots: [] };
+    const seen = entry ?? { ...id, lastHeardMs: 0, series: 0, slots: [], bySentLabels: new Map<string, number>() };
     let samples = 0;
     for (let i = 0; i < batch.length; i++) {
       const ts = batch[i]!.samples;
@@ -77,6 +80,7 @@ export class LatestState {
       let newest = ts[0]!;
       for (let j = 1; j < ts.length; j++) if (ts[j]!.timestampMs > newest.timestampMs) newest = ts[j]!;
       let slot = slots[i]!;
+      let fresh = false;
       if (slot < 0) {
         // A series twice in one request: the first occurrence allocated it.
         slot = this.slotOf.get(keys[i]!) ?? -1;
@@ -84,16 +88,42 @@ export class LatestState {
           slot = this.allocate(keys[i]!);
           seen.slots.push(slot);
           seen.series++;
-        } else if (newest.timestampMs < this.stamps[slot]!) continue;
-      } else if (newest.timestampMs < this.stamps[slot]!) {
-        continue;
+          fresh = true;
+        }
       }
+      const sent = sentKeys?.[i];
+      if (sent !== undefined && seen.bySentLabels.size < this.maxSeriesPerAgent * 2) seen.bySentLabels.set(sent, slot);
+      if (!fresh && newest.timestampMs < this.stamps[slot]!) continue;
       this.values[slot] = newest.value;
       this.stamps[slot] = newest.timestampMs;
     }
     seen.lastHeardMs = nowMs;
     if (!entry) this.agentMap.set(agentKey, seen);
     return { ok: true, samples };
+  }
+
+  /**
+   * The fast path of an agent's usual request: every series already known by its sent label bytes.
+   * Returns false, changing nothing, when one is not (the caller then decodes the request in full).
+   */
+  applyKnown(id: AgentId, batch: readonly ScannedSeries[], nowMs: number): boolean {
+    const entry = this.agentMap.get(`${id.province}/${id.center}/${id.agent}`);
+    if (!entry) return false;
+    const slots = new Int32Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const slot = entry.bySentLabels.get(batch[i]!.key);
+      if (slot === undefined) return false;
+      slots[i] = slot;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const s = batch[i]!;
+      const slot = slots[i]!;
+      if (s.samples === 0 || s.newestTimestampMs < this.stamps[slot]!) continue;
+      this.values[slot] = s.newestValue;
+      this.stamps[slot] = s.newestTimestampMs;
+    }
+    entry.lastHeardMs = nowMs;
+    return true;
   }
 
   /**
@@ -123,7 +153,7 @@ export class LatestState {
 
   /** Every agent heard since the server started. */
   agents(): AgentSeen[] {
-    return [...this.agentMap.values()].map(({ slots: _slots, ...a }) => a);
+    return [...this.agentMap.values()].map(({ slots: _slots, bySentLabels: _sent, ...a }) => a);
   }
 
   get seriesCount(): number {

@@ -104,8 +104,8 @@ export interface Fault {
 
 /** The value of one series at one moment: plausible figures, success 0 for faulted checks. */
 export function seriesValue(labels: Label[], tick: number, faulted: ReadonlySet<string>): number {
-  const name = labels[0]!.value;
-  const check = labels[1]!.value;
+  const name = labels.find((l) => l.name === '__name__')!.value;
+  const check = labels.find((l) => l.name === 'check')!.value;
   const down = faulted.has(check);
   switch (name) {
     case 'centerwatch_probe_success':

@@ -39,7 +39,7 @@ export function runFleet(o: RunOptions): Running {
   let tick = 0;
   const pushOne = (agent: SimAgent): void => {
     if (stopped) return;
-    const series = agentPush(labels, tick++, Date.now(), faulted.get(agent.center) ?? EMPTY);
+    const series = agentPush(o.auth === false ? labelsWithIdentity(labels, agent) : labels, tick++, Date.now(), faulted.get(agent.center) ?? EMPTY);
     const body = snappyCompress(encodeWriteRequest(series));
     const started = performance.now();
     const target = { name: 'sim', url: o.url, timeoutMs: 10_000, userAgent: 'centerwatch-simulator', bearerToken: o.auth === false ? undefined : agent.token, pool };
@@ -72,6 +72,25 @@ export function runFleet(o: RunOptions): Running {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+/**
+ * Without the server there is no token to set province/center/agent: a bare receiver (Prometheus)
+ * gets them as labels, or every agent's series would be the same series. Sorted, as remote_write wants.
+ */
+const withIdentity = new WeakMap<SimAgent, Label[][]>();
+function labelsWithIdentity(labels: Label[][], agent: SimAgent): Label[][] {
+  let out = withIdentity.get(agent);
+  if (!out) {
+    const extra = [
+      { name: 'agent', value: agent.agent },
+      { name: 'center', value: agent.center },
+      { name: 'province', value: agent.province },
+    ];
+    out = labels.map((l) => [...l, ...extra].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
+    withIdentity.set(agent, out);
+  }
+  return out;
+}
 
 function faultIndex(faults: Fault[]): Map<string, Set<string>> {
   const m = new Map<string, Set<string>>();

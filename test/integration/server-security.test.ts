@@ -223,3 +223,30 @@ describe('the rest of the surface', () => {
     await expectStillServing();
   });
 });
+
+describe('without forwarding: the fast path for series the agent has sent before', () => {
+  it('keeps enforcing the token\'s labels and moving values forward on repeated writes', async () => {
+    const local = await startTestServer();
+    try {
+      const spoof = (value: number, ts: number) => body([series({ __name__: 'fast_metric', center: 'center-b', agent: 'someone', check: 'x' }, [[ts, value]])]);
+      const t0 = Date.now();
+      expect((await post(local.url, spoof(1, t0), auth(TOKEN_A))).status).toBe(204); // full path: registers the sent bytes
+      expect((await post(local.url, spoof(2, t0 + 1000), auth(TOKEN_A))).status).toBe(204); // fast path
+      expect((await post(local.url, spoof(3, t0 - 5000), auth(TOKEN_A))).status).toBe(204); // a replayed older sample
+      const held = local.server.state.latest({ __name__: 'fast_metric' });
+      expect(held).toHaveLength(1);
+      expect(held[0]!.value).toBe(2);
+      expect(held[0]!.timestampMs).toBe(t0 + 1000);
+      expect(held[0]!.labels).toContainEqual({ name: 'center', value: 'center-a' });
+      expect(local.server.state.latest({ center: 'center-b' })).toEqual([]);
+      // Another token sending the very same bytes lands in its own center, never in A's series.
+      const perCenter = body([series({ __name__: 'fast_metric', agent: 'pc-9', check: 'x' }, [[t0 + 2000, 7]])]);
+      expect((await post(local.url, perCenter, auth(TOKEN_B))).status).toBe(204);
+      expect(local.server.state.latest({ __name__: 'fast_metric', center: 'center-a' })[0]!.value).toBe(2);
+      const text = await (await fetch(`${local.url.replace('/api/v1/write', '')}/metrics`)).text();
+      expect(metricValue(text, 'centerwatch_ingest_samples_total')).toBe(4);
+    } finally {
+      await local.close();
+    }
+  });
+});
