@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../common/log.js';
 import { encodeWriteRequest, type TimeSeries } from '../common/remote-write/proto.js';
-import { Shipper } from '../common/remote-write/shipper.js';
+import { startShippers, type Shipper } from '../common/remote-write/shipper.js';
 import { snappyCompress } from '../common/remote-write/snappy.js';
 import { Wal } from '../common/wal/wal.js';
 import type { ServerConfig } from './config/schema.js';
@@ -30,13 +29,7 @@ export class Forwarder {
       fsync: cfg.forward_wal.fsync,
       log,
     });
-    const shippers = new Map<string, Shipper>();
-    for (const f of cfg.forward) {
-      const target = { name: f.name, url: f.url, bearerToken: f.bearer_token, ca: f.ca_file ? readFileSync(f.ca_file, 'utf8') : undefined, timeoutMs: f.timeout, userAgent };
-      const shipper = new Shipper({ queue: wal, consumer: f.name, target, log });
-      shipper.start();
-      shippers.set(f.name, shipper);
-    }
+    const shippers = startShippers(wal, cfg.forward, { userAgent, log });
     return new Forwarder(wal, shippers, log);
   }
 

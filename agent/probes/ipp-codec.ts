@@ -14,7 +14,8 @@ export const TAG = {
 } as const;
 
 /** Value tags used here (RFC 8010 §3.5.2). */
-const V = {
+/** Value tags (RFC 8010 §3.5.2). */
+export const V = {
   integer: 0x21,
   boolean: 0x22,
   enum: 0x23,
@@ -57,7 +58,8 @@ export class IppParseError extends Error {
   readonly code = 'EIPPPARSE';
 }
 
-function attr(tag: number, name: string, value: Buffer): Buffer {
+/** One attribute: value tag, name, value (RFC 8010 §3.1.4). */
+export function attr(tag: number, name: string, value: Buffer): Buffer {
   const n = Buffer.from(name, 'utf8');
   const head = Buffer.alloc(3);
   head[0] = tag;
@@ -72,10 +74,18 @@ function attr(tag: number, name: string, value: Buffer): Buffer {
  * carries the name, the others an empty name (RFC 8010 §3.1.5).
  */
 export function encodeGetPrinterAttributes(req: { printerUri: string; requestId: number; requested: readonly string[]; user?: string }): Buffer {
+  const parts = requestStart(OP_GET_PRINTER_ATTRIBUTES, req);
+  req.requested.forEach((kw, i) => parts.push(attr(V.keyword, i === 0 ? 'requested-attributes' : '', Buffer.from(kw, 'ascii'))));
+  parts.push(Buffer.from([TAG.end]));
+  return Buffer.concat(parts);
+}
+
+/** An operation's header and the attributes every request opens with; the caller appends its own and the end tag. */
+export function requestStart(operation: number, req: { printerUri: string; requestId: number; user?: string }): Buffer[] {
   const header = Buffer.alloc(8);
   header[0] = 1;
   header[1] = 1;
-  header.writeUInt16BE(OP_GET_PRINTER_ATTRIBUTES, 2);
+  header.writeUInt16BE(operation, 2);
   header.writeInt32BE(req.requestId, 4);
   const parts: Buffer[] = [header, Buffer.from([TAG.operation])];
   // The order of these three is fixed by RFC 8011 §4.1.4 and §4.1.5.
@@ -83,9 +93,7 @@ export function encodeGetPrinterAttributes(req: { printerUri: string; requestId:
   parts.push(attr(V.naturalLanguage, 'attributes-natural-language', Buffer.from('en')));
   parts.push(attr(V.uri, 'printer-uri', Buffer.from(req.printerUri, 'utf8')));
   if (req.user) parts.push(attr(V.nameWithoutLanguage, 'requesting-user-name', Buffer.from(req.user, 'utf8')));
-  req.requested.forEach((kw, i) => parts.push(attr(V.keyword, i === 0 ? 'requested-attributes' : '', Buffer.from(kw, 'ascii'))));
-  parts.push(Buffer.from([TAG.end]));
-  return Buffer.concat(parts);
+  return parts;
 }
 
 function decodeValue(tag: number, v: Buffer): IppValue {

@@ -1,4 +1,4 @@
-import { TAG, type IppResponse } from './ipp-codec.js';
+import { attr, requestStart, TAG, V, type IppResponse } from './ipp-codec.js';
 
 /**
  * Get-Jobs (RFC 8011 §4.2.6) for the CUPS mode: how long the oldest job has been waiting. A queue
@@ -19,20 +19,6 @@ const WAITING_STATES = new Set([
 /** Most jobs asked for: the oldest is what matters, and cupsd lists jobs oldest first. */
 export const MAX_JOBS = 50;
 
-/** Value tags this request uses (RFC 8010 §3.5.2). */
-const V = { integer: 0x21, boolean: 0x22, nameWithoutLanguage: 0x42, keyword: 0x44, uri: 0x45, charset: 0x47, naturalLanguage: 0x48 } as const;
-
-// Same layout as ipp-codec.ts's private encoder; kept here so that file stays the printer mode's.
-function attr(tag: number, name: string, value: Buffer): Buffer {
-  const n = Buffer.from(name, 'utf8');
-  const head = Buffer.alloc(3);
-  head[0] = tag;
-  head.writeUInt16BE(n.length, 1);
-  const len = Buffer.alloc(2);
-  len.writeUInt16BE(value.length, 0);
-  return Buffer.concat([head, n, len, value]);
-}
-
 function int32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeInt32BE(n, 0);
@@ -45,16 +31,7 @@ function int32(n: number): Buffer {
  * agent's clock agreeing with the print server's.
  */
 export function encodeGetJobs(req: { printerUri: string; requestId: number; user?: string }): Buffer {
-  const header = Buffer.alloc(8);
-  header[0] = 1;
-  header[1] = 1;
-  header.writeUInt16BE(OP_GET_JOBS, 2);
-  header.writeInt32BE(req.requestId, 4);
-  const parts: Buffer[] = [header, Buffer.from([TAG.operation])];
-  parts.push(attr(V.charset, 'attributes-charset', Buffer.from('utf-8')));
-  parts.push(attr(V.naturalLanguage, 'attributes-natural-language', Buffer.from('en')));
-  parts.push(attr(V.uri, 'printer-uri', Buffer.from(req.printerUri, 'utf8')));
-  if (req.user) parts.push(attr(V.nameWithoutLanguage, 'requesting-user-name', Buffer.from(req.user, 'utf8')));
+  const parts = requestStart(OP_GET_JOBS, req);
   parts.push(attr(V.integer, 'limit', int32(MAX_JOBS)));
   parts.push(attr(V.keyword, 'which-jobs', Buffer.from('not-completed', 'ascii')));
   parts.push(attr(V.boolean, 'my-jobs', Buffer.from([0])));

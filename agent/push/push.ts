@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../common/log.js';
 import { METRIC } from '../../common/metrics.js';
 import { encodeWriteRequest } from '../../common/remote-write/proto.js';
-import { Shipper } from '../../common/remote-write/shipper.js';
+import { startShippers, type Shipper } from '../../common/remote-write/shipper.js';
 import { snappyCompress } from '../../common/remote-write/snappy.js';
 import { Wal } from '../../common/wal/wal.js';
 import { toSeries } from './collect.js';
@@ -39,16 +38,10 @@ export class PushClient {
       fsync: config.wal.fsync,
       log,
     });
-    const shippers = new Map<string, Shipper>();
-    for (const t of config.targets) {
-      const target = { name: t.name, url: t.url, bearerToken: t.bearer_token, ca: t.ca_file ? readFileSync(t.ca_file, 'utf8') : undefined, timeoutMs: t.timeout, userAgent };
-      // Back off at most 5 s (Prometheus's own remote_write default), not the shipper's 30 s: when a
-      // center's line comes back the province should hear from it within seconds; one small request per
-      // 5 s per agent is nothing for the server even with the whole province retrying.
-      const shipper = new Shipper({ queue: wal, consumer: t.name, target, log, maxBackoffMs: PUSH_MAX_BACKOFF_MS });
-      shipper.start();
-      shippers.set(t.name, shipper);
-    }
+    // Back off at most 5 s (Prometheus's own remote_write default), not the shipper's 30 s: when a
+    // center's line comes back the province should hear from it within seconds; one small request per
+    // 5 s per agent is nothing for the server even with the whole province retrying.
+    const shippers = startShippers(wal, config.targets, { userAgent, log, maxBackoffMs: PUSH_MAX_BACKOFF_MS });
     const client = new PushClient(config, wal, shippers, registry, log, now);
     const backlog = wal.stats().backlog;
     log.info('push started', { targets: config.targets.map((t) => t.name), interval_ms: config.interval, backlog_records: Object.values(backlog).reduce((n, b) => n + b.records, 0) });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { backoffMs, sendWriteRequest, type RemoteWriteTarget, type SendOutcome } from './sender.js';
 
@@ -195,4 +196,30 @@ export class Shipper {
       this.wake = wakeOnOffer ? done : () => (this.running ? undefined : done());
     });
   }
+}
+
+/** A target as both configs write it (agent `push.targets`, server `forward`). */
+export interface TargetConfig {
+  name: string;
+  url: string;
+  bearer_token?: string;
+  ca_file?: string;
+  /** ms */
+  timeout: number;
+}
+
+/** One started shipper per target, each draining its own consumer (named after the target) of `queue`. */
+export function startShippers(
+  queue: DurableQueue,
+  targets: readonly TargetConfig[],
+  opts: { userAgent: string; log: Logger; maxBackoffMs?: number },
+): Map<string, Shipper> {
+  const shippers = new Map<string, Shipper>();
+  for (const t of targets) {
+    const target = { name: t.name, url: t.url, bearerToken: t.bearer_token, ca: t.ca_file ? readFileSync(t.ca_file, 'utf8') : undefined, timeoutMs: t.timeout, userAgent: opts.userAgent };
+    const shipper = new Shipper({ queue, consumer: t.name, target, log: opts.log, maxBackoffMs: opts.maxBackoffMs });
+    shipper.start();
+    shippers.set(t.name, shipper);
+  }
+  return shippers;
 }
