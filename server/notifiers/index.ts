@@ -1,0 +1,24 @@
+/**
+ * Channel → notifier. Exhaustive: a channel added to `ChannelOptions` without a notifier here is a
+ * compile error, and there is no other dispatch path.
+ */
+import { alertmanager, type AlertmanagerOptions } from './alertmanager.js';
+import type { Notifier } from './notifier.js';
+import { slack, type SlackOptions } from './slack.js';
+import { telegram, type TelegramOptions } from './telegram.js';
+import { webhook, type WebhookOptions } from './webhook.js';
+
+/** Options of each channel. */
+export interface ChannelOptions {
+  webhook: WebhookOptions;
+  telegram: TelegramOptions;
+  slack: SlackOptions;
+  alertmanager: AlertmanagerOptions;
+}
+
+export type Channel = keyof ChannelOptions;
+
+export const NOTIFIERS: { [C in Channel]: Notifier<ChannelOptions[C], any> } = { webhook, telegram, slack, alertmanager };
+
+export type { AlertEvent, Lang } from './event.js';
+export type { Notifier, SendResult } from './notifier.js';
