@@ -1,0 +1,106 @@
+/**
+ * Numbered schema migrations. Step i (0-based) brings the database from version i to i + 1; the version
+ * lives in `PRAGMA user_version`, so a database knows how far it got without a bookkeeping table.
+ * Append new steps at the end; never edit a step that has shipped (databases in the field already ran it).
+ * Times are integers: milliseconds since the Unix epoch (UTC). JSON columns hold text.
+ */
+import type Database from 'better-sqlite3';
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: alerts and their history, state transitions, silences, acknowledgements.
+  `
+  CREATE TABLE alerts (
+    id          TEXT PRIMARY KEY,
+    province    TEXT NOT NULL,
+    center      TEXT NOT NULL,
+    check_id    TEXT,
+    grp         TEXT,
+    labels      TEXT NOT NULL DEFAULT '{}',
+    status      TEXT NOT NULL CHECK (status IN ('firing', 'resolved')),
+    severity    TEXT NOT NULL CHECK (severity IN ('critical', 'warning', 'info')),
+    since       INTEGER NOT NULL,
+    fired_at    INTEGER NOT NULL,
+    resolved_at INTEGER
+  ) STRICT;
+  CREATE INDEX alerts_firing ON alerts (center) WHERE status = 'firing';
+
+  CREATE TABLE alert_history (
+    id       INTEGER PRIMARY KEY,
+    alert_id TEXT NOT NULL REFERENCES alerts (id),
+    action   TEXT NOT NULL,
+    at       INTEGER NOT NULL,
+    detail   TEXT
+  ) STRICT;
+  CREATE INDEX alert_history_alert ON alert_history (alert_id, at);
+
+  CREATE TABLE transitions (
+    id         INTEGER PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('check', 'center')),
+    entity     TEXT NOT NULL,
+    from_state TEXT,
+    to_state   TEXT NOT NULL,
+    at         INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX transitions_entity_at ON transitions (kind, entity, at);
+
+  CREATE TABLE silences (
+    id         INTEGER PRIMARY KEY,
+    matchers   TEXT NOT NULL,
+    starts_at  INTEGER NOT NULL,
+    ends_at    INTEGER NOT NULL,
+    recurring  TEXT,
+    created_by TEXT NOT NULL,
+    comment    TEXT NOT NULL DEFAULT '',
+    CHECK (ends_at >= starts_at) -- equal: expired before it began, never active
+  ) STRICT;
+  CREATE INDEX silences_ends ON silences (ends_at);
+
+  CREATE TABLE acknowledgements (
+    id       INTEGER PRIMARY KEY,
+    alert_id TEXT NOT NULL REFERENCES alerts (id),
+    by       TEXT NOT NULL,
+    at       INTEGER NOT NULL,
+    comment  TEXT NOT NULL DEFAULT ''
+  ) STRICT;
+  CREATE INDEX acknowledgements_alert ON acknowledgements (alert_id);
+  `,
+  // 2: the durable notification outbox (at-least-once delivery; the key makes a message idempotent).
+  `
+  CREATE TABLE outbox (
+    id          INTEGER PRIMARY KEY,
+    key         TEXT NOT NULL UNIQUE,
+    route       TEXT NOT NULL,
+    payload     TEXT NOT NULL,
+    not_before  INTEGER NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent')),
+    last_error  TEXT,
+    sent_at     INTEGER
+  ) STRICT;
+  CREATE INDEX outbox_due ON outbox (not_before, id) WHERE status = 'pending';
+  `,
+];
+
+export interface MigrationResult {
+  from: number;
+  to: number;
+}
+
+/**
+ * Runs the steps the database has not run yet, each in its own transaction together with its version
+ * bump, so a crash leaves the database at a whole version. A database newer than `steps` is refused:
+ * an older server must not write into a schema it does not know.
+ */
+export function migrate(db: Database.Database, steps: readonly string[] = MIGRATIONS): MigrationResult {
+  const from = db.pragma('user_version', { simple: true }) as number;
+  if (from > steps.length) {
+    throw new Error(`database schema version ${from} is newer than this server's ${steps.length}`);
+  }
+  for (let v = from; v < steps.length; v++) {
+    db.transaction(() => {
+      db.exec(steps[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return { from, to: steps.length };
+}
