@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, formatProblem } from '../common/config-errors.js';
+import { ConfigError, formatProblem, loadOrReport } from '../common/config-errors.js';
 import { createLogger } from '../common/log.js';
 import { Agent } from './agent.js';
 import { loadAgentConfig } from './config/load.js';
@@ -52,16 +52,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  let config;
-  try {
-    config = loadAgentConfig(args.config!);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in the config\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const config = loadOrReport(() => loadAgentConfig(args.config!));
+  if (!config) return 1;
   if (args['check-config']) {
     process.stdout.write(`${args.config}: OK (${config.checks.length} checks, ${config.lines.length} lines)\n`);
     return 0;

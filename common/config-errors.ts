@@ -61,3 +61,14 @@ export function locate(doc: Document, lc: LineCounter, path: readonly PropertyKe
   const pos = lc.linePos(offset);
   return { line: pos.line, column: pos.col };
 }
+
+/** Runs a config loader; on a ConfigError prints every problem and their count to stderr and returns undefined. */
+export function loadOrReport<T>(load: () => T, write: (text: string) => void = (t) => process.stderr.write(t)): T | undefined {
+  try {
+    return load();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    write(`${err.message}\n${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in the config\n`);
+    return undefined;
+  }
+}

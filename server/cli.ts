@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../common/config-errors.js';
+import { loadOrReport } from '../common/config-errors.js';
 import { createLogger } from '../common/log.js';
 import { agentVersion } from '../agent/version.js';
 import { loadServerConfig } from './config/load.js';
@@ -64,16 +64,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  let config;
-  try {
-    config = loadServerConfig(args.config!);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in the config\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const config = loadOrReport(() => loadServerConfig(args.config!));
+  if (!config) return 1;
   if (args['check-config']) {
     process.stdout.write(`${args.config}: OK (${config.tokens.length} tokens, ${config.forward.length} forward upstreams)\n`);
     return 0;
