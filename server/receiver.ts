@@ -70,8 +70,9 @@ export function writeHandler(deps: ReceiverDeps) {
     };
     // Steady state of a per-agent token without forwarding: every series known by its sent bytes, so
     // only values move (labels were validated and enforced when each series was first seen).
-    const scanned = who.agent !== undefined ? scanWriteRequest(raw.body, limits) : undefined;
-    if (scanned && !deps.forwarding && deps.state.applyKnown({ province: who.province, center: who.center, agent: who.agent! }, scanned.series, now())) {
+    // With forwarding every request is decoded in full (the upstream needs the relabelled series), so no scan.
+    const scanned = who.agent !== undefined && !deps.forwarding ? scanWriteRequest(raw.body, limits) : undefined;
+    if (scanned && deps.state.applyKnown({ province: who.province, center: who.center, agent: who.agent! }, scanned.series, now())) {
       deps.accepted([], scanned.samples);
       res.status(204).end();
       return;
