@@ -36,7 +36,7 @@ export class Agent {
   private build(config: AgentConfig): void {
     this.config = config;
     this.metrics = new AgentMetrics(config.checks, PROBES);
-    registerProcessMetrics(this.metrics.registry, agentVersion(), () => this.configLoaded);
+    registerProcessMetrics(this.metrics.registry, agentVersion(), () => this.configLoaded, config.center.name ?? config.center.id);
     this.push?.register(this.metrics.registry);
     this.scheduler = new Scheduler({
       checks: config.checks,
@@ -98,6 +98,9 @@ export class Agent {
       if (outcome.result.up) this.log.info('check state', fields);
       else this.log.warn('check state', fields);
     }
+    // A check turning down or up is pushed at once, not at the next interval: the province server
+    // alerts within seconds of a cut while the regular push stays every 15 s.
+    if (before ? before.result.up !== outcome.result.up : !outcome.result.up) void this.push?.collectOnce();
     this.lastOutcome.set(check.id, outcome);
     return outcome;
   }

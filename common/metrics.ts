@@ -57,6 +57,7 @@ export const METRIC = {
   hostDefaultRouteChangesTotal: 'centerwatch_host_default_route_changes_total',
   // the agent itself
   agentInfo: 'centerwatch_agent_info',
+  centerInfo: 'centerwatch_center_info',
   agentConfigLoadSuccess: 'centerwatch_agent_config_last_load_success',
   agentStartTimeSeconds: 'centerwatch_agent_start_time_seconds',
   // the agent's push client and WAL
@@ -79,6 +80,11 @@ export const METRIC = {
   forwardLastSuccessTimestampSeconds: 'centerwatch_forward_last_success_timestamp_seconds',
   forwardSamplesTotal: 'centerwatch_forward_samples_total',
   forwardFailuresTotal: 'centerwatch_forward_failures_total',
+  // the server's engine
+  centerReadiness: 'centerwatch_center_readiness',
+  alertsFiring: 'centerwatch_alerts_firing',
+  notificationsTotal: 'centerwatch_notifications_total',
+  engineEvaluationSeconds: 'centerwatch_engine_evaluation_seconds',
   processCpuSecondsTotal: 'process_cpu_seconds_total',
   processResidentMemoryBytes: 'process_resident_memory_bytes',
 } as const;

@@ -48,8 +48,30 @@ export class LatestState {
   private values = new Float64Array(1024);
   private stamps = new Float64Array(1024);
   private readonly agentMap = new Map<string, AgentEntry>();
+  /** Metric name → slots and decoded labels of its series: the engine reads these every second without decoding keys. */
+  private readonly watched = new Map<string, Array<{ slot: number; labels: Label[] }>>();
 
   constructor(private readonly maxSeriesPerAgent: number) {}
+
+  /** Keeps the series of these metric names at hand for `forEachWatched` (labels decoded once, at creation). */
+  watch(names: readonly string[]): void {
+    const added = names.filter((n) => !this.watched.has(n));
+    for (const name of added) this.watched.set(name, []);
+    if (added.length > 0) this.keys.forEach((key, slot) => this.noteWatched(key, slot, new Set(added)));
+  }
+
+  /** Calls `fn` with the latest sample of every series of a watched metric. */
+  forEachWatched(name: string, fn: (labels: readonly Label[], value: number, timestampMs: number) => void): void {
+    for (const { slot, labels } of this.watched.get(name) ?? []) fn(labels, this.values[slot]!, this.stamps[slot]!);
+  }
+
+  private noteWatched(key: string, slot: number, only?: ReadonlySet<string>): void {
+    if (this.watched.size === 0 || !key.includes('__name__\0')) return;
+    const labels = labelsOfKey(key);
+    const name = labels.find((l) => l.name === '__name__')?.value ?? '';
+    if (only && !only.has(name)) return;
+    this.watched.get(name)?.push({ slot, labels });
+  }
 
   /**
    * Applies one accepted request of one agent (labels already enforced and sorted); refuses it whole,
@@ -176,6 +198,7 @@ export class LatestState {
     }
     this.keys.push(key);
     this.slotOf.set(key, slot);
+    this.noteWatched(key, slot);
     return slot;
   }
 }

@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, Scalar, visit, type Document } from 'yaml';
 
 /** Option names that hold secrets; each may instead be given as `<name>_file`. */
-export const SECRET_KEYS = ['password', 'bearer_token', 'client_secret', 'token', 'api_key', 'secret'] as const;
+export const SECRET_KEYS = ['password', 'bearer_token', 'client_secret', 'token', 'api_key', 'secret', 'secret_key', 'refresh_token'] as const;
 
 /** Where secret references may appear: ids, targets and labels reach metrics and logs, so not there. */
 export interface SecretPlaces {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { duration, identifier } from '../../common/zod-helpers.js';
 import { byteSize } from '../../common/byte-size.js';
+import { engineConfigSchema } from './engine-schema.js';
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be host:port');
 
@@ -88,6 +89,7 @@ export const serverConfigSchema = z
     limits: limits.prefault({}),
     forward: z.array(forward).default([]),
     forward_wal: forwardWal.prefault({}),
+    engine: engineConfigSchema.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

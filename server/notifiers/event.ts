@@ -13,6 +13,8 @@ export interface Bilingual {
 }
 
 export interface AlertEvent {
+  /** `digest`: the morning report; `summary` is then the whole text and the headline is `centerName`. */
+  kind?: 'alert' | 'digest';
   /** Stable per alert and status: the idempotency key of a message (e.g. `${alertId}:${status}`). */
   key: string;
   alertId: string;

@@ -1,9 +1,13 @@
 /**
- * Transport behaviour of every channel, through the exhaustive map: the same loopback servers,
- * the same classification (5xx/429/network/timeout retryable, other 4xx and 3xx not).
+ * Transport behaviour of every HTTP channel, through the exhaustive map: the same loopback servers,
+ * the same classification (5xx/429/network/timeout retryable, other 4xx and 3xx not). E-mail speaks
+ * SMTP and has its own tests against a real SMTP server (email.test.ts).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIRING } from './fixtures.js';
 import { NOTIFIERS, type Channel, type ChannelOptions } from './index.js';
@@ -11,12 +15,19 @@ import { startCapture, type CaptureServer } from './test-server.js';
 
 const TOKEN = '123456:AAE-secret-token-never-shown';
 
+// A valid Zalo access token already on file, so its sends go straight to the message endpoint.
+const zaloDir = mkdtempSync(join(tmpdir(), 'cw-notifiers-'));
+const zaloTokenFile = join(zaloDir, 'zalo-token.json');
+writeFileSync(zaloTokenFile, JSON.stringify({ accessToken: `AT-${TOKEN}`, refreshToken: `RT-${TOKEN}`, expiresAtMs: Date.now() + 86_400_000 }), { mode: 0o600 });
+
 function optionsFor<C extends Channel>(channel: C, base: string): ChannelOptions[C] {
   const all: ChannelOptions = {
     webhook: { url: `${base}/hook` },
     telegram: { token: TOKEN, chatId: -1001, baseUrl: base },
     slack: { url: `${base}/services/T/B/X` },
     alertmanager: { url: base },
+    zalo: { appId: '1', secretKey: TOKEN, refreshToken: TOKEN, userIds: ['42'], tokenFile: zaloTokenFile, baseUrl: base, oauthBaseUrl: base },
+    email: { host: '127.0.0.1', port: 1, from: 'a@example.vn', to: ['b@example.vn'] },
   };
   return all[channel];
 }
@@ -28,6 +39,7 @@ async function sendVia(channel: Channel, base: string, signal: AbortSignal) {
 }
 
 const CHANNELS = Object.keys(NOTIFIERS) as Channel[];
+const HTTP_CHANNELS = CHANNELS.filter((c) => c !== 'email');
 
 let cap: CaptureServer;
 let silent: Server;
@@ -51,15 +63,16 @@ afterAll(async () => {
   await cap.close();
   silent.closeAllConnections();
   await new Promise<void>((r) => silent.close(() => r()));
+  rmSync(zaloDir, { recursive: true, force: true });
 });
 
 describe('NOTIFIERS', () => {
   it('has every channel, in the documented order', () => {
-    expect(CHANNELS).toEqual(['webhook', 'telegram', 'slack', 'alertmanager']);
+    expect(CHANNELS).toEqual(['webhook', 'telegram', 'slack', 'alertmanager', 'zalo', 'email']);
   });
 });
 
-describe.each(CHANNELS)('%s transport', (channel) => {
+describe.each(HTTP_CHANNELS)('%s transport', (channel) => {
   it.each([
     [200, { ok: true }],
     [204, { ok: true }],

@@ -79,6 +79,28 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX outbox_due ON outbox (not_before, id) WHERE status = 'pending';
   `,
+  // 3: outbox messages can be given up ('failed'). SQLite cannot alter a CHECK constraint, so the table is
+  // rebuilt with its rows. The second index finds, per route, an earlier message waiting on its retry.
+  `
+  CREATE TABLE outbox_v3 (
+    id          INTEGER PRIMARY KEY,
+    key         TEXT NOT NULL UNIQUE,
+    route       TEXT NOT NULL,
+    payload     TEXT NOT NULL,
+    not_before  INTEGER NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+    last_error  TEXT,
+    sent_at     INTEGER,
+    given_up_at INTEGER
+  ) STRICT;
+  INSERT INTO outbox_v3 (id, key, route, payload, not_before, attempts, status, last_error, sent_at)
+    SELECT id, key, route, payload, not_before, attempts, status, last_error, sent_at FROM outbox;
+  DROP TABLE outbox;
+  ALTER TABLE outbox_v3 RENAME TO outbox;
+  CREATE INDEX outbox_due ON outbox (not_before, id) WHERE status = 'pending';
+  CREATE INDEX outbox_retrying ON outbox (route, id) WHERE status = 'pending' AND attempts > 0;
+  `,
 ];
 
 export interface MigrationResult {

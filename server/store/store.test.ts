@@ -213,3 +213,104 @@ describe(':memory:', () => {
     mem.close();
   });
 });
+
+describe('retention (prune)', () => {
+  const cut = vn('2026-12-01T00:00');
+  const base: StoredAlert = {
+    id: 'qn:sa-huynh:lines#1', province: 'quang-ngai', center: 'sa-huynh', group: 'lines', labels: {},
+    status: 'resolved', severity: 'critical', sinceMs: vn('2026-11-02T08:00'), firedAtMs: vn('2026-11-02T08:01'), resolvedAtMs: vn('2026-11-02T09:00'),
+  };
+
+  it('deletes what is old and settled, keeps what is firing, pending or still in force', () => {
+    // Alerts: one resolved long ago (with an acknowledgement), one resolved after the cut, one firing since long ago.
+    const { resolvedAtMs: _, ...firing } = base;
+    store.saveAlert({ ...firing, status: 'firing' }, { action: 'fire', atMs: base.firedAtMs });
+    store.acknowledge({ alertId: base.id, by: 'nguyen.an', atMs: vn('2026-11-02T08:10'), comment: '' });
+    store.saveAlert(base, { action: 'resolve', atMs: base.resolvedAtMs! });
+    const recent = { ...base, id: 'qn:sa-huynh:lines#2', firedAtMs: vn('2026-11-30T23:00'), resolvedAtMs: cut };
+    store.saveAlert(recent, { action: 'resolve', atMs: cut });
+    const stuck: StoredAlert = { ...firing, id: 'qn:ba-to:power#1', center: 'ba-to', status: 'firing' };
+    store.saveAlert(stuck, { action: 'fire', atMs: stuck.firedAtMs });
+
+    // Transitions: sa-huynh has three before the cut and one after; ba-to one before; a check one exactly at the cut.
+    const t = (kind: 'check' | 'center', entity: string, to: string, at: number): void => store.recordTransition({ kind, entity, from: undefined, to, atMs: at });
+    t('center', 'sa-huynh', 'ready', vn('2026-11-01T08:00'));
+    t('center', 'sa-huynh', 'blocked', vn('2026-11-20T09:00'));
+    t('center', 'sa-huynh', 'ready', vn('2026-11-20T09:30'));
+    t('center', 'sa-huynh', 'degraded', vn('2026-12-01T10:00'));
+    t('center', 'ba-to', 'ready', vn('2026-10-01T08:00'));
+    t('check', 'sa-huynh', 'down', vn('2026-11-05T08:00')); // same entity name, other kind: kept as its own last
+    t('check', 'inet1', 'up', vn('2026-11-05T08:00'));
+    t('check', 'inet1', 'down', cut);
+
+    // Outbox: sent before the cut, sent at it, pending since long ago, given up before and at the cut.
+    const sentOld = store.enqueue({ key: 'old', route: 'r', payload: 1, notBeforeMs: 0 }).id;
+    store.markSent(sentOld, cut - 1);
+    const sentNew = store.enqueue({ key: 'new', route: 'r', payload: 2, notBeforeMs: 0 }).id;
+    store.markSent(sentNew, cut);
+    const pending = store.enqueue({ key: 'pending', route: 'r', payload: 3, notBeforeMs: 0 }).id;
+    const gaveUpOld = store.enqueue({ key: 'gave-up-old', route: 'r2', payload: 4, notBeforeMs: 0 }).id;
+    store.markGivenUp(gaveUpOld, cut - 1, 'HTTP 400');
+    const gaveUpNew = store.enqueue({ key: 'gave-up-new', route: 'r3', payload: 5, notBeforeMs: 0 }).id;
+    store.markGivenUp(gaveUpNew, cut, 'HTTP 400');
+
+    // Silences: ended before the cut, ending exactly at it, still running.
+    const matchers = [{ label: 'center', op: '=' as const, value: 'sa-huynh' }];
+    store.addSilence({ matchers, startsMs: vn('2026-11-02T00:00'), endsMs: vn('2026-11-03T00:00'), createdBy: 'ops' });
+    const atCut = store.addSilence({ matchers, startsMs: vn('2026-11-30T00:00'), endsMs: cut, createdBy: 'ops' });
+    const running = store.addSilence({ matchers, startsMs: vn('2026-11-01T00:00'), endsMs: vn('2027-01-01T00:00'), recurring: 'weekly sat 07:00-09:00', createdBy: 'ops' });
+
+    const uptimeBefore = store.uptimeShare('sa-huynh', cut, vn('2026-12-02T00:00'), defaultCalendar());
+    expect(store.prune(cut)).toEqual({ alerts: 1, transitions: 2, outbox: 2, silences: 1 });
+    restart();
+
+    expect(store.getAlert(base.id)).toBeUndefined();
+    expect(store.alertHistory(base.id)).toEqual([]);
+    expect(store.acknowledgements(base.id)).toEqual([]);
+    expect(store.getAlert(recent.id)).toEqual(recent);
+    expect(store.getAlert(stuck.id)).toEqual(stuck);
+    expect(store.alertHistory(stuck.id)).toHaveLength(1);
+
+    const all = (kind: 'check' | 'center', entity: string): string[] => store.transitions(kind, entity, 0, Number.MAX_SAFE_INTEGER).map((x) => x.to);
+    expect(all('center', 'sa-huynh')).toEqual(['ready', 'degraded']); // the 09:30 ready survives: in force at the cut
+    expect(store.transitions('center', 'sa-huynh', 0, cut)[0]!.atMs).toBe(vn('2026-11-20T09:30'));
+    expect(all('center', 'ba-to')).toEqual(['ready']);
+    expect(all('check', 'sa-huynh')).toEqual(['down']);
+    expect(all('check', 'inet1')).toEqual(['up', 'down']);
+    // The uptime of a span starting at the cut is what it was before pruning.
+    expect(store.uptimeShare('sa-huynh', cut, vn('2026-12-02T00:00'), defaultCalendar())).toEqual(uptimeBefore);
+    expect(uptimeBefore.unknownMs).toBe(0);
+
+    expect(store.outboxEntry(sentOld)).toBeUndefined();
+    expect(store.outboxEntry(sentNew)).toMatchObject({ status: 'sent' });
+    expect(store.outboxEntry(pending)).toMatchObject({ status: 'pending' });
+    expect(store.outboxEntry(gaveUpOld)).toBeUndefined();
+    expect(store.outboxEntry(gaveUpNew)).toMatchObject({ status: 'failed' });
+    // A pruned key may be queued again: it is long past any retry.
+    expect(store.enqueue({ key: 'old', route: 'r', payload: 1, notBeforeMs: 0 }).created).toBe(true);
+
+    expect(store.activeSilences(cut - 1).map((s) => s.id)).toEqual([atCut]); // ends exactly at the cut: not before it
+    expect(store.activeSilences(vn('2026-12-05T08:00'), () => true).map((s) => s.id)).toEqual([running]);
+
+    // Nothing left to do the second time.
+    expect(store.prune(cut)).toEqual({ alerts: 0, transitions: 0, outbox: 0, silences: 0 });
+  });
+
+  it('keeps the last transition of an entity even when it is the only one', () => {
+    store.recordTransition({ kind: 'center', entity: 'x', from: undefined, to: 'ready', atMs: 1000 });
+    expect(store.prune(5000)).toEqual({ alerts: 0, transitions: 0, outbox: 0, silences: 0 });
+    expect(store.transitions('center', 'x', 0, 5000)).toHaveLength(1);
+  });
+
+  it('finds the latest history row of an action', () => {
+    const { resolvedAtMs: _, ...rest } = base;
+    const firing: StoredAlert = { ...rest, status: 'firing' };
+    store.saveAlert(firing, { action: 'fire', atMs: 1000 });
+    expect(store.lastHistory(firing.id, 'escalated')).toBeUndefined();
+    store.saveAlert(firing, { action: 'escalated', atMs: 2000, detail: { route: 'lead' } });
+    store.saveAlert(firing, { action: 'escalated', atMs: 3000, detail: { route: 'director' } });
+    store.saveAlert(firing, { action: 'notified', atMs: 4000 });
+    expect(store.lastHistory(firing.id, 'escalated')).toEqual({ alertId: firing.id, action: 'escalated', atMs: 3000, detail: { route: 'director' } });
+    expect(store.lastHistory('ghost', 'escalated')).toBeUndefined();
+  });
+});

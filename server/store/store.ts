@@ -24,6 +24,8 @@ export interface Store {
   /** Alerts that fired or resolved within [fromMs, toMs) or are still firing, oldest first. */
   alertsBetween(fromMs: number, toMs: number): StoredAlert[];
   alertHistory(alertId: string): AlertHistoryEntry[];
+  /** The latest history row of `action` for the alert (e.g. whether and when it was escalated). */
+  lastHistory(alertId: string, action: string): AlertHistoryEntry | undefined;
 
   recordTransition(t: Transition): void;
   /** Transitions of one entity with fromMs <= at < toMs, oldest first. */
@@ -47,14 +49,37 @@ export interface Store {
 
   /** Queues a message; `created` is false (and nothing changes) when its key is already queued or sent. */
   enqueue(msg: OutboxMessage): { id: number; created: boolean };
-  /** Pending messages with notBefore <= nowMs, the earliest first, at most `limit`. */
+  /**
+   * Pending messages with notBefore <= nowMs, the earliest first, at most `limit`. A message behind an
+   * earlier pending message of the same route that already failed (waiting on its retry) is left out: a
+   * route's messages arrive in order, and a route that is down does not fill the batch for the others.
+   */
   due(nowMs: number, limit: number): OutboxEntry[];
   markSent(id: number, atMs?: number): void;
   /** Counts a failed attempt and holds the message until `nextAttemptMs` (the caller's backoff). */
   markFailed(id: number, nextAttemptMs: number, error: string): void;
+  /** Gives a pending message up (status `failed`): it is never handed out again. `attempts` is left as is. */
+  markGivenUp(id: number, atMs: number, error: string): void;
   outboxEntry(id: number): OutboxEntry | undefined;
 
+  /**
+   * Retention, in one transaction: deletes alerts resolved before `beforeMs` (with their history and
+   * acknowledgements), transitions before it except the last one of each entity (the state in force at
+   * `beforeMs`, which the uptime of a span starting there needs), outbox messages sent or given up before
+   * it, and silences that ended before it. Firing alerts and pending messages are kept however old. Returns
+   * how many rows of each went.
+   */
+  prune(beforeMs: number): PruneResult;
+
   close(): void;
+}
+
+/** Rows deleted by `prune`. */
+export interface PruneResult {
+  alerts: number;
+  transitions: number;
+  outbox: number;
+  silences: number;
 }
 
 /** Options of `openSqliteStore`. */
@@ -66,6 +91,12 @@ export interface SqliteStoreOptions {
 type Row = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
 const num = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
+
+function historyFromRow(r: Row): AlertHistoryEntry {
+  const e: AlertHistoryEntry = { alertId: String(r.alert_id), action: String(r.action), atMs: Number(r.at) };
+  if (r.detail !== null) e.detail = JSON.parse(String(r.detail));
+  return e;
+}
 
 function alertFromRow(r: Row): StoredAlert {
   const a: StoredAlert = {
@@ -99,6 +130,7 @@ function outboxFromRow(r: Row): OutboxEntry {
   };
   if (r.last_error !== null) e.lastError = String(r.last_error);
   if (r.sent_at !== null) e.sentAtMs = num(r.sent_at);
+  if (r.given_up_at !== null) e.givenUpAtMs = num(r.given_up_at);
   return e;
 }
 
@@ -135,11 +167,40 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     acksOf: db.prepare('SELECT * FROM acknowledgements WHERE alert_id = ? ORDER BY at, id'),
     enqueue: db.prepare(`INSERT INTO outbox (key, route, payload, not_before) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`),
     byKey: db.prepare('SELECT id FROM outbox WHERE key = ?'),
-    due: db.prepare(`SELECT * FROM outbox WHERE status = 'pending' AND not_before <= ? ORDER BY not_before, id LIMIT ?`),
+    due: db.prepare(`SELECT * FROM outbox o WHERE status = 'pending' AND not_before <= ?
+      AND NOT EXISTS (SELECT 1 FROM outbox b WHERE b.route = o.route AND b.status = 'pending' AND b.attempts > 0 AND b.id < o.id)
+      ORDER BY not_before, id LIMIT ?`),
     sent: db.prepare(`UPDATE outbox SET status = 'sent', sent_at = ? WHERE id = ?`),
     failed: db.prepare(`UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ? WHERE id = ? AND status = 'pending'`),
+    givenUp: db.prepare(`UPDATE outbox SET status = 'failed', given_up_at = ?, last_error = ? WHERE id = ? AND status = 'pending'`),
     outboxEntry: db.prepare('SELECT * FROM outbox WHERE id = ?'),
+    lastHistory: db.prepare('SELECT * FROM alert_history WHERE alert_id = ? AND action = ? ORDER BY at DESC, id DESC LIMIT 1'),
+    // Children first: history and acknowledgements reference the alert.
+    pruneHistory: db.prepare(`DELETE FROM alert_history WHERE alert_id IN
+      (SELECT id FROM alerts WHERE status = 'resolved' AND resolved_at < @before)`),
+    pruneAcks: db.prepare(`DELETE FROM acknowledgements WHERE alert_id IN
+      (SELECT id FROM alerts WHERE status = 'resolved' AND resolved_at < @before)`),
+    pruneAlerts: db.prepare(`DELETE FROM alerts WHERE status = 'resolved' AND resolved_at < @before`),
+    // A transition goes only when a later one of the same entity, also before the cut, replaces it.
+    pruneTransitions: db.prepare(`DELETE FROM transitions WHERE at < @before AND EXISTS (
+      SELECT 1 FROM transitions AS later WHERE later.kind = transitions.kind AND later.entity = transitions.entity
+        AND later.at < @before AND (later.at > transitions.at OR (later.at = transitions.at AND later.id > transitions.id)))`),
+    // Given-up messages go too once old: they are kept only so an operator can see what was never delivered.
+    pruneOutbox: db.prepare(`DELETE FROM outbox
+      WHERE (status = 'sent' AND sent_at < @before) OR (status = 'failed' AND given_up_at < @before)`),
+    pruneSilences: db.prepare('DELETE FROM silences WHERE ends_at < @before'),
   };
+
+  const prune = db.transaction((before: number): PruneResult => {
+    q.pruneHistory.run({ before });
+    q.pruneAcks.run({ before });
+    return {
+      alerts: q.pruneAlerts.run({ before }).changes,
+      transitions: q.pruneTransitions.run({ before }).changes,
+      outbox: q.pruneOutbox.run({ before }).changes,
+      silences: q.pruneSilences.run({ before }).changes,
+    };
+  });
 
   const saveAlert = db.transaction((a: StoredAlert, action: Omit<AlertHistoryEntry, 'alertId'>) => {
     q.upsertAlert.run({
@@ -169,12 +230,11 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     },
     firingAlerts: (center) => ((center === undefined ? q.firing.all() : q.firingOf.all(center)) as Row[]).map(alertFromRow),
     alertsBetween: (from, to) => (q.between.all({ from, to }) as Row[]).map(alertFromRow),
-    alertHistory: (alertId) =>
-      (q.historyOf.all(alertId) as Row[]).map((r) => {
-        const e: AlertHistoryEntry = { alertId: String(r.alert_id), action: String(r.action), atMs: Number(r.at) };
-        if (r.detail !== null) e.detail = JSON.parse(String(r.detail));
-        return e;
-      }),
+    alertHistory: (alertId) => (q.historyOf.all(alertId) as Row[]).map(historyFromRow),
+    lastHistory: (alertId, action) => {
+      const r = q.lastHistory.get(alertId, action) as Row | undefined;
+      return r && historyFromRow(r);
+    },
 
     recordTransition: (t) => void q.addTransition.run(t.kind, t.entity, t.from ?? null, t.to, t.atMs),
     transitions: (kind, entity, from, to) => (q.transitions.all(kind, entity, from, to) as Row[]).map(transitionFromRow),
@@ -202,10 +262,13 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     due: (nowMs, limit) => (q.due.all(nowMs, limit) as Row[]).map(outboxFromRow),
     markSent: (id, atMs = Date.now()) => void q.sent.run(atMs, id),
     markFailed: (id, next, error) => void q.failed.run(next, error, id),
+    markGivenUp: (id, atMs, error) => void q.givenUp.run(atMs, error, id),
     outboxEntry: (id) => {
       const r = q.outboxEntry.get(id) as Row | undefined;
       return r && outboxFromRow(r);
     },
+
+    prune: (beforeMs) => prune(beforeMs),
 
     close: () => db.close(),
   };

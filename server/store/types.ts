@@ -74,7 +74,10 @@ export interface OutboxEntry extends OutboxMessage {
   id: number;
   /** Failed attempts so far. */
   attempts: number;
-  status: 'pending' | 'sent';
+  /** `failed`: given up (a non-retryable answer, too many attempts or an unknown route); never sent again. */
+  status: 'pending' | 'sent' | 'failed';
   lastError?: string;
   sentAtMs?: number;
+  /** When the message was given up (status `failed`). */
+  givenUpAtMs?: number;
 }

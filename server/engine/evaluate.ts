@@ -1,0 +1,389 @@
+/**
+ * One evaluation of the whole fleet, pure: (state, snapshot, settings) → (state, outputs). Time is the
+ * snapshot's, so scenario tests replay hours of a province in milliseconds, and the server calls it
+ * once a second with what agents pushed.
+ *
+ * Each thing that can be wrong is an entity with its own alert state machine (alerts.ts):
+ *
+ *   offline:<center>            every agent of the center silent
+ *   silent:<center>/<agent>     one agent silent while others are heard
+ *   lines:<center>              every line of the center down (the root cause of most others)
+ *   check:<center>/<agent>/<id> one check down
+ *   province:<province>/<up>    a shared upstream down at many centers of a province
+ *
+ * Problems (entities not `ok`) are related by dependencies.ts; a firing alert is announced (a message
+ * goes out) only when nothing explains it, no silence covers it and office hours allow it. Whatever was
+ * announced gets its resolved message, suppressed or not. Checks of a silent agent are not stepped:
+ * their last state holds (the agent's silence is the problem being reported).
+ */
+import { initialAlertState, step, type AlertRule, type AlertState } from './alerts.js';
+import type { OfficeCalendar } from './calendar.js';
+import { rootCauses, type Problem, type ProblemKind } from './dependencies.js';
+import { describe, type Subject } from './describe.js';
+import { notifyAt, severityOf, type Severity } from './paging.js';
+import { readiness, settle, type CheckStatus, type GroupPolicy, type Impact, type Readiness, type ReadinessReason } from './readiness.js';
+import type { AlertEvent, Bilingual } from '../notifiers/event.js';
+
+export interface AgentSnapshot {
+  province: string;
+  center: string;
+  agent: string;
+  heard: boolean;
+}
+
+export interface CheckSnapshot {
+  province: string;
+  center: string;
+  agent: string;
+  check: string;
+  kind: string;
+  line?: string | undefined;
+  impact: Impact;
+  group?: string | undefined;
+  up: boolean;
+  degraded: boolean;
+  reason?: string | undefined;
+  /** Extra labels carried onto the alert (matched by silences, sent to label-based channels). */
+  labels?: Record<string, string>;
+}
+
+export interface FleetSnapshot {
+  nowMs: number;
+  agents: readonly AgentSnapshot[];
+  /** Checks of every agent, heard or not (a silent agent's checks are held, not stepped). */
+  checks: readonly CheckSnapshot[];
+  /** Center id → display name. */
+  names: ReadonlyMap<string, string>;
+}
+
+export interface EngineSettings {
+  ruleFor(c: { kind: string; check: string; group?: string | undefined }): AlertRule;
+  /** Agent silence and center offline: the silence threshold already waited, so fire at once. */
+  silenceRule: AlertRule;
+  /** A check up but past a threshold. */
+  degradedRule: AlertRule;
+  linesGroup: string;
+  groupModes: ReadonlyMap<string, 'any_of' | 'all_of'>;
+  /** Check id → shared upstream. */
+  upstreamOf: ReadonlyMap<string, string>;
+  upstreamTitles: ReadonlyMap<string, Bilingual>;
+  provinceWide: { minCenters: number; minShare: number };
+  enterAfter: number;
+  leaveAfter: number;
+  calendarOf(province: string): OfficeCalendar;
+  leadMs: number;
+  publicUrl: string;
+  /** Whether a silence or maintenance window covers these alert labels now. */
+  isSilenced(labels: Record<string, string>, nowMs: number): boolean;
+}
+
+/** One alert occurrence: from fire to resolve. */
+export interface Occurrence {
+  /** `${entity}@${firedAtMs}`: stable across restarts, unique per occurrence. */
+  id: string;
+  sinceMs: number;
+  firedAtMs: number;
+  severity: Severity;
+  announced: boolean;
+  /** When a held message may go out (office hours); undefined: never (info). */
+  holdUntilMs: number | undefined;
+  /** Recorded once each, so history says why nothing was sent. */
+  noted: { suppressed?: boolean; silenced?: boolean; held?: boolean };
+}
+
+export interface Tracked {
+  entity: string;
+  kind: ProblemKind | 'province';
+  province: string;
+  center: string;
+  agent?: string;
+  check?: string;
+  subject: Subject;
+  impact: Impact;
+  urgent: boolean;
+  labels: Record<string, string>;
+  problem: Omit<Problem, 'id' | 'kind'>;
+  alert: AlertState;
+  occurrence?: Occurrence;
+  lastSeenMs: number;
+}
+
+export interface CenterReadiness {
+  province: string;
+  settled: { state: Readiness; candidate: Readiness; streak: number };
+  sinceMs: number;
+  reasons: ReadinessReason[];
+}
+
+export interface EngineState {
+  tracked: Map<string, Tracked>;
+  centers: Map<string, CenterReadiness>;
+}
+
+export interface AlertSummary {
+  id: string;
+  entity: string;
+  province: string;
+  center: string;
+  check?: string;
+  severity: Severity;
+  sinceMs: number;
+  firedAtMs: number;
+  labels: Record<string, string>;
+}
+
+export type EngineOutput =
+  | { type: 'fire'; alert: AlertSummary; flapping: boolean }
+  | { type: 'resolve'; alert: AlertSummary; resolvedAtMs: number; announced: boolean }
+  | { type: 'note'; alert: AlertSummary; action: 'suppressed' | 'silenced' | 'held' | 'flapping' | 'announced'; detail?: unknown }
+  | { type: 'message'; alert: AlertSummary; event: AlertEvent }
+  | { type: 'readiness'; province: string; center: string; from: Readiness | undefined; to: Readiness; atMs: number; reasons: ReadinessReason[] };
+
+export function emptyEngineState(): EngineState {
+  return { tracked: new Map(), centers: new Map() };
+}
+
+/** A check no longer reported while its agent is heard (removed from the config) resolves after this. */
+const GONE_AFTER_MS = 5 * 60_000;
+
+export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSettings): { state: EngineState; outputs: EngineOutput[] } {
+  const now = snap.nowMs;
+  const outputs: EngineOutput[] = [];
+  const tracked = new Map(state.tracked);
+  const centers = new Map(state.centers);
+
+  // Agents and centers heard.
+  const agentsOf = new Map<string, AgentSnapshot[]>();
+  for (const a of snap.agents) agentsOf.set(a.center, [...(agentsOf.get(a.center) ?? []), a]);
+  const heard = new Set(snap.agents.filter((a) => a.heard).map((a) => `${a.center}/${a.agent}`));
+  const offline = new Set([...agentsOf].filter(([, list]) => list.every((a) => !a.heard)).map(([c]) => c));
+
+  const observe = (entity: string, make: () => Omit<Tracked, 'alert' | 'lastSeenMs'>, good: boolean, rule: AlertRule, refresh?: (t: Tracked) => Partial<Tracked>): void => {
+    const before = tracked.get(entity);
+    const base: Tracked = before ? { ...before, ...refresh?.(before) } : { ...make(), alert: initialAlertState(now), lastSeenMs: now };
+    const { state: alert, actions } = step(base.alert, { good, atMs: now }, rule);
+    const t: Tracked = { ...base, alert, lastSeenMs: now };
+    for (const a of actions) {
+      if (a.kind === 'fire') {
+        const severity = t.kind === 'check' ? checkSeverity(t) : severityOf(t.impact);
+        t.occurrence = { id: `${entity}@${now}`, sinceMs: a.since, firedAtMs: now, severity, announced: false, holdUntilMs: undefined, noted: {} };
+        t.occurrence.holdUntilMs = notifyAt({ severity, urgent: t.urgent }, s.calendarOf(t.province), now, s.leadMs);
+        outputs.push({ type: 'fire', alert: summary(t), flapping: a.flapping });
+      } else if (a.kind === 'flapping' && t.occurrence) {
+        outputs.push({ type: 'note', alert: summary(t), action: 'flapping', detail: { flapping: a.flapping } });
+      } else if (a.kind === 'resolve' && t.occurrence) {
+        const sum = summary(t);
+        outputs.push({ type: 'resolve', alert: sum, resolvedAtMs: now, announced: t.occurrence.announced });
+        if (t.occurrence.announced) outputs.push({ type: 'message', alert: sum, event: eventOf(t, nameOf(t, snap), s.publicUrl, 'resolved', now) });
+        delete t.occurrence;
+      }
+    }
+    tracked.set(entity, t);
+  };
+
+  // 1. Centers offline and agents silent.
+  for (const [center, list] of agentsOf) {
+    const province = list[0]!.province;
+    observe(`offline:${center}`, () => ({ entity: `offline:${center}`, kind: 'center_offline', province, center, subject: { kind: 'center_offline' }, impact: 'blocking', urgent: false, labels: { province, center, alert: 'center_offline' }, problem: { province, center } }), !offline.has(center), s.silenceRule);
+    for (const a of list) {
+      const entity = `silent:${center}/${a.agent}`;
+      observe(entity, () => ({ entity, kind: 'agent_silent', province, center, agent: a.agent, subject: { kind: 'agent_silent', agent: a.agent }, impact: 'degrading', urgent: false, labels: { province, center, agent: a.agent, alert: 'agent_silent' }, problem: { province, center, agent: a.agent } }), a.heard, s.silenceRule);
+    }
+  }
+
+  // 2. Checks of heard agents, and each center's lines.
+  const lines = new Map<string, { province: string; members: CheckSnapshot[] }>();
+  const groupUp = new Map<string, number>();
+  for (const c of snap.checks) {
+    if (!heard.has(`${c.center}/${c.agent}`)) continue;
+    if (c.group !== undefined && c.up) groupUp.set(`${c.center}/${c.group}`, (groupUp.get(`${c.center}/${c.group}`) ?? 0) + 1);
+    if (c.group === s.linesGroup) {
+      const l = lines.get(c.center) ?? { province: c.province, members: [] };
+      l.members.push(c);
+      lines.set(c.center, l);
+    }
+  }
+  for (const c of snap.checks) {
+    if (!heard.has(`${c.center}/${c.agent}`)) continue;
+    const entity = `check:${c.center}/${c.agent}/${c.check}`;
+    const upstream = s.upstreamOf.get(c.check);
+    const redundant = c.group !== undefined && s.groupModes.get(c.group) === 'any_of' && (groupUp.get(`${c.center}/${c.group}`) ?? 0) > 0;
+    const subject = (): Subject => ({ kind: 'check', check: c.check, checkKind: c.kind, impact: c.impact, redundant, ...(c.line !== undefined ? { line: c.line } : {}), ...(c.reason !== undefined ? { reason: c.reason } : {}), ...(upstream ? { upstreamTitle: s.upstreamTitles.get(upstream)! } : {}) });
+    const labels = { ...c.labels, province: c.province, center: c.center, agent: c.agent, check: c.check, kind: c.kind, ...(c.line ? { line: c.line } : {}), ...(c.group ? { group: c.group } : {}), impact: c.impact };
+    observe(
+      entity,
+      () => ({ entity, kind: 'check', province: c.province, center: c.center, agent: c.agent, check: c.check, subject: subject(), impact: c.impact, urgent: c.kind === 'ups' && c.impact === 'blocking', labels, problem: { province: c.province, center: c.center, agent: c.agent, check: c.check, ...(c.line ? { line: c.line } : {}), ...(upstream ? { upstream } : {}) } }),
+      c.up,
+      s.ruleFor(c),
+      // While the alert is not yet announced its words follow the latest result (reason, redundancy).
+      (t) => (t.occurrence?.announced ? {} : { subject: subject() }),
+    );
+  }
+  // A check up but past a threshold (a line losing 30 % of packets): one warning alert, held as one
+  // while it lasts, never a down/up storm. Tracked only once a check has been degraded.
+  for (const c of snap.checks) {
+    if (!heard.has(`${c.center}/${c.agent}`) || c.impact === 'info') continue;
+    const entity = `degraded:${c.center}/${c.agent}/${c.check}`;
+    const bad = c.up && c.degraded;
+    if (!bad && !tracked.has(entity)) continue;
+    const subject = (): Subject => ({ kind: 'check', check: c.check, checkKind: c.kind, impact: 'degrading', redundant: false, degraded: true, ...(c.line !== undefined ? { line: c.line } : {}) });
+    const upstream = s.upstreamOf.get(c.check);
+    observe(
+      entity,
+      () => ({ entity, kind: 'check', province: c.province, center: c.center, agent: c.agent, check: c.check, subject: subject(), impact: 'degrading', urgent: false, labels: { ...c.labels, province: c.province, center: c.center, agent: c.agent, check: c.check, kind: c.kind, ...(c.line ? { line: c.line } : {}), impact: c.impact, alert: 'degraded' }, problem: { province: c.province, center: c.center, agent: c.agent, check: c.check, ...(c.line ? { line: c.line } : {}), ...(upstream ? { upstream } : {}) } }),
+      !bad,
+      s.degradedRule,
+    );
+  }
+  for (const [center, l] of lines) {
+    const entity = `lines:${center}`;
+    const first = l.members[0]!;
+    observe(
+      entity,
+      () => ({ entity, kind: 'lines_down', province: l.province, center, subject: { kind: 'lines_down', lines: l.members.length }, impact: 'blocking', urgent: true, labels: { province: l.province, center, alert: 'lines_down' }, problem: { province: l.province, center } }),
+      l.members.some((m) => m.up),
+      s.ruleFor({ kind: first.kind, check: first.check, group: s.linesGroup }),
+      (t) => (t.occurrence?.announced ? {} : { subject: { kind: 'lines_down', lines: l.members.length } }),
+    );
+  }
+
+  // Checks that stopped being reported while their agent is heard: removed from the config.
+  for (const [entity, t] of tracked) {
+    if (t.kind !== 'check' || t.lastSeenMs === now || !heard.has(`${t.center}/${t.agent}`) || now - t.lastSeenMs < GONE_AFTER_MS) continue;
+    if (t.alert.phase === 'ok') tracked.delete(entity);
+    else observe(entity, () => t, true, { forMs: 0, recoverForMs: 0, flap: { windowMs: 1, transitions: Number.MAX_SAFE_INTEGER } });
+  }
+
+  // 3. Root causes and province-wide upstream failures.
+  const problems: Problem[] = [];
+  const centersChecking = new Map<string, Set<string>>();
+  for (const c of snap.checks) {
+    const up = s.upstreamOf.get(c.check);
+    if (up === undefined) continue;
+    const key = `${c.province}/${up}`;
+    centersChecking.set(key, (centersChecking.get(key) ?? new Set()).add(c.center));
+  }
+  for (const t of tracked.values()) {
+    if (t.kind === 'province' || t.alert.phase === 'ok') continue;
+    // An upstream counts toward a province-wide failure once its check has waited its own `for`: a
+    // blip at three centers is not a province-wide outage.
+    // Recovering ones no longer count either, or the province-wide alert would wait out two recoveries.
+    if (t.problem.upstream !== undefined && t.kind === 'check' && t.alert.phase !== 'firing') continue;
+    problems.push({ id: t.entity, kind: t.kind, ...t.problem });
+  }
+  const roots = rootCauses(problems, {
+    provinceWideMinCenters: s.provinceWide.minCenters,
+    provinceWideMinShare: s.provinceWide.minShare,
+    centersChecking: new Map([...centersChecking].map(([k, v]) => [k, v.size])),
+  });
+  const wide = new Map(roots.provinceWide.map((p) => [`province:${p.province}/${p.upstream}`, p]));
+  for (const key of centersChecking.keys()) {
+    const [province, upstream] = key.split('/') as [string, string];
+    const entity = `province:${province}/${upstream}`;
+    const now_ = wide.get(entity);
+    const title = s.upstreamTitles.get(upstream)!;
+    const subject: Subject = { kind: 'province', upstreamTitle: title, centers: now_?.centers.length ?? 0 };
+    if (!now_ && !tracked.has(entity)) continue;
+    observe(
+      entity,
+      () => ({ entity, kind: 'province', province, center: '', subject, impact: 'blocking', urgent: false, labels: { province, upstream, alert: 'upstream_down' }, problem: { province, center: '', upstream } }),
+      now_ === undefined,
+      s.ruleFor({ kind: 'province', check: upstream }),
+      (t) => (t.occurrence?.announced || !now_ ? {} : { subject }),
+    );
+  }
+  const suppressedBy = new Map(roots.suppressedBy);
+  for (const [id, root] of roots.suppressedBy) if (root.startsWith('province:') && tracked.get(root)?.occurrence === undefined) suppressedBy.delete(id);
+
+  // 4. Announce what fired and is not explained, silenced or held.
+  for (const t of tracked.values()) {
+    const o = t.occurrence;
+    // Recovering: good again, waiting out `recover_for`. Announcing it now would be news of the past.
+    if (!o || o.announced || t.alert.phase !== 'firing') continue;
+    const note = (action: 'suppressed' | 'silenced' | 'held', detail?: unknown): void => {
+      if (o.noted[action]) return;
+      o.noted[action] = true;
+      outputs.push({ type: 'note', alert: summary(t), action, detail });
+    };
+    const root = suppressedBy.get(t.entity);
+    if (root !== undefined) note('suppressed', { by: root });
+    else if (s.isSilenced(t.labels, now)) note('silenced');
+    else if (o.holdUntilMs === undefined || now < o.holdUntilMs) note('held', { until: o.holdUntilMs ?? null });
+    else {
+      o.announced = true;
+      const sum = summary(t);
+      outputs.push({ type: 'note', alert: sum, action: 'announced' });
+      outputs.push({ type: 'message', alert: sum, event: eventOf(t, nameOf(t, snap), s.publicUrl, 'firing', now) });
+    }
+  }
+
+  // 5. Readiness of each center, with hysteresis.
+  const checksOf = new Map<string, CheckStatus[]>();
+  for (const c of snap.checks) {
+    if (!heard.has(`${c.center}/${c.agent}`)) continue;
+    const list = checksOf.get(c.center) ?? [];
+    list.push({ id: c.check, impact: c.impact, up: c.up, degraded: c.degraded, ...(c.group !== undefined ? { group: c.group } : {}) });
+    checksOf.set(c.center, list);
+  }
+  const impactOfGroup = new Map<string, Impact>();
+  for (const c of snap.checks) if (c.group !== undefined) impactOfGroup.set(`${c.center}/${c.group}`, stronger(impactOfGroup.get(`${c.center}/${c.group}`), c.impact));
+  for (const [center, list] of agentsOf) {
+    const names = new Set((checksOf.get(center) ?? []).flatMap((c) => (c.group !== undefined ? [c.group] : [])));
+    const groups: GroupPolicy[] = [...names].map((name) => ({ name, mode: s.groupModes.get(name) ?? 'all_of', impact: impactOfGroup.get(`${center}/${name}`) ?? 'degrading' }));
+    const observed = readiness({ checks: checksOf.get(center) ?? [], groups, agents: list.map((a) => ({ id: a.agent, heard: a.heard })) });
+    const prev = centers.get(center);
+    if (!prev) {
+      // The first evaluation of a center takes its state at once: there is nothing to hold against.
+      centers.set(center, { province: list[0]!.province, settled: { state: observed.state, candidate: observed.state, streak: 0 }, sinceMs: now, reasons: observed.reasons });
+      outputs.push({ type: 'readiness', province: list[0]!.province, center, from: undefined, to: observed.state, atMs: now, reasons: observed.reasons });
+      continue;
+    }
+    const settled = settle(prev.settled, observed.state, s.enterAfter, s.leaveAfter);
+    const changed = settled.state !== prev.settled.state;
+    centers.set(center, { ...prev, settled, sinceMs: changed ? now : prev.sinceMs, reasons: settled.state === observed.state ? observed.reasons : prev.reasons });
+    if (changed) outputs.push({ type: 'readiness', province: prev.province, center, from: prev.settled.state, to: settled.state, atMs: now, reasons: observed.reasons });
+  }
+  return { state: { tracked, centers }, outputs };
+}
+
+const IMPACT_RANK: Record<Impact, number> = { info: 0, degrading: 1, blocking: 2 };
+const stronger = (a: Impact | undefined, b: Impact): Impact => (a === undefined || IMPACT_RANK[b] > IMPACT_RANK[a] ? b : a);
+
+/** A blocking check with its redundancy still up only degrades the center: a warning, not a page at night. */
+function checkSeverity(t: Tracked): Severity {
+  if (t.subject.kind === 'check' && t.subject.degraded) return t.impact === 'info' ? 'info' : 'warning';
+  const redundant = t.subject.kind === 'check' && t.subject.redundant;
+  return redundant && t.impact === 'blocking' ? 'warning' : severityOf(t.impact);
+}
+
+function summary(t: Tracked): AlertSummary {
+  const o = t.occurrence!;
+  return { id: o.id, entity: t.entity, province: t.province, center: t.center, ...(t.check !== undefined ? { check: t.check } : {}), severity: o.severity, sinceMs: o.sinceMs, firedAtMs: o.firedAtMs, labels: { ...t.labels, severity: o.severity } };
+}
+
+const nameOf = (t: Tracked, snap: FleetSnapshot): string => (t.kind === 'province' ? t.province : snap.names.get(t.center) ?? t.center);
+
+/** The message of a tracked alert's occurrence. */
+export function eventOf(t: Tracked, centerName: string, publicUrl: string, status: 'firing' | 'resolved', now: number): AlertEvent {
+  const o = t.occurrence!;
+  const d = describe(t.subject);
+  const base = publicUrl.replace(/\/+$/, '');
+  const e: AlertEvent = {
+    key: `${o.id}:${status}`,
+    alertId: o.id,
+    status,
+    severity: o.severity,
+    province: t.province,
+    center: t.center,
+    centerName,
+    summary: d.summary,
+    sinceMs: o.sinceMs,
+    url: t.kind === 'province' ? `${base}/` : `${base}/centers/${encodeURIComponent(t.center)}`,
+    labels: { ...t.labels, severity: o.severity },
+  };
+  if (t.check !== undefined) e.check = t.check;
+  if (d.blocks) e.blocks = d.blocks;
+  if (d.runbook) e.runbook = d.runbook;
+  if (status === 'resolved') e.resolvedAtMs = now;
+  return e;
+}

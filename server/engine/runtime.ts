@@ -1,0 +1,336 @@
+/**
+ * The engine at work, I/O at the edges: every `interval` it reads what agents pushed (LatestState),
+ * evaluates the fleet (evaluate.ts, pure), writes alerts, history and readiness transitions to the
+ * store, and queues messages in the durable outbox for each matching route. Escalation and the
+ * morning digest run on the same tick. A restart rebuilds the alert state from the store.
+ */
+import type { Logger } from '../../common/log.js';
+import { METRIC } from '../../common/metrics.js';
+import type { EngineConfig, RouteConfig } from '../config/engine-schema.js';
+import type { TokenConfig } from '../config/schema.js';
+import type { LatestState } from '../state.js';
+import type { Store, StoredAlert } from '../store/store.js';
+import type { AlertEvent } from '../notifiers/event.js';
+import { initialAlertState } from './alerts.js';
+import { formatDigest, nextDigestAt } from './digest.js';
+import { escalationDue } from './escalation.js';
+import { describe, type Subject } from './describe.js';
+import { emptyEngineState, evaluate, eventOf, type AlertSummary, type CheckSnapshot, type EngineOutput, type EngineState, type FleetSnapshot, type Tracked } from './evaluate.js';
+import type { Impact } from './readiness.js';
+import { engineSettings } from './settings.js';
+import { matches, recurrenceActive } from './silences.js';
+import type { EngineSettings } from './evaluate.js';
+import type { SilenceMatcher } from '../store/types.js';
+
+const IMPACTS = new Set<Impact>(['blocking', 'degrading', 'info']);
+
+export interface EngineRuntimeOptions {
+  cfg: EngineConfig;
+  tokens: readonly TokenConfig[];
+  state: LatestState;
+  store: Store;
+  log: Logger;
+  /** Wakes the outbox delivery after messages were queued. */
+  kick?: () => void;
+  now?: () => number;
+}
+
+/** What the engine remembers of an announced alert, for escalation and resolved messages. */
+interface Announced {
+  alert: AlertSummary;
+  atMs: number;
+  routes: string[];
+  escalated: string[];
+}
+
+export class EngineRuntime {
+  private engine: EngineState = emptyEngineState();
+  private readonly settings: EngineSettings;
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private readonly announced = new Map<string, Announced>();
+  private readonly acked = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private nextDigestMs: number | undefined;
+  private readonly staticSilences: Array<{ matchers: SilenceMatcher[]; startsMs: number; endsMs: number; recurring?: string }>;
+  /** Store silences of the current tick (one query per tick). */
+  private silencesNow: Array<{ matchers: SilenceMatcher[] }> = [];
+  lastEvaluationMs = 0;
+
+  constructor(private readonly o: EngineRuntimeOptions) {
+    this.now = o.now ?? Date.now;
+    this.startedAt = this.now();
+    o.state.watch([METRIC.probeSuccess, METRIC.probeDegraded, METRIC.checkInfo, METRIC.probeReason, METRIC.centerInfo]);
+    this.staticSilences = o.cfg.silences.map((s) => ({
+      matchers: s.matchers,
+      startsMs: s.starts ? Date.parse(s.starts) : 0,
+      endsMs: s.ends ? Date.parse(s.ends) : Number.MAX_SAFE_INTEGER,
+      ...(s.recurring ? { recurring: s.recurring } : {}),
+    }));
+    this.settings = engineSettings(o.cfg, (labels, nowMs) => this.silenced(labels, nowMs));
+    this.restore();
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.tickSafely(), this.o.cfg.interval);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One evaluation; exposed for tests that drive the clock. */
+  tick(): EngineOutput[] {
+    const started = performance.now();
+    const nowMs = this.now();
+    this.silencesNow = this.o.store.activeSilences(nowMs, recurrenceActive);
+    const { state, outputs } = evaluate(this.engine, this.snapshot(nowMs), this.settings);
+    this.engine = state;
+    this.apply(outputs, nowMs);
+    this.escalate(nowMs);
+    this.digest(nowMs);
+    this.lastEvaluationMs = performance.now() - started;
+    return outputs;
+  }
+
+  private tickSafely(): void {
+    try {
+      this.tick();
+    } catch (err) {
+      // A store error (disk full) must not stop the receiver; the next tick tries again.
+      this.o.log.error('engine evaluation failed', { error: (err as Error).message });
+    }
+  }
+
+  // ---- reads for the API and metrics ---------------------------------------------------------
+
+  get state(): EngineState {
+    return this.engine;
+  }
+
+  centerName(center: string): string {
+    return this.names.get(center) ?? center;
+  }
+
+  acknowledge(alertId: string, by: string, comment: string): boolean {
+    const alert = this.o.store.getAlert(alertId);
+    if (!alert || alert.status !== 'firing') return false;
+    this.o.store.acknowledge({ alertId, by, atMs: this.now(), comment });
+    this.acked.add(alertId);
+    return true;
+  }
+
+  // ---- snapshot -------------------------------------------------------------------------------
+
+  private names = new Map<string, string>();
+
+  private snapshot(nowMs: number): FleetSnapshot {
+    const st = this.o.state;
+    const silentAfter = this.o.cfg.agent_silent_after;
+    const agents = new Map<string, { province: string; center: string; agent: string; lastHeardMs: number }>();
+    // Agents enrolled with their own token are expected even before they are first heard.
+    for (const t of this.o.tokens) if (t.agent) agents.set(`${t.center}/${t.agent}`, { province: t.province, center: t.center, agent: t.agent, lastHeardMs: this.startedAt });
+    for (const a of st.agents()) agents.set(`${a.center}/${a.agent}`, { province: a.province, center: a.center, agent: a.agent, lastHeardMs: Math.max(a.lastHeardMs, this.startedAt) });
+
+    const label = (labels: readonly { name: string; value: string }[], name: string): string | undefined => labels.find((l) => l.name === name)?.value;
+    const checkKey = (labels: readonly { name: string; value: string }[]): string => `${label(labels, 'center')}/${label(labels, 'agent')}/${label(labels, 'check')}`;
+    const info = new Map<string, CheckSnapshot>();
+    st.forEachWatched(METRIC.checkInfo, (labels, value) => {
+      if (value !== 1) return;
+      const impact = label(labels, 'impact') as Impact;
+      const check = label(labels, 'check');
+      if (!check || !IMPACTS.has(impact)) return;
+      const line = label(labels, 'line');
+      const group = label(labels, 'group');
+      info.set(checkKey(labels), {
+        province: label(labels, 'province') ?? '', center: label(labels, 'center') ?? '', agent: label(labels, 'agent') ?? '', check, kind: label(labels, 'kind') ?? '',
+        line: line || undefined, group: group || undefined, impact, up: true, degraded: false,
+      });
+    });
+    const checks: CheckSnapshot[] = [];
+    const extra = this.o.cfg.alert_labels;
+    st.forEachWatched(METRIC.probeSuccess, (labels, value, ts) => {
+      const c = info.get(checkKey(labels));
+      if (!c) return;
+      // A value older than the agent's silence threshold is not today's result (the agent replays a backlog).
+      if (nowMs - ts > silentAfter * 2) return;
+      c.up = value === 1;
+      if (extra.length > 0) c.labels = Object.fromEntries(extra.flatMap((n) => (label(labels, n) ? [[n, label(labels, n)!]] : [])));
+      checks.push(c);
+    });
+    st.forEachWatched(METRIC.probeDegraded, (labels, value) => {
+      const c = info.get(checkKey(labels));
+      if (c) c.degraded = value === 1;
+    });
+    st.forEachWatched(METRIC.probeReason, (labels, value) => {
+      const c = info.get(checkKey(labels));
+      if (c && value === 1) c.reason = label(labels, 'reason');
+    });
+    st.forEachWatched(METRIC.centerInfo, (labels, value) => {
+      const center = label(labels, 'center');
+      const name = label(labels, 'name');
+      if (center && name && value === 1) this.names.set(center, name);
+    });
+    return {
+      nowMs,
+      agents: [...agents.values()].map((a) => ({ province: a.province, center: a.center, agent: a.agent, heard: nowMs - a.lastHeardMs < silentAfter })),
+      checks,
+      names: this.names,
+    };
+  }
+
+  // ---- outputs → store and outbox ---------------------------------------------------------------
+
+  private apply(outputs: readonly EngineOutput[], nowMs: number): void {
+    let queued = false;
+    for (const out of outputs) {
+      switch (out.type) {
+        case 'fire':
+          this.o.store.saveAlert(stored(out.alert, 'firing'), { action: 'fire', atMs: nowMs, detail: { tracked: this.persistable(out.alert.entity), flapping: out.flapping } });
+          break;
+        case 'resolve':
+          this.o.store.saveAlert({ ...stored(out.alert, 'resolved'), resolvedAtMs: out.resolvedAtMs }, { action: 'resolve', atMs: nowMs });
+          break;
+        case 'note':
+          this.o.store.saveAlert(stored(out.alert, 'firing'), { action: out.action, atMs: nowMs, ...(out.detail !== undefined ? { detail: out.detail } : {}) });
+          break;
+        case 'message':
+          queued = this.route(out.alert, out.event, nowMs) || queued;
+          break;
+        case 'readiness':
+          this.o.store.recordTransition({ kind: 'center', entity: out.center, from: out.from, to: out.to, atMs: out.atMs });
+          break;
+      }
+    }
+    if (queued) this.o.kick?.();
+  }
+
+  /** Queues one message per matching route; a resolved message goes where its firing message went. */
+  private route(alert: AlertSummary, event: AlertEvent, nowMs: number): boolean {
+    let routes: string[];
+    if (event.status === 'firing') {
+      routes = this.o.cfg.routes.filter((r) => !r.escalation_only && routeMatches(r, alert)).map((r) => r.name);
+      this.announced.set(alert.id, { alert, atMs: nowMs, routes, escalated: [] });
+    } else {
+      const a = this.announced.get(alert.id);
+      routes = a ? [...a.routes, ...a.escalated] : this.o.cfg.routes.filter((r) => !r.escalation_only && routeMatches(r, alert)).map((r) => r.name);
+      this.announced.delete(alert.id);
+      this.acked.delete(alert.id);
+    }
+    for (const route of routes) this.o.store.enqueue({ key: `${route}:${event.key}`, route, payload: { event }, notBeforeMs: nowMs });
+    return routes.length > 0;
+  }
+
+  private escalate(nowMs: number): void {
+    for (const a of this.announced.values()) {
+      for (const name of a.routes) {
+        const r = this.o.cfg.routes.find((x) => x.name === name);
+        if (!r?.escalate_to || r.escalate_after === undefined || a.escalated.includes(r.escalate_to)) continue;
+        if (!escalationDue({ firedAtMs: a.atMs, acknowledged: this.acked.has(a.alert.id) }, r.escalate_after, nowMs)) continue;
+        const t = this.engine.tracked.get(a.alert.entity);
+        if (!t?.occurrence) continue;
+        a.escalated.push(r.escalate_to);
+        const event = eventOf(t, this.centerName(t.center), this.settings.publicUrl, 'firing', nowMs);
+        this.o.store.enqueue({ key: `${r.escalate_to}:${event.key}`, route: r.escalate_to, payload: { event }, notBeforeMs: nowMs });
+        this.o.store.saveAlert(stored(a.alert, 'firing'), { action: 'escalated', atMs: nowMs, detail: { from: name, to: r.escalate_to } });
+        this.o.kick?.();
+      }
+    }
+  }
+
+  // ---- the morning digest ----------------------------------------------------------------------
+
+  private digest(nowMs: number): void {
+    const d = this.o.cfg.digest;
+    if (!d) return;
+    this.nextDigestMs ??= nextDigestAt(d.at, nowMs, d.workdays_only, this.settings.calendarOf(''));
+    if (nowMs < this.nextDigestMs) return;
+    this.nextDigestMs = nextDigestAt(d.at, nowMs, d.workdays_only, this.settings.calendarOf(''));
+    const dayMs = 86_400_000;
+    const centers = [...this.engine.centers].map(([id, c]) => {
+      const share = this.o.store.uptimeShare(id, nowMs - dayMs, nowMs, this.settings.calendarOf(c.province)).share;
+      return { id, name: this.centerName(id), state: c.settled.state, ...(share !== undefined ? { uptimeShare: share } : {}) };
+    });
+    const incidents = this.o.store
+      .alertsBetween(nowMs - dayMs, nowMs)
+      .filter((a) => a.severity !== 'info')
+      .map((a) => ({ centerName: this.centerName(a.center), summary: summaryOf(this.o.store, a), sinceMs: a.sinceMs, ...(a.resolvedAtMs !== undefined ? { resolvedAtMs: a.resolvedAtMs } : {}) }));
+    const date = new Date(nowMs + 7 * 3600_000).toISOString().slice(0, 10);
+    for (const route of d.routes) {
+      const lang = this.o.cfg.routes.find((r) => r.name === route)?.lang ?? 'vi';
+      const text = formatDigest({ atMs: nowMs, centers, incidents }, lang);
+      const event: AlertEvent = {
+        key: `digest:${date}`, alertId: `digest:${date}`, kind: 'digest', status: 'firing', severity: 'info', province: '', center: '', centerName: text.subject,
+        summary: { vi: text.text, en: text.text }, sinceMs: nowMs, url: `${this.o.cfg.public_url.replace(/\/+$/, '')}/`, labels: { alert: 'digest' },
+      };
+      this.o.store.enqueue({ key: `${route}:${event.key}`, route, payload: { event }, notBeforeMs: nowMs });
+    }
+    this.o.kick?.();
+  }
+
+  // ---- silences ---------------------------------------------------------------------------------
+
+  private silenced(labels: Record<string, string>, nowMs: number): boolean {
+    if (this.silencesNow.some((s) => matches(s.matchers, labels))) return true;
+    return this.staticSilences.some((s) => nowMs >= s.startsMs && nowMs < s.endsMs && (s.recurring === undefined || recurrenceActive(s.recurring, nowMs)) && matches(s.matchers, labels));
+  }
+
+  // ---- restart ------------------------------------------------------------------------------------
+
+  /** What a restart needs to rebuild a tracked entity: everything but the state machine. */
+  private persistable(entity: string): unknown {
+    const t = this.engine.tracked.get(entity);
+    if (!t) return undefined;
+    const { alert: _a, occurrence: _o, lastSeenMs: _l, ...rest } = t;
+    return rest;
+  }
+
+  /** Firing alerts come back firing, announced or not as they were; readiness from the last transition. */
+  private restore(): void {
+    const tracked = new Map<string, Tracked>();
+    for (const a of this.o.store.firingAlerts()) {
+      const fire = this.o.store.lastHistory(a.id, 'fire');
+      const base = (fire?.detail as { tracked?: Omit<Tracked, 'alert' | 'occurrence' | 'lastSeenMs'> } | undefined)?.tracked;
+      if (!base) continue;
+      const announced = this.o.store.lastHistory(a.id, 'announced') !== undefined;
+      const escalated = this.o.store.lastHistory(a.id, 'escalated');
+      const alert = { ...initialAlertState(a.firedAtMs), phase: 'firing' as const, badSince: a.sinceMs, phaseSince: a.firedAtMs, firedAt: a.firedAtMs, lastGood: false };
+      const t: Tracked = {
+        ...base, alert, lastSeenMs: this.startedAt,
+        occurrence: { id: a.id, sinceMs: a.sinceMs, firedAtMs: a.firedAtMs, severity: a.severity, announced, holdUntilMs: a.firedAtMs, noted: {} },
+      };
+      tracked.set(base.entity, t);
+      if (this.o.store.acknowledgements(a.id).length > 0) this.acked.add(a.id);
+      if (announced) {
+        const summary: AlertSummary = { id: a.id, entity: base.entity, province: a.province, center: a.center, ...(a.check ? { check: a.check } : {}), severity: a.severity, sinceMs: a.sinceMs, firedAtMs: a.firedAtMs, labels: a.labels };
+        const routes = this.o.cfg.routes.filter((r) => !r.escalation_only && routeMatches(r, summary)).map((r) => r.name);
+        const to = (escalated?.detail as { to?: string } | undefined)?.to;
+        this.announced.set(a.id, { alert: summary, atMs: this.o.store.lastHistory(a.id, 'announced')!.atMs, routes, escalated: to ? [to] : [] });
+      }
+    }
+    this.engine = { tracked, centers: new Map() };
+    for (const center of new Set(this.o.tokens.map((t) => t.center))) {
+      const last = this.o.store.transitions('center', center, 0, this.startedAt + 1).at(-1);
+      const province = this.o.tokens.find((t) => t.center === center)!.province;
+      if (last) this.engine.centers.set(center, { province, settled: { state: last.to as never, candidate: last.to as never, streak: 0 }, sinceMs: last.atMs, reasons: [] });
+    }
+    if (tracked.size > 0) this.o.log.info('engine state restored', { firing: tracked.size, announced: this.announced.size });
+  }
+}
+
+function stored(a: AlertSummary, status: StoredAlert['status']): StoredAlert {
+  return { id: a.id, province: a.province, center: a.center, ...(a.check !== undefined ? { check: a.check } : {}), labels: a.labels, status, severity: a.severity, sinceMs: a.sinceMs, firedAtMs: a.firedAtMs };
+}
+
+function routeMatches(r: RouteConfig, a: AlertSummary): boolean {
+  return r.severities.includes(a.severity) && (!r.provinces || r.provinces.includes(a.province)) && (!r.centers || r.centers.includes(a.center));
+}
+
+/** The summary words of a stored alert, from its `fire` history (what the message said). */
+function summaryOf(store: Store, a: StoredAlert): { vi: string; en: string } {
+  const base = (store.lastHistory(a.id, 'fire')?.detail as { tracked?: { subject?: unknown } } | undefined)?.tracked;
+  return base?.subject ? describe(base.subject as Subject).summary : { vi: a.check ?? a.id, en: a.check ?? a.id };
+}
+
