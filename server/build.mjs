@@ -20,8 +20,8 @@ await build({
   outfile,
   plugins: [zodEnglishOnly],
   bundle: true,
-  // A native addon, loaded lazily (common/remote-write/snappy.ts) from node_modules at run time.
-  external: ['snappy'],
+  // Native addons, loaded from node_modules at run time (snappy lazily, better-sqlite3 for the store).
+  external: ['snappy', 'better-sqlite3'],
   minify: true,
   sourcemap: 'external',
   platform: 'node',

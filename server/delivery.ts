@@ -86,7 +86,7 @@ function eventOf(payload: unknown): AlertEvent | undefined {
 function prepare<C extends Channel>(route: RouteOf<C>, event: AlertEvent): (signal: AbortSignal) => Promise<SendResult> {
   const notifier = NOTIFIERS[route.channel];
   const payload = notifier.format(event, route.options, route.lang);
-  return async (signal) => notifier.send(payload, route.options, signal);
+  return async (signal) => notifier.send(payload, route.options, signal, `${route.name}:${event.key}`);
 }
 
 export class Delivery {

@@ -11,6 +11,14 @@ import { ServerMetrics } from './metrics.js';
 import { writeHandler } from './receiver.js';
 import { LatestState } from './state.js';
 import { TokenIndex } from './tokens.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { apiRouter } from './api.js';
+import { Delivery } from './delivery.js';
+import { registerEngineMetrics } from './engine-metrics.js';
+import { deliveryRoutes } from './engine/routes.js';
+import { EngineRuntime } from './engine/runtime.js';
+import { openSqliteStore, type Store } from './store/store.js';
 
 /** The province server: receiver, latest state, forwarding, its own /metrics and /healthz. */
 export class CenterwatchServer {
@@ -18,18 +26,54 @@ export class CenterwatchServer {
   readonly metrics: ServerMetrics;
   private forwarder: Forwarder | undefined;
   private http: HttpServer | undefined;
+  store: Store | undefined;
+  engine: EngineRuntime | undefined;
+  private delivery: Delivery | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private readonly countNotification: ReturnType<typeof registerEngineMetrics>;
 
   constructor(
     private readonly cfg: ServerConfig,
     private readonly log: Logger,
+    private readonly now: () => number = Date.now,
   ) {
     this.state = new LatestState(cfg.limits.max_series_per_agent);
     this.metrics = new ServerMetrics(this.state, () => this.forwarder);
+    this.countNotification = registerEngineMetrics(this.metrics.registry, () => this.engine);
+  }
+
+  /** Store, outbox delivery and the engine: alerts, readiness and messages. */
+  private startEngine(): void {
+    const e = this.cfg.engine;
+    mkdirSync(this.cfg.data_dir, { recursive: true });
+    this.store = openSqliteStore(join(this.cfg.data_dir, 'engine.sqlite'));
+    this.delivery = new Delivery({
+      store: this.store,
+      routes: deliveryRoutes(e.routes, e.public_url, this.cfg.data_dir),
+      log: this.log,
+      now: this.now,
+      onResult: this.countNotification,
+    });
+    this.engine = new EngineRuntime({ cfg: e, tokens: this.cfg.tokens, state: this.state, store: this.store, log: this.log, kick: () => this.delivery?.kick(), now: this.now });
+    this.delivery.start();
+    this.engine.start();
+    const prune = (): void => {
+      try {
+        const n = this.store?.prune(this.now() - e.retention);
+        if (n && Object.values(n).some((v) => v > 0)) this.log.info('old records pruned', { ...n });
+      } catch (err) {
+        this.log.error('pruning failed', { error: (err as Error).message });
+      }
+    };
+    prune();
+    this.pruneTimer = setInterval(prune, 3600_000);
+    this.pruneTimer.unref();
   }
 
   /** Opens the forwarding queue and listens; resolves with the bound port. */
   async start(): Promise<number> {
     this.forwarder = await Forwarder.open(this.cfg, `centerwatch-server/${agentVersion()}`, this.log);
+    this.startEngine();
     const app = this.app();
     this.http = this.cfg.tls
       ? createHttpsServer({ cert: readFileSync(this.cfg.tls.cert_file), key: readFileSync(this.cfg.tls.key_file) }, app)
@@ -67,6 +111,7 @@ export class CenterwatchServer {
         forwarding: this.cfg.forward.length > 0,
       }),
     );
+    if (this.engine && this.store) app.use('/api/v1', apiRouter({ cfg: this.cfg.engine, engine: this.engine, store: this.store, now: this.now }));
     app.get('/healthz', (_req, res) => {
       res.json({ status: 'ok', series: this.state.seriesCount, agents: this.state.agentCount });
     });
@@ -95,6 +140,10 @@ export class CenterwatchServer {
       clearTimeout(timer);
     }
     await this.forwarder?.close();
+    this.engine?.stop();
+    clearInterval(this.pruneTimer);
+    await this.delivery?.stop();
+    this.store?.close();
   }
 }
 

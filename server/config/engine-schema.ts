@@ -49,6 +49,8 @@ const calendarOverride = z
 
 const calendar = calendarOverride
   .extend({
+    /** Outside office hours non-urgent alerts wait for the lead time before the next opening. `false`: page at once, always. */
+    hold_outside_hours: z.boolean().default(true),
     /** Evaluation and paging start this long before opening. Default 30m. */
     lead_time: span.default(30 * 60_000),
     /** Per-province overrides, keyed by province id. */

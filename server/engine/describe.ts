@@ -3,7 +3,7 @@
  * in Vietnamese and English. Center names and check ids are user text: notifiers escape them.
  */
 import type { Bilingual } from '../notifiers/event.js';
-import type { Impact } from './readiness.js';
+import type { Impact, ReadinessReason } from './readiness.js';
 
 export type Subject =
   | { kind: 'lines_down'; lines: number }
@@ -125,4 +125,24 @@ function describeCheck(s: Extract<Subject, { kind: 'check' }>): Description {
   if (s.checkKind === 'icmp') d.runbook = { vi: 'gọi nhà mạng của đường truyền này', en: "call this line's carrier" };
   else if (s.checkKind === 'printer' || s.checkKind === 'scanner') d.runbook = { vi: 'kiểm tra nguồn, cáp, giấy và mực của thiết bị', en: 'check power, cable, paper and toner' };
   return d;
+}
+
+/** Why a center is not ready, in plain words for leaders (the readiness page, the digest). */
+export function reasonText(r: ReadinessReason, name: (check: string) => string = (c) => c): Bilingual {
+  switch (r.kind) {
+    case 'no_agent_heard':
+      return { vi: 'Mất liên lạc với trung tâm (chưa rõ nguyên nhân)', en: 'No contact with the center (cause unknown)' };
+    case 'agents_silent':
+      return { vi: `Máy không gửi dữ liệu: ${r.agents.join(', ')}`, en: `Machines not reporting: ${r.agents.join(', ')}` };
+    case 'group_down':
+      return r.group === 'lines'
+        ? { vi: `Mất kết nối Internet (cả ${r.down.length} đường truyền)`, en: `No Internet (all ${r.down.length} lines down)` }
+        : { vi: `Nhóm ${r.group} không hoạt động: ${r.down.map(name).join(', ')}`, en: `${r.group} down: ${r.down.map(name).join(', ')}` };
+    case 'redundancy_lost':
+      return { vi: `Mất dự phòng ${r.group}: ${r.down.map(name).join(', ')} lỗi`, en: `${r.group} redundancy lost: ${r.down.map(name).join(', ')} down` };
+    case 'check_down':
+      return { vi: `${name(r.check)} không hoạt động`, en: `${name(r.check)} down` };
+    case 'check_degraded':
+      return { vi: `${name(r.check)} chất lượng kém`, en: `${name(r.check)} degraded` };
+  }
 }

@@ -72,6 +72,8 @@ export interface EngineSettings {
   leaveAfter: number;
   calendarOf(province: string): OfficeCalendar;
   leadMs: number;
+  /** False: nothing waits for office hours (info is still never paged). */
+  holdOutsideHours: boolean;
   publicUrl: string;
   /** Whether a silence or maintenance window covers these alert labels now. */
   isSilenced(labels: Record<string, string>, nowMs: number): boolean;
@@ -167,7 +169,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
       if (a.kind === 'fire') {
         const severity = t.kind === 'check' ? checkSeverity(t) : severityOf(t.impact);
         t.occurrence = { id: `${entity}@${now}`, sinceMs: a.since, firedAtMs: now, severity, announced: false, holdUntilMs: undefined, noted: {} };
-        t.occurrence.holdUntilMs = notifyAt({ severity, urgent: t.urgent }, s.calendarOf(t.province), now, s.leadMs);
+        t.occurrence.holdUntilMs = notifyAt({ severity, urgent: t.urgent || !s.holdOutsideHours }, s.calendarOf(t.province), now, s.leadMs);
         outputs.push({ type: 'fire', alert: summary(t), flapping: a.flapping });
       } else if (a.kind === 'flapping' && t.occurrence) {
         outputs.push({ type: 'note', alert: summary(t), action: 'flapping', detail: { flapping: a.flapping } });
@@ -184,10 +186,10 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
   // 1. Centers offline and agents silent.
   for (const [center, list] of agentsOf) {
     const province = list[0]!.province;
-    observe(`offline:${center}`, () => ({ entity: `offline:${center}`, kind: 'center_offline', province, center, subject: { kind: 'center_offline' }, impact: 'blocking', urgent: false, labels: { province, center, alert: 'center_offline' }, problem: { province, center } }), !offline.has(center), s.silenceRule);
+    observe(`offline:${center}`, () => ({ entity: `offline:${center}`, kind: 'center_offline', province, center, subject: { kind: 'center_offline' }, impact: 'blocking', urgent: false, labels: { province, center, alertname: 'CenterOffline' }, problem: { province, center } }), !offline.has(center), s.silenceRule);
     for (const a of list) {
       const entity = `silent:${center}/${a.agent}`;
-      observe(entity, () => ({ entity, kind: 'agent_silent', province, center, agent: a.agent, subject: { kind: 'agent_silent', agent: a.agent }, impact: 'degrading', urgent: false, labels: { province, center, agent: a.agent, alert: 'agent_silent' }, problem: { province, center, agent: a.agent } }), a.heard, s.silenceRule);
+      observe(entity, () => ({ entity, kind: 'agent_silent', province, center, agent: a.agent, subject: { kind: 'agent_silent', agent: a.agent }, impact: 'degrading', urgent: false, labels: { province, center, agent: a.agent, alertname: 'AgentSilent' }, problem: { province, center, agent: a.agent } }), a.heard, s.silenceRule);
     }
   }
 
@@ -209,7 +211,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     const upstream = s.upstreamOf.get(c.check);
     const redundant = c.group !== undefined && s.groupModes.get(c.group) === 'any_of' && (groupUp.get(`${c.center}/${c.group}`) ?? 0) > 0;
     const subject = (): Subject => ({ kind: 'check', check: c.check, checkKind: c.kind, impact: c.impact, redundant, ...(c.line !== undefined ? { line: c.line } : {}), ...(c.reason !== undefined ? { reason: c.reason } : {}), ...(upstream ? { upstreamTitle: s.upstreamTitles.get(upstream)! } : {}) });
-    const labels = { ...c.labels, province: c.province, center: c.center, agent: c.agent, check: c.check, kind: c.kind, ...(c.line ? { line: c.line } : {}), ...(c.group ? { group: c.group } : {}), impact: c.impact };
+    const labels = { ...c.labels, province: c.province, center: c.center, agent: c.agent, check: c.check, kind: c.kind, ...(c.line ? { line: c.line } : {}), ...(c.group ? { group: c.group } : {}), impact: c.impact, alertname: 'CheckDown' };
     observe(
       entity,
       () => ({ entity, kind: 'check', province: c.province, center: c.center, agent: c.agent, check: c.check, subject: subject(), impact: c.impact, urgent: c.kind === 'ups' && c.impact === 'blocking', labels, problem: { province: c.province, center: c.center, agent: c.agent, check: c.check, ...(c.line ? { line: c.line } : {}), ...(upstream ? { upstream } : {}) } }),
@@ -230,7 +232,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     const upstream = s.upstreamOf.get(c.check);
     observe(
       entity,
-      () => ({ entity, kind: 'check', province: c.province, center: c.center, agent: c.agent, check: c.check, subject: subject(), impact: 'degrading', urgent: false, labels: { ...c.labels, province: c.province, center: c.center, agent: c.agent, check: c.check, kind: c.kind, ...(c.line ? { line: c.line } : {}), impact: c.impact, alert: 'degraded' }, problem: { province: c.province, center: c.center, agent: c.agent, check: c.check, ...(c.line ? { line: c.line } : {}), ...(upstream ? { upstream } : {}) } }),
+      () => ({ entity, kind: 'check', province: c.province, center: c.center, agent: c.agent, check: c.check, subject: subject(), impact: 'degrading', urgent: false, labels: { ...c.labels, province: c.province, center: c.center, agent: c.agent, check: c.check, kind: c.kind, ...(c.line ? { line: c.line } : {}), impact: c.impact, alertname: 'CheckDegraded' }, problem: { province: c.province, center: c.center, agent: c.agent, check: c.check, ...(c.line ? { line: c.line } : {}), ...(upstream ? { upstream } : {}) } }),
       !bad,
       s.degradedRule,
     );
@@ -240,7 +242,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     const first = l.members[0]!;
     observe(
       entity,
-      () => ({ entity, kind: 'lines_down', province: l.province, center, subject: { kind: 'lines_down', lines: l.members.length }, impact: 'blocking', urgent: true, labels: { province: l.province, center, alert: 'lines_down' }, problem: { province: l.province, center } }),
+      () => ({ entity, kind: 'lines_down', province: l.province, center, subject: { kind: 'lines_down', lines: l.members.length }, impact: 'blocking', urgent: true, labels: { province: l.province, center, alertname: 'LinesDown' }, problem: { province: l.province, center } }),
       l.members.some((m) => m.up),
       s.ruleFor({ kind: first.kind, check: first.check, group: s.linesGroup }),
       (t) => (t.occurrence?.announced ? {} : { subject: { kind: 'lines_down', lines: l.members.length } }),
@@ -286,7 +288,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     if (!now_ && !tracked.has(entity)) continue;
     observe(
       entity,
-      () => ({ entity, kind: 'province', province, center: '', subject, impact: 'blocking', urgent: false, labels: { province, upstream, alert: 'upstream_down' }, problem: { province, center: '', upstream } }),
+      () => ({ entity, kind: 'province', province, center: '', subject, impact: 'blocking', urgent: false, labels: { province, upstream, alertname: 'UpstreamDown' }, problem: { province, center: '', upstream } }),
       now_ === undefined,
       s.ruleFor({ kind: 'province', check: upstream }),
       (t) => (t.occurrence?.announced || !now_ ? {} : { subject }),

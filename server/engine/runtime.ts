@@ -125,6 +125,22 @@ export class EngineRuntime {
   // ---- snapshot -------------------------------------------------------------------------------
 
   private names = new Map<string, string>();
+  private checksByCenter = new Map<string, CheckSnapshot[]>();
+  private agentsSeen: Array<{ province: string; center: string; agent: string; lastHeardMs: number }> = [];
+
+  /** The latest results of a center's checks (as of the last evaluation). */
+  centerChecks(center: string): readonly CheckSnapshot[] {
+    return this.checksByCenter.get(center) ?? [];
+  }
+
+  /** Agents known (enrolled or heard) with when each was last heard. */
+  agents(): ReadonlyArray<{ province: string; center: string; agent: string; lastHeardMs: number }> {
+    return this.agentsSeen;
+  }
+
+  calendarOf(province: string) {
+    return this.settings.calendarOf(province);
+  }
 
   private snapshot(nowMs: number): FleetSnapshot {
     const st = this.o.state;
@@ -173,6 +189,9 @@ export class EngineRuntime {
       const name = label(labels, 'name');
       if (center && name && value === 1) this.names.set(center, name);
     });
+    this.checksByCenter = new Map();
+    for (const c of checks) this.checksByCenter.set(c.center, [...(this.checksByCenter.get(c.center) ?? []), c]);
+    this.agentsSeen = [...agents.values()];
     return {
       nowMs,
       agents: [...agents.values()].map((a) => ({ province: a.province, center: a.center, agent: a.agent, heard: nowMs - a.lastHeardMs < silentAfter })),
@@ -263,7 +282,7 @@ export class EngineRuntime {
       const text = formatDigest({ atMs: nowMs, centers, incidents }, lang);
       const event: AlertEvent = {
         key: `digest:${date}`, alertId: `digest:${date}`, kind: 'digest', status: 'firing', severity: 'info', province: '', center: '', centerName: text.subject,
-        summary: { vi: text.text, en: text.text }, sinceMs: nowMs, url: `${this.o.cfg.public_url.replace(/\/+$/, '')}/`, labels: { alert: 'digest' },
+        summary: { vi: text.text, en: text.text }, sinceMs: nowMs, url: `${this.o.cfg.public_url.replace(/\/+$/, '')}/`, labels: { alertname: 'Digest' },
       };
       this.o.store.enqueue({ key: `${route}:${event.key}`, route, payload: { event }, notBeforeMs: nowMs });
     }

@@ -43,6 +43,7 @@ export function engineSettings(cfg: EngineConfig, isSilenced: EngineSettings['is
     leaveAfter: cfg.readiness.leave_after,
     calendarOf,
     leadMs: cfg.calendar.lead_time,
+    holdOutsideHours: cfg.calendar.hold_outside_hours,
     publicUrl: cfg.public_url,
     isSilenced,
   };

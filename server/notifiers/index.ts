@@ -26,3 +26,6 @@ export const NOTIFIERS: { [C in Channel]: Notifier<ChannelOptions[C], any> } = {
 
 export type { AlertEvent, Lang } from './event.js';
 export type { Notifier, SendResult } from './notifier.js';
+
+/** Every channel, for metrics that should show a 0 from the start. */
+export const CHANNELS = Object.keys(NOTIFIERS) as Channel[];

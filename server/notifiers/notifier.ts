@@ -16,5 +16,6 @@ export type SendResult = { ok: true } | { ok: false; retryable: boolean; status?
  */
 export interface Notifier<O, P> {
   format(event: AlertEvent, options: O, lang: Lang): P;
-  send(payload: P, options: O, signal: AbortSignal): Promise<SendResult>;
+  /** `key`: the message's idempotency key; HTTP channels that accept it send it as `Idempotency-Key`. */
+  send(payload: P, options: O, signal: AbortSignal, key?: string): Promise<SendResult>;
 }

@@ -79,5 +79,6 @@ function format(e: AlertEvent, o: WebhookOptions, lang: Lang): WebhookPayload {
 
 export const webhook: Notifier<WebhookOptions, WebhookPayload> = {
   format,
-  send: (payload, o, signal) => postJson(o.url, payload, o.headers ?? {}, signal),
+  // The receiver can drop a repeat (the outbox delivers at least once) on this header.
+  send: (payload, o, signal, key) => postJson(o.url, payload, { ...o.headers, ...(key ? { 'idempotency-key': key } : {}) }, signal),
 };
