@@ -14,7 +14,7 @@ import type { AlertEvent } from '../notifiers/event.js';
 import { initialAlertState } from './alerts.js';
 import { formatDigest, nextDigestAt } from './digest.js';
 import { escalationDue } from './escalation.js';
-import { describe, type Subject } from './describe.js';
+import { describe, reasonText, type Subject } from './describe.js';
 import { emptyEngineState, evaluate, eventOf, type AlertSummary, type CheckSnapshot, type EngineOutput, type EngineState, type FleetSnapshot, type Tracked } from './evaluate.js';
 import type { Impact } from './readiness.js';
 import { engineSettings } from './settings.js';
@@ -270,7 +270,8 @@ export class EngineRuntime {
     const dayMs = 86_400_000;
     const centers = [...this.engine.centers].map(([id, c]) => {
       const share = this.o.store.uptimeShare(id, nowMs - dayMs, nowMs, this.settings.calendarOf(c.province)).share;
-      return { id, name: this.centerName(id), state: c.settled.state, ...(share !== undefined ? { uptimeShare: share } : {}) };
+      const reason = c.settled.state !== 'ready' && c.reasons[0] ? reasonText(c.reasons[0]) : undefined;
+      return { id, name: this.centerName(id), state: c.settled.state, ...(reason ? { reason } : {}), ...(share !== undefined ? { uptimeShare: share } : {}) };
     });
     const incidents = this.o.store
       .alertsBetween(nowMs - dayMs, nowMs)
@@ -280,9 +281,11 @@ export class EngineRuntime {
     for (const route of d.routes) {
       const lang = this.o.cfg.routes.find((r) => r.name === route)?.lang ?? 'vi';
       const text = formatDigest({ atMs: nowMs, centers, incidents }, lang);
+      // The text starts with its subject line: the subject is the headline, the rest the body.
+      const body = text.text.split('\n').slice(1).join('\n').trim();
       const event: AlertEvent = {
         key: `digest:${date}`, alertId: `digest:${date}`, kind: 'digest', status: 'firing', severity: 'info', province: '', center: '', centerName: text.subject,
-        summary: { vi: text.text, en: text.text }, sinceMs: nowMs, url: `${this.o.cfg.public_url.replace(/\/+$/, '')}/`, labels: { alertname: 'Digest' },
+        summary: { vi: body, en: body }, sinceMs: nowMs, url: `${this.o.cfg.public_url.replace(/\/+$/, '')}/`, labels: { alertname: 'Digest' },
       };
       this.o.store.enqueue({ key: `${route}:${event.key}`, route, payload: { event }, notBeforeMs: nowMs });
     }

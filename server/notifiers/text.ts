@@ -59,6 +59,8 @@ export interface MessageParts {
 
 export function messageParts(e: AlertEvent, lang: Lang): MessageParts {
   const w = WORDS[lang];
+  // The morning digest: its subject line, then the report as the body (where a runbook hint goes).
+  if (e.kind === 'digest') return { headline: e.centerName, runbook: e.summary[lang], linkLabel: w.details, url: e.url };
   let headline: string;
   if (e.status === 'firing') {
     headline = `${EMOJI[e.severity]} ${e.centerName}: ${e.summary[lang]} ${w.since} ${formatTime(e.sinceMs)}`;
