@@ -50,6 +50,13 @@ export class LatestState {
   private readonly agentMap = new Map<string, AgentEntry>();
   /** Metric name → slots and decoded labels of its series: the engine reads these every second without decoding keys. */
   private readonly watched = new Map<string, Array<{ slot: number; labels: Label[] }>>();
+  /** Slot → name and labels, for series of watched metrics (the sample observer). */
+  private readonly watchedSlot = new Map<number, { name: string; labels: Label[] }>();
+  /**
+   * Sees every accepted sample of a watched series, old ones included: a replayed backlog shows the
+   * engine what a center saw while it could not reach the server.
+   */
+  onWatchedSample: ((name: string, labels: readonly Label[], value: number, timestampMs: number) => void) | undefined;
 
   constructor(private readonly maxSeriesPerAgent: number) {}
 
@@ -70,7 +77,10 @@ export class LatestState {
     const labels = labelsOfKey(key);
     const name = labels.find((l) => l.name === '__name__')?.value ?? '';
     if (only && !only.has(name)) return;
-    this.watched.get(name)?.push({ slot, labels });
+    const list = this.watched.get(name);
+    if (!list) return;
+    list.push({ slot, labels });
+    this.watchedSlot.set(slot, { name, labels });
   }
 
   /**
@@ -113,6 +123,8 @@ export class LatestState {
           fresh = true;
         }
       }
+      const w = this.onWatchedSample && this.watchedSlot.get(slot);
+      if (w) for (const sm of ts) this.onWatchedSample!(w.name, w.labels, sm.value, sm.timestampMs);
       const sent = sentKeys?.[i];
       if (sent !== undefined && seen.bySentLabels.size < this.maxSeriesPerAgent * 2) seen.bySentLabels.set(sent, slot);
       if (!fresh && newest.timestampMs < this.stamps[slot]!) continue;
@@ -135,11 +147,15 @@ export class LatestState {
     for (let i = 0; i < batch.length; i++) {
       const slot = entry.bySentLabels.get(batch[i]!.key);
       if (slot === undefined) return false;
+      // The scan keeps only the newest sample: a watched series with several goes the full path.
+      if (batch[i]!.samples > 1 && this.onWatchedSample && this.watchedSlot.has(slot)) return false;
       slots[i] = slot;
     }
     for (let i = 0; i < batch.length; i++) {
       const s = batch[i]!;
       const slot = slots[i]!;
+      const w = s.samples === 1 && this.onWatchedSample ? this.watchedSlot.get(slot) : undefined;
+      if (w) this.onWatchedSample!(w.name, w.labels, s.newestValue, s.newestTimestampMs);
       if (s.samples === 0 || s.newestTimestampMs < this.stamps[slot]!) continue;
       this.values[slot] = s.newestValue;
       this.stamps[slot] = s.newestTimestampMs;

@@ -121,4 +121,49 @@ describe('engine runtime', () => {
     expect(event.centerName).toBe('Báo cáo sáng 27/11/2026: 1/1 trung tâm sẵn sàng');
     expect(event.summary.vi).toContain('Sẵn sàng 1');
   });
+
+  it('re-sends firing alerts to Alertmanager every minute (it ends alerts not heard of for resolve_timeout)', () => {
+    const rt = runtime({ routes: [{ name: 'am', channel: 'alertmanager', options: { url: 'http://127.0.0.1:9' } }, webhook('oncall')] });
+    run(rt, MIN, true);
+    run(rt, 6 * MIN, false);
+    const am = outbox().filter((k) => k.startsWith('am '));
+    expect(am.length).toBeGreaterThanOrEqual(5);
+    expect(am.length).toBeLessThanOrEqual(7);
+    expect(outbox().filter((k) => k.startsWith('oncall '))).toEqual(['oncall check:sa-huynh/pc1/printer-1:firing']);
+  });
+
+  it('a center offline, then its WAL replays: the offline spell is rewritten from what the agent saw', () => {
+    const rt = runtime({});
+    const id = { province: 'qng', center: 'sa-huynh', agent: 'pc1' };
+    const lines = (ts: number[], up: (t: number) => boolean): TimeSeries[] =>
+      ['inet1', 'inet2'].flatMap((line) => {
+        const check = { check: `line-${line}`, kind: 'icmp', line };
+        return [
+          { ...series('centerwatch_check_info', { ...check, impact: 'blocking', group: 'lines' }, 1, 0), samples: ts.map((t) => ({ value: 1, timestampMs: t })) },
+          { ...series('centerwatch_probe_success', check, 0, 0), samples: ts.map((t) => ({ value: up(t) ? 1 : 0, timestampMs: t })) },
+        ];
+      });
+    const live = (ms: number) => {
+      for (const end = now + ms; now < end; now += 5000) {
+        state.apply(id, lines([now], () => true), now);
+        rt.tick();
+      }
+    };
+    live(MIN);
+    const lastHeard = now - 5000;
+    // Silent for 10 minutes: the lines were down from +90 s to +9 min, the agent kept every result.
+    const cut = [lastHeard + 90_000, lastHeard + 9 * MIN];
+    for (const end = now + 10 * MIN; now < end; now += 5000) rt.tick();
+    expect(store.transitions('center', 'sa-huynh', 0, now).map((t) => t.to)).toEqual(['ready', 'offline']);
+    const backlog: number[] = [];
+    for (let t = lastHeard + 15_000; t < now; t += 15_000) backlog.push(t);
+    state.apply(id, lines(backlog, (t) => t < cut[0]! || t >= cut[1]!), now);
+    live(MIN);
+    const timeline = store.transitions('center', 'sa-huynh', 0, now).map((t) => [t.to, t.atMs - T0]);
+    // The first replayed sample at or after each edge of the cut.
+    const firstAfter = (t: number) => backlog.find((b) => b >= t)! - T0;
+    expect(timeline).toEqual([['ready', 0], ['blocked', firstAfter(cut[0]!)], ['ready', firstAfter(cut[1]!)]]);
+    const offline = store.alertsBetween(T0, now).find((a) => a.labels.alertname === 'CenterOffline')!;
+    expect(store.alertHistory(offline.id).map((h) => h.action)).toContain('timeline_corrected');
+  });
 });

@@ -17,12 +17,28 @@ import { escalationDue } from './escalation.js';
 import { describe, reasonText, type Subject } from './describe.js';
 import { emptyEngineState, evaluate, eventOf, type AlertSummary, type CheckSnapshot, type EngineOutput, type EngineState, type FleetSnapshot, type Tracked } from './evaluate.js';
 import type { Impact } from './readiness.js';
+import { replayTimeline, type ReplayedSample } from './replay.js';
 import { engineSettings } from './settings.js';
 import { matches, recurrenceActive } from './silences.js';
 import type { EngineSettings } from './evaluate.js';
 import type { SilenceMatcher } from '../store/types.js';
 
 const IMPACTS = new Set<Impact>(['blocking', 'degrading', 'info']);
+/** An offline spell's replayed samples are taken this long after the center is heard again. */
+const GAP_REPLAY_MS = 10 * 60_000;
+/** Samples kept per offline spell (a day of 2 agents × 30 checks at 15 s is ~350,000: keep the first part). */
+const MAX_REPLAYED = 200_000;
+
+interface Gap {
+  fromMs: number;
+  toMs?: number;
+  samples: ReplayedSample[];
+  dirty: boolean;
+  alertId: string | undefined;
+}
+
+/** How often firing alerts are re-sent to Alertmanager: well inside its default resolve_timeout (5 min). */
+const AM_RESEND_MS = 60_000;
 
 export interface EngineRuntimeOptions {
   cfg: EngineConfig;
@@ -52,6 +68,7 @@ export class EngineRuntime {
   private readonly acked = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private nextDigestMs: number | undefined;
+  private lastRefreshMinute = 0;
   private readonly staticSilences: Array<{ matchers: SilenceMatcher[]; startsMs: number; endsMs: number; recurring?: string }>;
   /** Store silences of the current tick (one query per tick). */
   private silencesNow: Array<{ matchers: SilenceMatcher[] }> = [];
@@ -68,6 +85,9 @@ export class EngineRuntime {
       ...(s.recurring ? { recurring: s.recurring } : {}),
     }));
     this.settings = engineSettings(o.cfg, (labels, nowMs) => this.silenced(labels, nowMs));
+    o.state.onWatchedSample = (name, labels, value, ts) => {
+      if (name === METRIC.probeSuccess) this.replayed(labels, value, ts);
+    };
     this.restore();
   }
 
@@ -90,6 +110,8 @@ export class EngineRuntime {
     this.engine = state;
     this.apply(outputs, nowMs);
     this.escalate(nowMs);
+    this.refreshAlertmanager(nowMs);
+    this.correctTimelines(nowMs);
     this.digest(nowMs);
     this.lastEvaluationMs = performance.now() - started;
     return outputs;
@@ -220,6 +242,7 @@ export class EngineRuntime {
           break;
         case 'readiness':
           this.o.store.recordTransition({ kind: 'center', entity: out.center, from: out.from, to: out.to, atMs: out.atMs });
+          this.trackGap(out.center, out.from, out.to, out.atMs);
           break;
       }
     }
@@ -256,6 +279,81 @@ export class EngineRuntime {
         this.o.store.saveAlert(stored(a.alert, 'firing'), { action: 'escalated', atMs: nowMs, detail: { from: name, to: r.escalate_to } });
         this.o.kick?.();
       }
+    }
+  }
+
+  /**
+   * Alertmanager ends an alert it has not heard of for `resolve_timeout` (5 min by default), as it expects
+   * Prometheus to re-send firing alerts; so every minute each announced alert is sent again to the
+   * Alertmanager routes it went to (a new key per minute: the outbox keeps each once).
+   */
+  private refreshAlertmanager(nowMs: number): void {
+    const minute = Math.floor(nowMs / AM_RESEND_MS);
+    if (minute === this.lastRefreshMinute) return;
+    this.lastRefreshMinute = minute;
+    const am = new Set(this.o.cfg.routes.filter((r) => r.channel === 'alertmanager').map((r) => r.name));
+    if (am.size === 0) return;
+    for (const a of this.announced.values()) {
+      if (nowMs - a.atMs < AM_RESEND_MS) continue;
+      const t = this.engine.tracked.get(a.alert.entity);
+      if (!t?.occurrence) continue;
+      const event = eventOf(t, this.centerName(t.center), this.settings.publicUrl, 'firing', nowMs);
+      for (const route of [...a.routes, ...a.escalated].filter((r) => am.has(r))) {
+        this.o.store.enqueue({ key: `${route}:${event.key}:m${minute}`, route, payload: { event }, notBeforeMs: nowMs });
+      }
+    }
+    this.o.kick?.();
+  }
+
+  // ---- the timeline of an offline spell, from the agent's replayed WAL -------------------------
+
+  private readonly gaps = new Map<string, Gap>();
+
+  private trackGap(center: string, from: string | undefined, to: string, atMs: number): void {
+    if (to === 'offline') {
+      const lastHeard = Math.max(...this.agentsSeen.filter((a) => a.center === center).map((a) => a.lastHeardMs), 0);
+      this.gaps.set(center, { fromMs: lastHeard || atMs, samples: [], dirty: false, alertId: this.engine.tracked.get(`offline:${center}`)?.occurrence?.id });
+    } else if (from === 'offline') {
+      const gap = this.gaps.get(center);
+      if (gap) gap.toMs = atMs;
+    }
+  }
+
+  private replayed(labels: readonly { name: string; value: string }[], value: number, ts: number): void {
+    if (this.gaps.size === 0) return;
+    const get = (n: string): string => labels.find((l) => l.name === n)?.value ?? '';
+    const gap = this.gaps.get(get('center'));
+    if (!gap || ts < gap.fromMs || (gap.toMs !== undefined && ts >= gap.toMs) || gap.samples.length >= MAX_REPLAYED) return;
+    gap.samples.push({ agent: get('agent'), check: get('check'), up: value === 1, atMs: ts });
+    gap.dirty = true;
+  }
+
+  /** Rewrites an offline spell's transitions from what the agent saw; closes gaps 10 minutes after they end. */
+  private correctTimelines(nowMs: number): void {
+    for (const [center, gap] of this.gaps) {
+      const meta = new Map(this.centerChecks(center).map((c) => [`${c.agent}/${c.check}`, { impact: c.impact, group: c.group }]));
+      // Until the agent's checks are known again (its first live push), the samples wait.
+      if (gap.dirty && meta.size > 0) {
+        gap.dirty = false;
+        const toMs = gap.toMs ?? nowMs;
+        const points = replayTimeline(gap.samples, meta, this.settings.groupModes, gap.fromMs, toMs);
+        if (points.length > 0) {
+          let from = this.o.store.transitions('center', center, 0, gap.fromMs).at(-1)?.to;
+          const list = points.flatMap((p) => {
+            if (p.state === from) return [];
+            const t = { kind: 'center' as const, entity: center, from, to: p.state, atMs: p.atMs };
+            from = p.state;
+            return [t];
+          });
+          // The live transition out of `offline` is news no more when the agent's data already ends there.
+          const back = gap.toMs === undefined ? undefined : this.o.store.transitions('center', center, toMs, toMs + 1)[0];
+          const until = back && back.to === (list.at(-1)?.to ?? from) ? toMs + 1 : toMs;
+          this.o.store.replaceTransitions('center', center, gap.fromMs, until, list);
+          const alert = gap.alertId ? this.o.store.getAlert(gap.alertId) : undefined;
+          if (alert) this.o.store.saveAlert(alert, { action: 'timeline_corrected', atMs: nowMs, detail: { timeline: points.map((p) => ({ atMs: p.atMs, state: p.state, reasons: p.reasons.map((r) => reasonText(r).vi) })) } });
+        }
+      }
+      if (gap.toMs !== undefined && nowMs - gap.toMs > GAP_REPLAY_MS) this.gaps.delete(center);
     }
   }
 

@@ -28,6 +28,8 @@ export interface Store {
   lastHistory(alertId: string, action: string): AlertHistoryEntry | undefined;
 
   recordTransition(t: Transition): void;
+  /** Replaces the transitions of one entity within [fromMs, toMs) by these (a timeline corrected from an agent's own data). */
+  replaceTransitions(kind: Transition['kind'], entity: string, fromMs: number, toMs: number, list: readonly Transition[]): void;
   /** Transitions of one entity with fromMs <= at < toMs, oldest first. */
   transitions(kind: Transition['kind'], entity: string, fromMs: number, toMs: number): Transition[];
   /** Share of the office time in [fromMs, toMs) the center was `ready`, from its transitions. */
@@ -156,6 +158,7 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     between: db.prepare(`SELECT * FROM alerts WHERE fired_at < @to AND (resolved_at IS NULL OR resolved_at >= @from) ORDER BY fired_at, id`),
     historyOf: db.prepare('SELECT * FROM alert_history WHERE alert_id = ? ORDER BY at, id'),
     addTransition: db.prepare('INSERT INTO transitions (kind, entity, from_state, to_state, at) VALUES (?, ?, ?, ?, ?)'),
+    deleteTransitions: db.prepare('DELETE FROM transitions WHERE kind = ? AND entity = ? AND at >= ? AND at < ?'),
     transitions: db.prepare('SELECT * FROM transitions WHERE kind = ? AND entity = ? AND at >= ? AND at < ? ORDER BY at, id'),
     lastBefore: db.prepare('SELECT * FROM transitions WHERE kind = ? AND entity = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT 1'),
     inside: db.prepare('SELECT * FROM transitions WHERE kind = ? AND entity = ? AND at > ? AND at < ? ORDER BY at, id'),
@@ -237,6 +240,10 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     },
 
     recordTransition: (t) => void q.addTransition.run(t.kind, t.entity, t.from ?? null, t.to, t.atMs),
+    replaceTransitions: db.transaction((kind: Transition['kind'], entity: string, fromMs: number, toMs: number, list: readonly Transition[]) => {
+      q.deleteTransitions.run(kind, entity, fromMs, toMs);
+      for (const t of list) q.addTransition.run(t.kind, t.entity, t.from ?? null, t.to, t.atMs);
+    }),
     transitions: (kind, entity, from, to) => (q.transitions.all(kind, entity, from, to) as Row[]).map(transitionFromRow),
     uptimeShare: (center, from, to, cal) => {
       const before = q.lastBefore.get('center', center, from) as Row | undefined;

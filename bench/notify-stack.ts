@@ -1,0 +1,251 @@
+/**
+ * The two paths bench:notify times, each ending in a webhook receiver on loopback:
+ * - centerwatch: the agent bin (its DEFAULT line check, pointed at the bench's line) pushes through a
+ *   small loopback proxy that only timestamps each push, to the server bin with its default engine;
+ * - Prometheus + Alertmanager (Debian's binaries): Prometheus scrapes the same agent's /metrics.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { startBin, type RunningBin } from '../test/helpers/bins.js';
+import { freePort, waitForHttp } from '../test/helpers/prometheus.js';
+import { WebhookReceiver } from '../test/helpers/webhook-receiver.js';
+import type { BenchLine } from './notify-line.js';
+
+export const CHECK = 'line-bench';
+const AGENT_TOKEN = 'bench-notify-agent-token-0123456789';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A `check state` line of the agent's log for the bench's check. */
+export interface AgentEvent {
+  atMs: number;
+  up: boolean;
+  reason: string;
+}
+
+/**
+ * The line check exactly as config/default.yaml has it (continuous icmp, 1 s interval, 1 s timeout,
+ * group lines, its thresholds), with the target, line and impact of the bench. Push every 15 s (default).
+ */
+function agentYaml(line: BenchLine, agentPort: number, pushUrl: string): string {
+  return (
+    `center: { id: bench-center, name: "Trung tâm bench", province: bench }\n` +
+    `agent: { id: pc1, listen: "127.0.0.1:${agentPort}" }\n` +
+    `push:\n  interval: 15s\n  wal: { dir: wal }\n  targets:\n    - { name: province, url: "${pushUrl}", bearer_token: "${AGENT_TOKEN}" }\n` +
+    `lines:\n  - { name: bench, interface: ${line.hostIf}, source: ${line.hostAddr} }\n` +
+    `checks:\n  - id: ${CHECK}\n    kind: icmp\n    target: ${line.peerAddr}\n    line: bench\n    interval: 1s\n    timeout: 1s\n` +
+    `    impact: blocking\n    group: lines\n    thresholds:\n      - { metric: loss_ratio, above: 0.05 }\n      - { metric: rtt_seconds, above: 0.1 }\n`
+  );
+}
+
+/** The engine's defaults (1 s evaluation; icmp for 0s, recover_for 10s), except office hours: the bench may run at night. */
+function serverYaml(serverPort: number, hookUrl: string): string {
+  return (
+    `listen: 127.0.0.1:${serverPort}\ndata_dir: data\n` +
+    `tokens:\n  - { id: t1, token: "${AGENT_TOKEN}", province: bench, center: bench-center, agent: pc1 }\n` +
+    `engine:\n  public_url: "http://127.0.0.1:${serverPort}"\n  calendar: { hold_outside_hours: false }\n` +
+    `  routes:\n    - { name: oncall, channel: webhook, options: { url: "${hookUrl}" } }\n`
+  );
+}
+
+/** Forwards pushes to the server unchanged and records when each arrived. */
+async function pushProxy(serverPort: number, arrivals: number[]): Promise<Server> {
+  const proxy = createServer((req, res) => {
+    arrivals.push(Date.now());
+    const up = request({ host: '127.0.0.1', port: serverPort, path: req.url, method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.writeHead(502).end());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  return proxy;
+}
+
+export class CenterwatchStack {
+  readonly receiver = new WebhookReceiver();
+  readonly pushes: number[] = [];
+  readonly agentEvents: AgentEvent[] = [];
+  agentPort = 0;
+  serverPort = 0;
+  private server: RunningBin | undefined;
+  private agent: RunningBin | undefined;
+  private proxy: Server | undefined;
+
+  constructor(private readonly dir: string) {}
+
+  async start(line: BenchLine): Promise<void> {
+    [this.agentPort, this.serverPort] = [await freePort(), await freePort()];
+    await this.receiver.start();
+    this.proxy = await pushProxy(this.serverPort, this.pushes);
+    const pushUrl = `http://127.0.0.1:${(this.proxy.address() as AddressInfo).port}/api/v1/write`;
+    writeFileSync(join(this.dir, 'server.yaml'), serverYaml(this.serverPort, this.receiver.url));
+    writeFileSync(join(this.dir, 'agent.yaml'), agentYaml(line, this.agentPort, pushUrl));
+    this.server = startBin('centerwatch-server', ['--config', join(this.dir, 'server.yaml')]);
+    this.agent = startBin('centerwatch-agent', ['--config', join(this.dir, 'agent.yaml')]);
+    this.watchAgentLog(this.agent.child);
+    await waitForHttp(`http://127.0.0.1:${this.serverPort}/healthz`);
+    await waitForHttp(`http://127.0.0.1:${this.agentPort}/healthz`);
+  }
+
+  private watchAgentLog(child: ChildProcess): void {
+    let pending = '';
+    child.stderr!.on('data', (c: Buffer) => {
+      pending += c.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const text of lines) {
+        try {
+          const e = JSON.parse(text) as { time: string; msg: string; check?: string; up?: boolean; reason?: string };
+          if (e.msg === 'check state' && e.check === CHECK) this.agentEvents.push({ atMs: Date.parse(e.time), up: e.up === true, reason: e.reason ?? '' });
+        } catch {
+          // not a log line
+        }
+      }
+    });
+  }
+
+  api = async <T>(path: string): Promise<T> => (await fetch(`http://127.0.0.1:${this.serverPort}/api/v1${path}`)).json() as Promise<T>;
+
+  /** The center is ready with no firing alert and the check is up: a clean start for a cut. */
+  async settled(timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      const [centers, alerts] = await Promise.all([
+        this.api<{ centers: Array<{ state: string }> }>('/centers'),
+        this.api<{ alerts: unknown[] }>('/alerts'),
+      ]).catch(() => [{ centers: [] }, { alerts: [1] }] as const);
+      const last = this.agentEvents.at(-1);
+      if (centers.centers[0]?.state === 'ready' && alerts.alerts.length === 0 && last?.up) return true;
+      await sleep(250);
+    }
+    return false;
+  }
+
+  /** When the engine fired the alerts that began at or after `fromMs` (from the server's history). */
+  async firedSince(fromMs: number): Promise<Array<{ alertname: string; firedAtMs: number }>> {
+    const h = await this.api<{ alerts: Array<{ labels: Record<string, string>; firedAtMs: number }> }>(`/history?from=${fromMs}`);
+    return h.alerts.filter((a) => a.firedAtMs >= fromMs).map((a) => ({ alertname: a.labels.alertname ?? '', firedAtMs: a.firedAtMs }));
+  }
+
+  async stop(): Promise<void> {
+    await this.agent?.stop();
+    await this.server?.stop();
+    await new Promise<void>((r) => (this.proxy ? this.proxy.close(() => r()) : r()));
+    await this.receiver.stop();
+  }
+
+  /** Synchronous last resort for a signal handler. */
+  kill(): void {
+    for (const b of [this.agent, this.server]) if (b && b.child.exitCode === null) b.child.kill('SIGKILL');
+  }
+}
+
+export interface PromSettings {
+  name: string;
+  /** undefined: Prometheus's own defaults (1m scrape, 1m evaluation). */
+  interval?: string;
+  intervalMs: number;
+  /** undefined: Alertmanager's defaults (group_wait 30s, group_interval 5m). */
+  groupWait?: string;
+  groupInterval?: string;
+}
+
+export const PROM_DEFAULT: PromSettings = { name: 'prometheus+am default', intervalMs: 60_000 };
+export const PROM_TUNED: PromSettings = { name: 'prometheus+am tuned', interval: '1s', intervalMs: 1000, groupWait: '0s', groupInterval: '1s' };
+
+/** A fresh Prometheus + Alertmanager (own temp dir, loopback ports, no clustering), torn down after each run. */
+export class PromStack {
+  readonly receiver = new WebhookReceiver();
+  private readonly children: ChildProcess[] = [];
+  private promPort = 0;
+  private dir = '';
+
+  constructor(private readonly parent: string, readonly settings: PromSettings) {}
+
+  async start(agentPort: number): Promise<void> {
+    this.dir = mkdtempSync(join(this.parent, 'prom-'));
+    const s = this.settings;
+    const [amPort, promPort] = [await freePort(), await freePort()];
+    this.promPort = promPort;
+    await this.receiver.start();
+    const group = [s.groupWait && `group_wait: ${s.groupWait}`, s.groupInterval && `group_interval: ${s.groupInterval}`].filter(Boolean).join(', ');
+    writeFileSync(
+      join(this.dir, 'alertmanager.yml'),
+      `route: { receiver: hook, group_by: [alertname]${group ? `, ${group}` : ''} }\n` +
+        `receivers:\n  - name: hook\n    webhook_configs: [{ url: "${this.receiver.url}", send_resolved: true }]\n`,
+    );
+    const global = s.interval ? `global: { scrape_interval: ${s.interval}, evaluation_interval: ${s.interval} }\n` : 'global: {}\n';
+    writeFileSync(
+      join(this.dir, 'prometheus.yml'),
+      global +
+        `rule_files: [rules.yml]\n` +
+        `alerting: { alertmanagers: [{ static_configs: [{ targets: ["127.0.0.1:${amPort}"] }] }] }\n` +
+        `scrape_configs:\n  - { job_name: agent, static_configs: [{ targets: ["127.0.0.1:${agentPort}"] }] }\n`,
+    );
+    // for: 0s, as centerwatch's default icmp rule: both fire on the first bad result they see.
+    writeFileSync(
+      join(this.dir, 'rules.yml'),
+      `groups:\n  - name: lines\n    rules:\n      - alert: LineDown\n        expr: centerwatch_probe_success{check="${CHECK}"} == 0\n        for: 0s\n`,
+    );
+    mkdirSync(join(this.dir, 'am'));
+    this.spawn('prometheus-alertmanager', [
+      `--config.file=${join(this.dir, 'alertmanager.yml')}`,
+      `--storage.path=${join(this.dir, 'am')}`,
+      `--web.listen-address=127.0.0.1:${amPort}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ]);
+    this.spawn('prometheus', [
+      `--config.file=${join(this.dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(this.dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+      '--log.level=warn',
+    ]);
+    await waitForHttp(`http://127.0.0.1:${amPort}/-/ready`);
+    await waitForHttp(`http://127.0.0.1:${promPort}/-/ready`);
+  }
+
+  private spawn(cmd: string, args: string[]): void {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    this.children.push(child);
+  }
+
+  /** Prometheus has scraped the check up (and so evaluated the rule on an up line from then on). */
+  async scrapedUp(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    const q = encodeURIComponent(`centerwatch_probe_success{check="${CHECK}"}`);
+    while (Date.now() < until) {
+      try {
+        const r = (await (await fetch(`http://127.0.0.1:${this.promPort}/api/v1/query?query=${q}`)).json()) as { data: { result: Array<{ value: [number, string] }> } };
+        if (r.data.result[0]?.value[1] === '1') return;
+      } catch {
+        // not yet
+      }
+      await sleep(250);
+    }
+    throw new Error(`${this.settings.name}: no scrape of the check within ${timeoutMs} ms`);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.children.splice(0).map(
+        (c) =>
+          new Promise<void>((r) => {
+            if (c.exitCode !== null || c.signalCode !== null) return r();
+            c.once('exit', () => r());
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+    await this.receiver.stop();
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  kill(): void {
+    for (const c of this.children) if (c.exitCode === null) c.kill('SIGKILL');
+  }
+}
