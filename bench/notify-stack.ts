@@ -5,11 +5,10 @@
  * - Prometheus + Alertmanager (Debian's binaries): Prometheus scrapes the same agent's /metrics.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { startBin, type RunningBin } from '../test/helpers/bins.js';
+import { join, resolve } from 'node:path';
 import { freePort, waitForHttp } from '../test/helpers/prometheus.js';
 import { WebhookReceiver } from '../test/helpers/webhook-receiver.js';
 import type { BenchLine } from './notify-line.js';
@@ -65,14 +64,46 @@ async function pushProxy(serverPort: number, arrivals: number[]): Promise<Server
   return proxy;
 }
 
+/** A bin of the bench's own copy of dist/, its stderr kept for the log events. */
+interface Bin {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function startBin(dir: string, bin: string, config: string): Bin {
+  const child = spawn(join(dir, 'dist', `${bin}.mjs`), ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr!.resume();
+  return {
+    child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/**
+ * Copies dist/ (and links node_modules beside it, for the native addons) so that a rebuild of the
+ * working tree during a long run cannot pull the bins out from under it.
+ */
+function snapshotDist(dir: string): void {
+  for (const bin of ['centerwatch-agent.mjs', 'centerwatch-server.mjs']) {
+    if (!existsSync(join('dist', bin))) throw new Error(`dist/${bin} is missing: run npm run build`);
+  }
+  cpSync('dist', join(dir, 'dist'), { recursive: true });
+  symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
+}
+
 export class CenterwatchStack {
   readonly receiver = new WebhookReceiver();
   readonly pushes: number[] = [];
   readonly agentEvents: AgentEvent[] = [];
   agentPort = 0;
   serverPort = 0;
-  private server: RunningBin | undefined;
-  private agent: RunningBin | undefined;
+  private server: Bin | undefined;
+  private agent: Bin | undefined;
   private proxy: Server | undefined;
 
   constructor(private readonly dir: string) {}
@@ -84,8 +115,9 @@ export class CenterwatchStack {
     const pushUrl = `http://127.0.0.1:${(this.proxy.address() as AddressInfo).port}/api/v1/write`;
     writeFileSync(join(this.dir, 'server.yaml'), serverYaml(this.serverPort, this.receiver.url));
     writeFileSync(join(this.dir, 'agent.yaml'), agentYaml(line, this.agentPort, pushUrl));
-    this.server = startBin('centerwatch-server', ['--config', join(this.dir, 'server.yaml')]);
-    this.agent = startBin('centerwatch-agent', ['--config', join(this.dir, 'agent.yaml')]);
+    snapshotDist(this.dir);
+    this.server = startBin(this.dir, 'centerwatch-server', join(this.dir, 'server.yaml'));
+    this.agent = startBin(this.dir, 'centerwatch-agent', join(this.dir, 'agent.yaml'));
     this.watchAgentLog(this.agent.child);
     await waitForHttp(`http://127.0.0.1:${this.serverPort}/healthz`);
     await waitForHttp(`http://127.0.0.1:${this.agentPort}/healthz`);
@@ -113,16 +145,19 @@ export class CenterwatchStack {
   /** The center is ready with no firing alert and the check is up: a clean start for a cut. */
   async settled(timeoutMs: number): Promise<boolean> {
     const until = Date.now() + timeoutMs;
-    while (Date.now() < until) {
+    for (;;) {
       const [centers, alerts] = await Promise.all([
         this.api<{ centers: Array<{ state: string }> }>('/centers'),
         this.api<{ alerts: unknown[] }>('/alerts'),
       ]).catch(() => [{ centers: [] }, { alerts: [1] }] as const);
       const last = this.agentEvents.at(-1);
       if (centers.centers[0]?.state === 'ready' && alerts.alerts.length === 0 && last?.up) return true;
+      if (Date.now() > until) {
+        console.error('not settled:', JSON.stringify({ centers, alerts, last }));
+        return false;
+      }
       await sleep(250);
     }
-    return false;
   }
 
   /** When the engine fired the alerts that began at or after `fromMs` (from the server's history). */

@@ -80,6 +80,13 @@ export function seriesLabels(count: number): Label[][] {
     out.push([...labels, ...extra]);
   };
   for (const c of CHECKS) for (const name of ['centerwatch_probe_success', 'centerwatch_probe_degraded', 'centerwatch_probe_duration_seconds']) add(name, c);
+  // What the engine needs to weigh each check (as the agent's exposition writes it: empty when unset).
+  for (const c of CHECKS) {
+    out.push([
+      { name: '__name__', value: 'centerwatch_check_info' }, { name: 'check', value: c.check }, { name: 'group', value: c.kind === 'icmp' ? 'lines' : '' },
+      { name: 'impact', value: c.kind === 'icmp' || c.check === 'provincial-system' ? 'blocking' : 'degrading' }, { name: 'kind', value: c.kind }, { name: 'line', value: c.line ?? '' },
+    ]);
+  }
   for (const c of CHECKS.filter((x) => x.kind === 'icmp')) {
     for (const name of ['centerwatch_line_loss_ratio', 'centerwatch_line_jitter_seconds', 'centerwatch_icmp_packets_sent_total', 'centerwatch_icmp_packets_received_total']) add(name, c);
     for (const le of RTT_BUCKETS) add('centerwatch_icmp_rtt_seconds_bucket', c, [{ name: 'le', value: le }]);
@@ -112,6 +119,8 @@ export function seriesValue(labels: Label[], tick: number, faulted: ReadonlySet<
       return down ? 0 : 1;
     case 'centerwatch_probe_degraded':
       return 0;
+    case 'centerwatch_check_info':
+      return 1;
     case 'centerwatch_line_loss_ratio':
       return down ? 1 : 0.01 * (tick % 3);
     case 'centerwatch_icmp_packets_sent_total':
@@ -128,6 +137,11 @@ export function seriesValue(labels: Label[], tick: number, faulted: ReadonlySet<
     default:
       return 0.01 + (tick % 7) * 0.002;
   }
+}
+
+/** The center's display name, as an agent exports it. */
+export function centerInfo(agent: SimAgent, timestampMs: number): TimeSeries {
+  return { labels: [{ name: '__name__', value: 'centerwatch_center_info' }, { name: 'name', value: agent.centerName }], samples: [{ value: 1, timestampMs }] };
 }
 
 /** One push of one agent: every series with one sample at `timestampMs`. */

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { encodeWriteRequest, type Label } from '../../common/remote-write/proto.js';
 import { snappyCompress } from '../../common/remote-write/snappy.js';
 import { sendWriteRequest, type SendOutcome } from '../../common/remote-write/sender.js';
-import { agentPush, seriesLabels, type Fault, type SimAgent } from './fleet.js';
+import { agentPush, centerInfo, seriesLabels, type Fault, type SimAgent } from './fleet.js';
 
 export interface RunOptions {
   url: string;
@@ -39,7 +39,9 @@ export function runFleet(o: RunOptions): Running {
   let tick = 0;
   const pushOne = (agent: SimAgent): void => {
     if (stopped) return;
-    const series = agentPush(o.auth === false ? labelsWithIdentity(labels, agent) : labels, tick++, Date.now(), faulted.get(agent.center) ?? EMPTY);
+    const now = Date.now();
+    const series = agentPush(o.auth === false ? labelsWithIdentity(labels, agent) : labels, tick++, now, faulted.get(agent.center) ?? EMPTY);
+    if (o.auth !== false) series.push(centerInfo(agent, now));
     const body = snappyCompress(encodeWriteRequest(series));
     const started = performance.now();
     const target = { name: 'sim', url: o.url, timeoutMs: 10_000, userAgent: 'centerwatch-simulator', bearerToken: o.auth === false ? undefined : agent.token, pool };

@@ -120,6 +120,10 @@ export interface CenterReadiness {
 export interface EngineState {
   tracked: Map<string, Tracked>;
   centers: Map<string, CenterReadiness>;
+  /** Entities not simply ok (pending, firing, recovering, or with an occurrence): the few a tick looks at twice. */
+  active: Set<string>;
+  /** Last sweep for checks no longer reported. */
+  sweptMs: number;
 }
 
 export interface AlertSummary {
@@ -142,7 +146,7 @@ export type EngineOutput =
   | { type: 'readiness'; province: string; center: string; from: Readiness | undefined; to: Readiness; atMs: number; reasons: ReadinessReason[] };
 
 export function emptyEngineState(): EngineState {
-  return { tracked: new Map(), centers: new Map() };
+  return { tracked: new Map(), centers: new Map(), active: new Set(), sweptMs: 0 };
 }
 
 /** A check no longer reported while its agent is heard (removed from the config) resolves after this. */
@@ -151,8 +155,9 @@ const GONE_AFTER_MS = 5 * 60_000;
 export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSettings): { state: EngineState; outputs: EngineOutput[] } {
   const now = snap.nowMs;
   const outputs: EngineOutput[] = [];
-  const tracked = new Map(state.tracked);
-  const centers = new Map(state.centers);
+  // The state is updated in place (a province holds ~60,000 entities; copying them every second is
+  // most of the cost) and returned: callers hold one state and pass it back each time.
+  const { tracked, centers, active } = state;
 
   // Agents and centers heard.
   const agentsOf = new Map<string, AgentSnapshot[]>();
@@ -162,9 +167,14 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
 
   const observe = (entity: string, make: () => Omit<Tracked, 'alert' | 'lastSeenMs'>, good: boolean, rule: AlertRule, refresh?: (t: Tracked) => Partial<Tracked>): void => {
     const before = tracked.get(entity);
-    const base: Tracked = before ? { ...before, ...refresh?.(before) } : { ...make(), alert: initialAlertState(now), lastSeenMs: now };
-    const { state: alert, actions } = step(base.alert, { good, atMs: now }, rule);
-    const t: Tracked = { ...base, alert, lastSeenMs: now };
+    // Only entities with something going on are tracked: a good one without history needs nothing.
+    if (!before && good) return;
+    // A new entity was good until now (its first bad result is a change, for flap counting).
+    const t: Tracked = before ? Object.assign(before, refresh?.(before)) : { ...make(), alert: { ...initialAlertState(now), lastGood: true }, lastSeenMs: now };
+    const { state: alert, actions } = step(t.alert, { good, atMs: now }, rule);
+    t.alert = alert;
+    t.lastSeenMs = now;
+    active.add(entity);
     for (const a of actions) {
       if (a.kind === 'fire') {
         const severity = t.kind === 'check' ? checkSeverity(t) : severityOf(t.impact);
@@ -180,7 +190,11 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
         delete t.occurrence;
       }
     }
-    tracked.set(entity, t);
+    if (t.alert.phase === 'ok' && !t.occurrence && t.alert.changes.length === 0) {
+      // Quiet again: forgotten until its next bad result.
+      active.delete(entity);
+      tracked.delete(entity);
+    } else tracked.set(entity, t);
   };
 
   // 1. Centers offline and agents silent.
@@ -193,11 +207,20 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     }
   }
 
-  // 2. Checks of heard agents, and each center's lines.
+  // 2. Checks of heard agents, and each center's lines. Nearly every check is up and untracked: those
+  // cost one look. Centers with a check down or degraded, or an entity tracked, are looked at closely.
+  const silentAt = new Set(snap.agents.filter((a) => !a.heard).map((a) => a.center));
+  const live = silentAt.size === 0 ? snap.checks : snap.checks.filter((c) => !silentAt.has(c.center) || heard.has(`${c.center}/${c.agent}`));
+  const troubled = new Set<string>();
+  for (const c of live) if (!c.up || c.degraded) troubled.add(c.center);
+  const watched = new Set(troubled);
+  for (const e of active) watched.add(tracked.get(e)!.center);
   const lines = new Map<string, { province: string; members: CheckSnapshot[] }>();
   const groupUp = new Map<string, number>();
-  for (const c of snap.checks) {
-    if (!heard.has(`${c.center}/${c.agent}`)) continue;
+  const close: CheckSnapshot[] = [];
+  for (const c of live) {
+    if (!watched.has(c.center)) continue;
+    close.push(c);
     if (c.group !== undefined && c.up) groupUp.set(`${c.center}/${c.group}`, (groupUp.get(`${c.center}/${c.group}`) ?? 0) + 1);
     if (c.group === s.linesGroup) {
       const l = lines.get(c.center) ?? { province: c.province, members: [] };
@@ -205,16 +228,19 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
       lines.set(c.center, l);
     }
   }
-  for (const c of snap.checks) {
-    if (!heard.has(`${c.center}/${c.agent}`)) continue;
+  for (const c of close) {
     const entity = `check:${c.center}/${c.agent}/${c.check}`;
+    if (c.up && !active.has(entity)) continue;
     const upstream = s.upstreamOf.get(c.check);
     const redundant = c.group !== undefined && s.groupModes.get(c.group) === 'any_of' && (groupUp.get(`${c.center}/${c.group}`) ?? 0) > 0;
     const subject = (): Subject => ({ kind: 'check', check: c.check, checkKind: c.kind, impact: c.impact, redundant, ...(c.line !== undefined ? { line: c.line } : {}), ...(c.reason !== undefined ? { reason: c.reason } : {}), ...(upstream ? { upstreamTitle: s.upstreamTitles.get(upstream)! } : {}) });
-    const labels = { ...c.labels, province: c.province, center: c.center, agent: c.agent, check: c.check, kind: c.kind, ...(c.line ? { line: c.line } : {}), ...(c.group ? { group: c.group } : {}), impact: c.impact, alertname: 'CheckDown' };
     observe(
       entity,
-      () => ({ entity, kind: 'check', province: c.province, center: c.center, agent: c.agent, check: c.check, subject: subject(), impact: c.impact, urgent: c.kind === 'ups' && c.impact === 'blocking', labels, problem: { province: c.province, center: c.center, agent: c.agent, check: c.check, ...(c.line ? { line: c.line } : {}), ...(upstream ? { upstream } : {}) } }),
+      () => ({
+        entity, kind: 'check', province: c.province, center: c.center, agent: c.agent, check: c.check, subject: subject(), impact: c.impact, urgent: c.kind === 'ups' && c.impact === 'blocking',
+        labels: { ...c.labels, province: c.province, center: c.center, agent: c.agent, check: c.check, kind: c.kind, ...(c.line ? { line: c.line } : {}), ...(c.group ? { group: c.group } : {}), impact: c.impact, alertname: 'CheckDown' },
+        problem: { province: c.province, center: c.center, agent: c.agent, check: c.check, ...(c.line ? { line: c.line } : {}), ...(upstream ? { upstream } : {}) },
+      }),
       c.up,
       s.ruleFor(c),
       // While the alert is not yet announced its words follow the latest result (reason, redundancy).
@@ -223,11 +249,12 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
   }
   // A check up but past a threshold (a line losing 30 % of packets): one warning alert, held as one
   // while it lasts, never a down/up storm. Tracked only once a check has been degraded.
-  for (const c of snap.checks) {
-    if (!heard.has(`${c.center}/${c.agent}`) || c.impact === 'info') continue;
-    const entity = `degraded:${c.center}/${c.agent}/${c.check}`;
+  const troubledBefore = new Set<string>();
+  for (const e of active) if (e.startsWith('degraded:')) troubledBefore.add(tracked.get(e)!.center);
+  for (const c of close) {
     const bad = c.up && c.degraded;
-    if (!bad && !tracked.has(entity)) continue;
+    if (c.impact === 'info' || (!bad && !troubledBefore.has(c.center))) continue;
+    const entity = `degraded:${c.center}/${c.agent}/${c.check}`;
     const subject = (): Subject => ({ kind: 'check', check: c.check, checkKind: c.kind, impact: 'degrading', redundant: false, degraded: true, ...(c.line !== undefined ? { line: c.line } : {}) });
     const upstream = s.upstreamOf.get(c.check);
     observe(
@@ -249,11 +276,17 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     );
   }
 
-  // Checks that stopped being reported while their agent is heard: removed from the config.
-  for (const [entity, t] of tracked) {
-    if (t.kind !== 'check' || t.lastSeenMs === now || !heard.has(`${t.center}/${t.agent}`) || now - t.lastSeenMs < GONE_AFTER_MS) continue;
-    if (t.alert.phase === 'ok') tracked.delete(entity);
-    else observe(entity, () => t, true, { forMs: 0, recoverForMs: 0, flap: { windowMs: 1, transitions: Number.MAX_SAFE_INTEGER } });
+  // Checks that stopped being reported while their agent is heard: removed from the config. Once a
+  // minute is often enough (every entity is looked at).
+  if (now - state.sweptMs >= 60_000) {
+    state.sweptMs = now;
+    for (const [entity, t] of tracked) {
+      if (t.kind !== 'check' || t.lastSeenMs === now || !heard.has(`${t.center}/${t.agent}`) || now - t.lastSeenMs < GONE_AFTER_MS) continue;
+      if (t.alert.phase === 'ok' && !t.occurrence) {
+        tracked.delete(entity);
+        active.delete(entity);
+      } else observe(entity, () => t, true, { forMs: 0, recoverForMs: 0, flap: { windowMs: 1, transitions: Number.MAX_SAFE_INTEGER } });
+    }
   }
 
   // 3. Root causes and province-wide upstream failures.
@@ -265,7 +298,8 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     const key = `${c.province}/${up}`;
     centersChecking.set(key, (centersChecking.get(key) ?? new Set()).add(c.center));
   }
-  for (const t of tracked.values()) {
+  for (const e of active) {
+    const t = tracked.get(e)!;
     if (t.kind === 'province' || t.alert.phase === 'ok') continue;
     // An upstream counts toward a province-wide failure once its check has waited its own `for`: a
     // blip at three centers is not a province-wide outage.
@@ -298,7 +332,8 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
   for (const [id, root] of roots.suppressedBy) if (root.startsWith('province:') && tracked.get(root)?.occurrence === undefined) suppressedBy.delete(id);
 
   // 4. Announce what fired and is not explained, silenced or held.
-  for (const t of tracked.values()) {
+  for (const e of active) {
+    const t = tracked.get(e)!;
     const o = t.occurrence;
     // Recovering: good again, waiting out `recover_for`. Announcing it now would be news of the past.
     if (!o || o.announced || t.alert.phase !== 'firing') continue;
@@ -319,20 +354,26 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     }
   }
 
-  // 5. Readiness of each center, with hysteresis.
+  // 5. Readiness of each center, with hysteresis. Only centers with something wrong are weighed in
+  // full; the others (nearly all, nearly always) are ready.
+  for (const a of snap.agents) if (!a.heard) troubled.add(a.center);
   const checksOf = new Map<string, CheckStatus[]>();
-  for (const c of snap.checks) {
-    if (!heard.has(`${c.center}/${c.agent}`)) continue;
+  const impactOfGroup = new Map<string, Impact>();
+  for (const c of live) {
+    if (!troubled.has(c.center)) continue;
     const list = checksOf.get(c.center) ?? [];
     list.push({ id: c.check, impact: c.impact, up: c.up, degraded: c.degraded, ...(c.group !== undefined ? { group: c.group } : {}) });
     checksOf.set(c.center, list);
+    if (c.group !== undefined) impactOfGroup.set(`${c.center}/${c.group}`, stronger(impactOfGroup.get(`${c.center}/${c.group}`), c.impact));
   }
-  const impactOfGroup = new Map<string, Impact>();
-  for (const c of snap.checks) if (c.group !== undefined) impactOfGroup.set(`${c.center}/${c.group}`, stronger(impactOfGroup.get(`${c.center}/${c.group}`), c.impact));
+  const READY = { state: 'ready' as Readiness, reasons: [] as ReadinessReason[] };
   for (const [center, list] of agentsOf) {
-    const names = new Set((checksOf.get(center) ?? []).flatMap((c) => (c.group !== undefined ? [c.group] : [])));
-    const groups: GroupPolicy[] = [...names].map((name) => ({ name, mode: s.groupModes.get(name) ?? 'all_of', impact: impactOfGroup.get(`${center}/${name}`) ?? 'degrading' }));
-    const observed = readiness({ checks: checksOf.get(center) ?? [], groups, agents: list.map((a) => ({ id: a.agent, heard: a.heard })) });
+    let observed = READY;
+    if (troubled.has(center)) {
+      const names = new Set((checksOf.get(center) ?? []).flatMap((c) => (c.group !== undefined ? [c.group] : [])));
+      const groups: GroupPolicy[] = [...names].map((name) => ({ name, mode: s.groupModes.get(name) ?? 'all_of', impact: impactOfGroup.get(`${center}/${name}`) ?? 'degrading' }));
+      observed = readiness({ checks: checksOf.get(center) ?? [], groups, agents: list.map((a) => ({ id: a.agent, heard: a.heard })) });
+    }
     const prev = centers.get(center);
     if (!prev) {
       // The first evaluation of a center takes its state at once: there is nothing to hold against.
@@ -340,12 +381,13 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
       outputs.push({ type: 'readiness', province: list[0]!.province, center, from: undefined, to: observed.state, atMs: now, reasons: observed.reasons });
       continue;
     }
+    if (observed === READY && prev.settled.state === 'ready' && prev.settled.streak === 0) continue; // steady
     const settled = settle(prev.settled, observed.state, s.enterAfter, s.leaveAfter);
     const changed = settled.state !== prev.settled.state;
     centers.set(center, { ...prev, settled, sinceMs: changed ? now : prev.sinceMs, reasons: settled.state === observed.state ? observed.reasons : prev.reasons });
     if (changed) outputs.push({ type: 'readiness', province: prev.province, center, from: prev.settled.state, to: settled.state, atMs: now, reasons: observed.reasons });
   }
-  return { state: { tracked, centers }, outputs };
+  return { state, outputs };
 }
 
 const IMPACT_RANK: Record<Impact, number> = { info: 0, degrading: 1, blocking: 2 };

@@ -430,7 +430,7 @@ export class EngineRuntime {
         this.announced.set(a.id, { alert: summary, atMs: this.o.store.lastHistory(a.id, 'announced')!.atMs, routes, escalated: to ? [to] : [] });
       }
     }
-    this.engine = { tracked, centers: new Map() };
+    this.engine = { tracked, centers: new Map(), active: new Set(tracked.keys()), sweptMs: this.startedAt };
     for (const center of new Set(this.o.tokens.map((t) => t.center))) {
       const last = this.o.store.transitions('center', center, 0, this.startedAt + 1).at(-1);
       const province = this.o.tokens.find((t) => t.center === center)!.province;

@@ -9,7 +9,15 @@ import type { EngineSettings } from './evaluate.js';
 
 export function engineSettings(cfg: EngineConfig, isSilenced: EngineSettings['isSilenced']): EngineSettings {
   const flap = { windowMs: cfg.defaults.flap_window, transitions: cfg.defaults.flap_transitions };
+  // One rule object per (kind, check, group): the engine asks for it for every check every second.
+  const rules = new Map<string, AlertRule>();
   const ruleFor = (c: { kind: string; check: string; group?: string | undefined }): AlertRule => {
+    const key = `${c.kind}\0${c.check}\0${c.group ?? ''}`;
+    let rule = rules.get(key);
+    if (!rule) rules.set(key, (rule = findRule(c)));
+    return rule;
+  };
+  const findRule = (c: { kind: string; check: string; group?: string | undefined }): AlertRule => {
     const r = cfg.rules.find((x) => (x.kind === undefined || x.kind === c.kind) && (x.check === undefined || x.check === c.check) && (x.group === undefined || x.group === c.group));
     // A province-wide failure is made of checks that already waited their own `for`.
     const forDefault = c.kind === 'province' ? 0 : cfg.defaults.for;
