@@ -30,6 +30,7 @@ export class CenterwatchServer {
   engine: EngineRuntime | undefined;
   private delivery: Delivery | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
+  private evictTimer: NodeJS.Timeout | undefined;
   private readonly countNotification: ReturnType<typeof registerEngineMetrics>;
 
   constructor(
@@ -67,6 +68,11 @@ export class CenterwatchServer {
     };
     prune();
     this.pruneTimer = setInterval(prune, 3600_000);
+    this.evictTimer = setInterval(() => {
+      const n = this.state.evictStale(this.now() - this.cfg.limits.series_ttl);
+      if (n > 0) this.log.info('stale series forgotten', { series: n, ttl_ms: this.cfg.limits.series_ttl });
+    }, 60_000);
+    this.evictTimer.unref();
     this.pruneTimer.unref();
   }
 
@@ -142,6 +148,7 @@ export class CenterwatchServer {
     await this.forwarder?.close();
     this.engine?.stop();
     clearInterval(this.pruneTimer);
+    clearInterval(this.evictTimer);
     await this.delivery?.stop();
     this.store?.close();
   }

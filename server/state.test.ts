@@ -70,6 +70,37 @@ describe('LatestState', () => {
   });
 });
 
+describe('LatestState eviction and watched series', () => {
+  it('forgets series not updated since the cutoff: they stop counting toward the limit, slots are reused', () => {
+    const s = new LatestState(2);
+    s.apply(A, [ts(A, 'old', [[1000, 1]]), ts(A, 'kept', [[5000, 1]])], 5000);
+    expect(s.apply(A, [ts(A, 'new', [[6000, 1]])], 6000)).toMatchObject({ ok: false, limit: 2 });
+    expect(s.evictStale(2000)).toBe(1);
+    expect(s.seriesCount).toBe(1);
+    expect(s.latest({ __name__: 'old' })).toEqual([]);
+    expect(s.apply(A, [ts(A, 'new', [[6000, 3]])], 6000)).toEqual({ ok: true, samples: 1 });
+    expect(s.latest({ __name__: 'new' })).toEqual([{ labels: expect.any(Array), value: 3, timestampMs: 6000 }]);
+    expect(s.latest({ __name__: 'kept' })).toHaveLength(1);
+    expect(s.seriesCount).toBe(2);
+  });
+
+  it('hands watched series to forEachWatched and every accepted sample to the observer, old ones included', () => {
+    const s = new LatestState(100);
+    s.watch(['probe']);
+    const seen: Array<[number, number]> = [];
+    s.onWatchedSample = (_name, _labels, value, t) => seen.push([t, value]);
+    s.apply(A, [ts(A, 'probe', [[1000, 1], [2000, 0]]), ts(A, 'other', [[1000, 5]])], 10);
+    s.apply(A, [ts(A, 'probe', [[1500, 1]])], 20); // a replayed sample: seen, not the latest
+    expect(seen).toEqual([[1000, 1], [2000, 0], [1500, 1]]);
+    const latest: number[] = [];
+    s.forEachWatched('probe', (_labels, value, t) => latest.push(t, value));
+    expect(latest).toEqual([2000, 0]);
+    s.evictStale(5000);
+    s.forEachWatched('probe', () => latest.push(-1));
+    expect(latest).toEqual([2000, 0]);
+  });
+});
+
 describe('seriesKey', () => {
   it('round-trips labels, whatever characters the values hold', () => {
     const labels = [{ name: 'a', value: 'x\0\xff\xfe1\0y' }, { name: 'b', value: '' }, { name: 'c', value: 'Trung tâm Phục vụ 😀' }];

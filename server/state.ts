@@ -48,6 +48,8 @@ export class LatestState {
   private values = new Float64Array(1024);
   private stamps = new Float64Array(1024);
   private readonly agentMap = new Map<string, AgentEntry>();
+  /** Slots of evicted series, reused first (their key is ''). */
+  private readonly free: number[] = [];
   /** Metric name → slots and decoded labels of its series: the engine reads these every second without decoding keys. */
   private readonly watched = new Map<string, Array<{ slot: number; labels: Label[] }>>();
   /** Slot → name and labels, for series of watched metrics (the sample observer). */
@@ -180,6 +182,7 @@ export class LatestState {
     const out: LatestSample[] = [];
     for (const slot of slots) {
       const key = this.keys[slot]!;
+      if (key === '') continue;
       if (!needles.every((needle) => key.includes(needle))) continue;
       const labels = labelsOfKey(key);
       if (want.every(([n, v]) => labels.some((l) => l.name === n && l.value === v))) {
@@ -195,7 +198,37 @@ export class LatestState {
   }
 
   get seriesCount(): number {
-    return this.keys.length;
+    return this.keys.length - this.free.length;
+  }
+
+  /**
+   * Forgets series not updated since `cutoffMs` (a check removed from an agent's config, label values
+   * that changed): without this an agent would reach its series limit for ever. Their slots are reused.
+   * Returns how many were forgotten.
+   */
+  evictStale(cutoffMs: number): number {
+    let evicted = 0;
+    for (const entry of this.agentMap.values()) {
+      const gone = new Set<number>();
+      for (const slot of entry.slots) if (this.stamps[slot]! < cutoffMs) gone.add(slot);
+      if (gone.size === 0) continue;
+      entry.slots = entry.slots.filter((slot) => !gone.has(slot));
+      entry.series -= gone.size;
+      for (const [sent, slot] of entry.bySentLabels) if (gone.has(slot)) entry.bySentLabels.delete(sent);
+      for (const slot of gone) {
+        this.slotOf.delete(this.keys[slot]!);
+        this.keys[slot] = '';
+        this.free.push(slot);
+        const w = this.watchedSlot.get(slot);
+        if (w) {
+          this.watchedSlot.delete(slot);
+          const list = this.watched.get(w.name)!;
+          list.splice(list.findIndex((x) => x.slot === slot), 1);
+        }
+      }
+      evicted += gone.size;
+    }
+    return evicted;
   }
 
   get agentCount(): number {
@@ -203,6 +236,13 @@ export class LatestState {
   }
 
   private allocate(key: string): number {
+    const reused = this.free.pop();
+    if (reused !== undefined) {
+      this.keys[reused] = key;
+      this.slotOf.set(key, reused);
+      this.noteWatched(key, reused);
+      return reused;
+    }
     const slot = this.keys.length;
     if (slot === this.values.length) {
       const values = new Float64Array(slot * 2);

@@ -41,6 +41,7 @@ describe('server config', () => {
       max_label_name_bytes: 128,
       max_label_value_bytes: 1024,
       max_series_per_agent: 5000,
+      series_ttl: 3_600_000,
     });
   });
 

@@ -48,6 +48,8 @@ const limits = z
     max_label_value_bytes: count(1024),
     /** Distinct series one agent may have; more → 429. Default 5000. */
     max_series_per_agent: count(5000),
+    /** A series not updated for this long is forgotten (and no longer counts toward the limit). Default 1h. */
+    series_ttl: duration.default(3600_000),
   })
   .strict();
 
