@@ -60,6 +60,23 @@ const KIND_NOUN: Record<string, Bilingual> = {
   redis: { vi: 'Cơ sở dữ liệu', en: 'Database' },
 };
 
+/** What to do first, per kind of check. */
+const RUNBOOK: Record<string, Bilingual> = {
+  icmp: { vi: 'gọi nhà mạng của đường truyền này; kiểm tra modem/router', en: "call this line's carrier; check the modem/router" },
+  http: { vi: 'thử mở trang trên máy khác; nếu vẫn lỗi, báo đơn vị quản lý hệ thống', en: 'try the site from another PC; if it still fails, tell the system operator' },
+  dns: { vi: 'kiểm tra cấu hình DNS của máy và router', en: "check the PC's and router's DNS settings" },
+  tcp: { vi: 'kiểm tra dịch vụ và tường lửa phía máy chủ', en: 'check the service and the firewall on the server side' },
+  printer: { vi: 'kiểm tra nguồn, cáp, giấy, mực và hàng đợi in', en: 'check power, cable, paper, toner and the print queue' },
+  scanner: { vi: 'kiểm tra nguồn, cáp và trình điều khiển máy quét', en: "check the scanner's power, cable and driver" },
+  usb: { vi: 'cắm lại thiết bị; thử cổng USB khác', en: 'plug the device in again; try another USB port' },
+  ups: { vi: 'kiểm tra điện lưới; chuẩn bị tắt máy an toàn nếu pin sắp cạn', en: 'check mains power; prepare a clean shutdown if the battery runs low' },
+  ntp: { vi: 'đồng bộ lại giờ hệ thống (chữ ký số cần đúng giờ)', en: 'resynchronise the clock (digital signatures need the right time)' },
+  host: { vi: 'kiểm tra ổ đĩa, bộ nhớ và tải của máy', en: "check the machine's disk, memory and load" },
+};
+const RUNBOOK_UPSTREAM: Bilingual = { vi: 'thử từ máy khác; nếu vẫn lỗi, báo đơn vị vận hành hệ thống', en: 'try from another PC; if it still fails, tell the system operator' };
+const RUNBOOK_DEFAULT: Bilingual = { vi: 'kiểm tra kết nối và tài khoản; báo quản trị hệ thống nếu vẫn lỗi', en: 'check the connection and credentials; tell the administrator if it still fails' };
+for (const k of ['postgres', 'mysql', 'mssql', 'oracle', 'mongodb', 'redis']) RUNBOOK[k] = { vi: 'báo quản trị cơ sở dữ liệu; kiểm tra kết nối tới máy chủ CSDL', en: 'tell the database administrator; check the link to the database server' };
+
 const SERVE: Bilingual = { vi: 'không thể tiếp nhận hồ sơ trực tuyến', en: 'cannot accept online dossiers' };
 
 export function describe(s: Subject): Description {
@@ -122,8 +139,7 @@ function describeCheck(s: Extract<Subject, { kind: 'check' }>): Description {
   const d: Description = { summary };
   if (s.redundant) d.blocks = { vi: 'mất dự phòng, vẫn phục vụ bằng đường còn lại', en: 'redundancy lost, still serving on the rest' };
   else if (s.impact === 'blocking') d.blocks = { vi: 'trung tâm không thể phục vụ việc này', en: 'the center cannot serve this' };
-  if (s.checkKind === 'icmp') d.runbook = { vi: 'gọi nhà mạng của đường truyền này', en: "call this line's carrier" };
-  else if (s.checkKind === 'printer' || s.checkKind === 'scanner') d.runbook = { vi: 'kiểm tra nguồn, cáp, giấy và mực của thiết bị', en: 'check power, cable, paper and toner' };
+  d.runbook = RUNBOOK[s.checkKind] ?? (s.upstreamTitle ? RUNBOOK_UPSTREAM : RUNBOOK_DEFAULT);
   return d;
 }
 

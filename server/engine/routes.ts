@@ -9,7 +9,7 @@ import type { Route } from '../delivery.js';
 
 /** @param dataDir where channels keep state of their own (Zalo's rotating token pair). */
 export function deliveryRoutes(routes: readonly RouteConfig[], publicUrl: string, dataDir: string): Route[] {
-  return routes.map((r): Route => {
+  return routes.map((r, i): Route => {
     const base = { name: r.name, lang: r.lang };
     switch (r.channel) {
       case 'webhook':
@@ -37,9 +37,17 @@ export function deliveryRoutes(routes: readonly RouteConfig[], publicUrl: string
           options: {
             host: r.options.host, port: r.options.port, secure: r.options.secure, starttls: r.options.starttls, from: r.options.from, to: r.options.to,
             ...(r.options.user !== undefined ? { user: r.options.user } : {}), ...(r.options.password !== undefined ? { pass: r.options.password } : {}),
-            ...(r.options.ca_file ? { ca: readFileSync(r.options.ca_file, 'utf8') } : {}),
+            ...(r.options.ca_file ? { ca: readCa(r.options.ca_file, i) } : {}),
           },
         };
     }
   });
+}
+
+function readCa(file: string, i: number): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`engine.routes[${i}].options.ca_file: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }
