@@ -11,7 +11,8 @@
  *
  * Needs root, iproute2, nft, ping, prometheus and prometheus-alertmanager.
  * Options: --runs N (10), --prom-default-runs N (--runs), --only ours|prom, --loss-minutes M (5; 0 skips),
- * --loss-percent P (30).
+ * --loss-percent P (30); to explore, not for the recorded figures: --packet-interval S, --down-after S
+ * (the line check's icmp options).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,9 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'loss-minutes': { type: 'string', default: '5' },
     'loss-percent': { type: 'string', default: '30' },
+    // Exploration only: the recorded figures use the default line check.
+    'packet-interval': { type: 'string' },
+    'down-after': { type: 'string' },
   },
 });
 const RUNS = Number(args.runs);
@@ -36,6 +40,10 @@ const DEFAULT_RUNS = Number(args['prom-default-runs'] ?? args.runs);
 const ONLY = args.only;
 const LOSS_MINUTES = Number(args['loss-minutes']);
 const LOSS_PERCENT = Number(args['loss-percent']);
+const LINE_OPTIONS = {
+  ...(args['packet-interval'] !== undefined && { packet_interval: Number(args['packet-interval']) }),
+  ...(args['down-after'] !== undefined && { down_after: Number(args['down-after']) }),
+};
 if (ONLY !== undefined && ONLY !== 'ours' && ONLY !== 'prom') throw new Error('--only must be ours or prom');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -98,6 +106,7 @@ function randomCut(line: BenchLine, spreadMs: number): () => Promise<number> {
 
 async function benchOurs(cw: CenterwatchStack, line: BenchLine): Promise<OursRun[]> {
   const runs: OursRun[] = [];
+  if (RUNS === 0) return runs;
   console.log(`\ncenterwatch (defaults), ${RUNS} runs — seconds after the cut:`);
   console.log('run  agent down  push in  alert fired  webhook  alertname    restore→resolved');
   for (let i = 0; i < RUNS; i++) {
@@ -116,6 +125,7 @@ interface PromRun {
 
 async function benchProm(cw: CenterwatchStack, line: BenchLine, dir: string, settings: PromSettings, n: number, stacks: Set<PromStack>): Promise<PromRun[]> {
   const runs: PromRun[] = [];
+  if (n === 0) return runs;
   console.log(`\n${settings.name}, ${n} runs (fresh stack per run; centerwatch timed on the same cuts):`);
   for (let i = 0; i < n; i++) {
     const prom = new PromStack(dir, settings);
@@ -156,12 +166,14 @@ function summarise(name: string, values: Array<number | undefined>): Summary {
 
 const median = (s: Summary) => percentile(s.values, 0.5);
 
-function printSummaries(rows: Summary[]): void {
+function printSummaries(all: Summary[]): void {
+  const rows = all.filter((r) => r.values.length + r.missing > 0);
+  if (rows.length === 0) return;
   console.log(`\n${'path (cut → webhook POST)'.padEnd(34)} ${'runs'.padStart(4)} ${'median s'.padStart(9)} ${'p90 s'.padStart(7)} ${'max s'.padStart(7)} ${'missed'.padStart(6)}`);
   for (const s of rows) {
     console.log(`${s.name.padEnd(34)} ${String(s.values.length).padStart(4)} ${secs(median(s)).padStart(9)} ${secs(percentile(s.values, 0.9)).padStart(7)} ${secs(s.values.at(-1)).padStart(7)} ${String(s.missing).padStart(6)}`);
   }
-  const ours = rows.find((r) => r.name.startsWith('centerwatch'));
+  const ours = rows.find((r) => r.name.startsWith('centerwatch') && r.values.length > 0);
   if (!ours) return;
   const ratios = rows.filter((r) => r.name.startsWith('prometheus')).map((r) => `${r.name.replace('prometheus+am ', '')} ${(median(r) / median(ours)).toFixed(1)}`);
   if (ratios.length) console.log(`ratio prom/ours (medians): ${ratios.join(', ')}`);
@@ -175,7 +187,7 @@ async function agentLoss(cw: CenterwatchStack): Promise<string> {
 
 async function lossScenario(cw: CenterwatchStack, line: BenchLine, dir: string, stacks: Set<PromStack>): Promise<void> {
   console.log(`\nloss scenario: ${LOSS_PERCENT} % of packets dropped at random for ${LOSS_MINUTES} min`);
-  if (!(await cw.settled(60_000))) throw new Error('centerwatch did not settle before the loss scenario');
+  if (!(await cw.settled(240_000))) throw new Error('centerwatch did not settle before the loss scenario');
   let prom: PromStack | undefined;
   if (ONLY !== 'ours') {
     prom = new PromStack(dir, PROM_TUNED);
@@ -190,7 +202,8 @@ async function lossScenario(cw: CenterwatchStack, line: BenchLine, dir: string, 
     await sleep(t0 + m * 60_000 - Date.now());
     const msgs = cw.receiver.received.slice(from);
     const downs = cw.agentEvents.filter((e) => e.atMs >= t0 && !e.up).length;
-    console.log(`  ${stamp()} ${m} min: loss ratio ${await agentLoss(cw)}, agent down transitions ${downs}, centerwatch messages ${msgs.length}${prom ? `, prometheus tuned firing ${prom.receiver.received.filter((x) => x.body.status === 'firing').length}` : ''}`);
+    const downMsgs = msgs.filter((x) => x.body.status === 'firing' && DOWN.includes(x.body.alerts[0]?.labels.alertname ?? '')).length;
+    console.log(`  ${stamp()} ${m} min: loss over 30 s ${Number(await agentLoss(cw)).toFixed(2)}, agent down transitions ${downs}, centerwatch firing down ${downMsgs} (messages ${msgs.length})${prom ? `, prometheus tuned firing ${prom.receiver.received.filter((x) => x.body.status === 'firing').length}` : ''}`);
   }
   line.stopLoss();
   const endedAt = Date.now();
@@ -229,7 +242,8 @@ async function main(): Promise<void> {
   try {
     line.create();
     console.log(`bench:notify — line ${line.hostIf} ${line.hostAddr} → ${line.peerAddr} in netns ${line.ns}; centerwatch defaults (engine.calendar.hold_outside_hours: false)`);
-    await cw.start(line);
+    if (Object.keys(LINE_OPTIONS).length) console.log(`NOT the defaults: line check options ${JSON.stringify(LINE_OPTIONS)}`);
+    await cw.start(line, LINE_OPTIONS);
     const rows: Summary[] = [];
     if (ONLY !== 'prom') rows.push(summarise('centerwatch (defaults)', (await benchOurs(cw, line)).map((r) => (r.hook === undefined ? undefined : r.hook - r.cutAt))));
     if (ONLY !== 'ours') {

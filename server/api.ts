@@ -11,6 +11,7 @@ import { reasonText } from './engine/describe.js';
 import type { EngineRuntime } from './engine/runtime.js';
 import { parseRecurrence, validateMatchers } from './engine/silences.js';
 import type { Store } from './store/store.js';
+import { knownShare } from './store/uptime.js';
 
 const DAY_MS = 86_400_000;
 const MAX_HISTORY = 1000;
@@ -81,7 +82,7 @@ export function apiRouter(d: ApiDeps): Router {
       state: c.settled.state,
       sinceMs: c.sinceMs,
       reasons: c.reasons.map((x) => ({ ...x, text: reasonText(x) })),
-      uptime30d: uptime.share ?? null,
+      uptime30d: knownShare(uptime) ?? null,
       agents: d.engine.agents().filter((a) => a.center === center).map((a) => ({ agent: a.agent, lastHeardMs: a.lastHeardMs })),
     };
   };

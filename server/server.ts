@@ -19,6 +19,7 @@ import { registerEngineMetrics } from './engine-metrics.js';
 import { deliveryRoutes } from './engine/routes.js';
 import { EngineRuntime } from './engine/runtime.js';
 import { openSqliteStore, type Store } from './store/store.js';
+import { ReadinessWeb } from './web/routes.js';
 
 /** The province server: receiver, latest state, forwarding, its own /metrics and /healthz. */
 export class CenterwatchServer {
@@ -29,6 +30,7 @@ export class CenterwatchServer {
   store: Store | undefined;
   engine: EngineRuntime | undefined;
   private delivery: Delivery | undefined;
+  private web: ReadinessWeb | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private evictTimer: NodeJS.Timeout | undefined;
   private readonly countNotification: ReturnType<typeof registerEngineMetrics>;
@@ -58,6 +60,8 @@ export class CenterwatchServer {
     this.engine = new EngineRuntime({ cfg: e, tokens: this.cfg.tokens, state: this.state, store: this.store, log: this.log, kick: () => this.delivery?.kick(), now: this.now });
     this.delivery.start();
     this.engine.start();
+    this.web = new ReadinessWeb({ engine: this.engine, store: this.store, log: this.log, now: this.now });
+    this.web.start();
     const prune = (): void => {
       try {
         const n = this.store?.prune(this.now() - e.retention);
@@ -117,6 +121,7 @@ export class CenterwatchServer {
         forwarding: this.cfg.forward.length > 0,
       }),
     );
+    if (this.web) app.use(this.web.router());
     if (this.engine && this.store) app.use('/api/v1', apiRouter({ cfg: this.cfg.engine, engine: this.engine, store: this.store, now: this.now }));
     app.get('/healthz', (_req, res) => {
       res.json({ status: 'ok', series: this.state.seriesCount, agents: this.state.agentCount });
@@ -138,6 +143,7 @@ export class CenterwatchServer {
 
   /** Stops accepting, lets requests in flight finish, stops forwarding and closes the queue. */
   async stop(): Promise<void> {
+    this.web?.stop();
     if (this.http) {
       const closed = new Promise<void>((r) => this.http!.close(() => r()));
       this.http.closeIdleConnections();

@@ -7,9 +7,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createHash } from 'node:crypto';
 import { parseDuration } from '../../common/duration.js';
-import { buildFleet, type Fault } from './fleet.js';
+import { buildFleet, serverTokensYaml, type Fault } from './fleet.js';
 import { runFleet } from './run.js';
 import { percentile } from './stats.js';
 
@@ -64,12 +63,7 @@ const faults: Fault[] = values.fault.map((f) => {
 const fleet = buildFleet({ centers, agentsPerCenter: perCenter, seed: values.seed });
 
 if (values['write-server-tokens']) {
-  const lines = ['# Tokens of the simulated fleet (npm run simulate, seed ' + JSON.stringify(values.seed) + '). A test fixture, not real credentials.', 'tokens:'];
-  for (const a of fleet) {
-    const sha = createHash('sha256').update(a.token).digest('hex');
-    lines.push(`  - { id: ${a.center}.${a.agent}, sha256: ${sha}, province: ${a.province}, center: ${a.center}, agent: ${a.agent} }`);
-  }
-  writeFileSync(values['write-server-tokens'], `${lines.join('\n')}\n`);
+  writeFileSync(values['write-server-tokens'], serverTokensYaml(fleet, values.seed));
   process.stdout.write(`wrote ${fleet.length} tokens to ${values['write-server-tokens']}\n`);
   process.exit(0);
 }

@@ -6,16 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { Label, TimeSeries } from '../../common/remote-write/proto.js';
 
-/** The 34 provinces and cities since 1 July 2025. */
-export const PROVINCES = [
-  ['ha-noi', 'Hà Nội'], ['hue', 'Huế'], ['lai-chau', 'Lai Châu'], ['dien-bien', 'Điện Biên'], ['son-la', 'Sơn La'],
-  ['lang-son', 'Lạng Sơn'], ['quang-ninh', 'Quảng Ninh'], ['thanh-hoa', 'Thanh Hóa'], ['nghe-an', 'Nghệ An'], ['ha-tinh', 'Hà Tĩnh'],
-  ['cao-bang', 'Cao Bằng'], ['tuyen-quang', 'Tuyên Quang'], ['lao-cai', 'Lào Cai'], ['thai-nguyen', 'Thái Nguyên'], ['phu-tho', 'Phú Thọ'],
-  ['bac-ninh', 'Bắc Ninh'], ['hung-yen', 'Hưng Yên'], ['hai-phong', 'Hải Phòng'], ['ninh-binh', 'Ninh Bình'], ['quang-tri', 'Quảng Trị'],
-  ['da-nang', 'Đà Nẵng'], ['quang-ngai', 'Quảng Ngãi'], ['gia-lai', 'Gia Lai'], ['khanh-hoa', 'Khánh Hòa'], ['lam-dong', 'Lâm Đồng'],
-  ['dak-lak', 'Đắk Lắk'], ['ho-chi-minh', 'TP. Hồ Chí Minh'], ['dong-nai', 'Đồng Nai'], ['tay-ninh', 'Tây Ninh'], ['can-tho', 'Cần Thơ'],
-  ['vinh-long', 'Vĩnh Long'], ['dong-thap', 'Đồng Tháp'], ['ca-mau', 'Cà Mau'], ['an-giang', 'An Giang'],
-] as const;
+import { PROVINCES } from '../../common/provinces.js';
+
+export { PROVINCES };
 
 export interface SimAgent {
   province: string;
@@ -47,6 +40,16 @@ export function buildFleet({ centers, agentsPerCenter, seed }: FleetOptions): Si
     }
   }
   return out;
+}
+
+/** The `tokens:` block of a server config for this fleet (sha256 only): a test fixture, not real credentials. */
+export function serverTokensYaml(fleet: readonly SimAgent[], seed: string): string {
+  const lines = [`# Tokens of the simulated fleet (npm run simulate, seed ${JSON.stringify(seed)}). A test fixture, not real credentials.`, 'tokens:'];
+  for (const a of fleet) {
+    const sha = createHash('sha256').update(a.token).digest('hex');
+    lines.push(`  - { id: ${a.center}.${a.agent}, sha256: ${sha}, province: ${a.province}, center: ${a.center}, agent: ${a.agent} }`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** One check of a typical center agent: kind, line and the metric families it produces. */

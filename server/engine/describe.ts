@@ -45,6 +45,11 @@ const REASON_WORDS: Record<string, Bilingual> = {
   threshold: { vi: 'vượt ngưỡng', en: 'threshold exceeded' },
 };
 
+/** A probe's reason code in plain words (undefined for `ok` and unknown codes). */
+export function reasonWord(code: string | undefined): Bilingual | undefined {
+  return code === undefined || code === 'ok' ? undefined : REASON_WORDS[code];
+}
+
 const KIND_NOUN: Record<string, Bilingual> = {
   printer: { vi: 'Máy in', en: 'Printer' },
   scanner: { vi: 'Máy quét', en: 'Scanner' },

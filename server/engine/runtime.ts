@@ -136,6 +136,14 @@ export class EngineRuntime {
     return this.names.get(center) ?? center;
   }
 
+  private readonly readinessListeners = new Set<(change: Extract<EngineOutput, { type: 'readiness' }>) => void>();
+
+  /** Calls `fn` on every change of a center's readiness (the page's live updates); returns the unsubscribe. */
+  onReadiness(fn: (change: Extract<EngineOutput, { type: 'readiness' }>) => void): () => void {
+    this.readinessListeners.add(fn);
+    return () => this.readinessListeners.delete(fn);
+  }
+
   acknowledge(alertId: string, by: string, comment: string): boolean {
     const alert = this.o.store.getAlert(alertId);
     if (!alert || alert.status !== 'firing') return false;
@@ -243,6 +251,7 @@ export class EngineRuntime {
         case 'readiness':
           this.o.store.recordTransition({ kind: 'center', entity: out.center, from: out.from, to: out.to, atMs: out.atMs });
           this.trackGap(out.center, out.from, out.to, out.atMs);
+          for (const fn of this.readinessListeners) fn(out);
           break;
       }
     }

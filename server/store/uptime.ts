@@ -55,3 +55,9 @@ export function uptimeFromTransitions(
   close(toMs);
   return { share: officeMs > 0 ? readyMs / officeMs : undefined, readyMs, officeMs, unknownMs };
 }
+
+/** Share of the office time with a known state that was ready: a center enrolled last week is not 75 % down. */
+export function knownShare(u: UptimeShare): number | undefined {
+  const known = u.officeMs - u.unknownMs;
+  return known > 0 ? u.readyMs / known : undefined;
+}

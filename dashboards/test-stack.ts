@@ -1,0 +1,136 @@
+/**
+ * The real pipeline the dashboards read, on loopback, for dashboards.test.ts:
+ * - Debian's Prometheus as a remote_write receiver that also scrapes the server's /metrics (readiness
+ *   and alert gauges live there, not in what agents push);
+ * - the server bin, which forwards what its agent pushes to that Prometheus with province/center set
+ *   from the token;
+ * - the agent bin with an icmp line check on 127.0.0.1, an HTTP check of a loopback server and a host check;
+ * - the simulator fleet pushing straight to Prometheus (auth off: identity labels in the series).
+ * The real agent shares its center with a simulated one, so one set of variable values fits every panel.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildFleet, type Fault } from '../bench/simulator/fleet.js';
+import { runFleet, type Running } from '../bench/simulator/run.js';
+import { buildBins, startBin, type RunningBin } from '../test/helpers/bins.js';
+import { freePort, waitForHttp } from '../test/helpers/prometheus.js';
+
+/** The real agent's identity: the first simulated center, a machine the simulator does not have. */
+export const PROVINCE = 'ha-noi';
+export const CENTER = 'ha-noi-p1';
+export const REAL_AGENT = 'pc-real';
+const AGENT_TOKEN = 'dashboards-agent-token-0123456789abcdef';
+
+/** One upstream down from one simulated center, so "which upstream fails where" has an answer. */
+export const FAULTS: Fault[] = [{ center: 'hue-p1', checks: ['national-portal'] }];
+
+export interface PromAnswer {
+  status: string;
+  error?: string;
+  result: unknown[];
+}
+
+export interface Stack {
+  /** Instant query; never throws for a PromQL error (the answer says it). */
+  query(promql: string): Promise<PromAnswer>;
+  /** What Grafana's `label_values(selector, label)` lists. */
+  labelValues(label: string, selector: string): Promise<string[]>;
+  log(): string;
+  close(): Promise<void>;
+}
+
+async function startPrometheus(dir: string, scrapeTarget: string): Promise<{ base: string; child: ChildProcess; stderr(): string }> {
+  const port = await freePort();
+  // Remote-write receiver for pushes, 1 s scrape of the server for its engine gauges; the out-of-order
+  // window lets WAL replays and the simulator's random phases land.
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    'global: { scrape_interval: 1s, evaluation_interval: 1s }\n' +
+      'storage: { tsdb: { out_of_order_time_window: 1h } }\n' +
+      `scrape_configs:\n  - job_name: centerwatch-server\n    static_configs: [{ targets: ["${scrapeTarget}"] }]\n`,
+  );
+  const child = spawn(
+    'prometheus',
+    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver', '--log.level=warn'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${base}/-/ready`);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${stderr}`);
+  }
+  return { base, child, stderr: () => stderr };
+}
+
+export async function startStack(): Promise<Stack> {
+  buildBins();
+  const dir = mkdtempSync(join(tmpdir(), 'cw-dashboards-'));
+  const [serverPort, agentPort] = [await freePort(), await freePort()];
+  const prom = await startPrometheus(dir, `127.0.0.1:${serverPort}`);
+
+  const web: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+  const webPort = (web.address() as { port: number }).port;
+
+  writeFileSync(
+    join(dir, 'server.yaml'),
+    `listen: 127.0.0.1:${serverPort}\ndata_dir: data\n` +
+      `tokens:\n  - { id: real, token: "${AGENT_TOKEN}", province: ${PROVINCE}, center: ${CENTER}, agent: ${REAL_AGENT} }\n` +
+      `forward:\n  - { name: prometheus, url: "${prom.base}/api/v1/write", timeout: 5s }\n` +
+      `engine:\n  interval: 500ms\n  public_url: "http://127.0.0.1:${serverPort}"\n  calendar: { hold_outside_hours: false }\n  routes: []\n`,
+  );
+  writeFileSync(
+    join(dir, 'agent.yaml'),
+    `center: { id: ${CENTER}, name: "Phường 1 (ha-noi)", province: ${PROVINCE} }\nagent: { id: ${REAL_AGENT}, listen: "127.0.0.1:${agentPort}" }\n` +
+      `push:\n  interval: 1s\n  wal: { dir: wal }\n  targets:\n    - { name: province, url: "http://127.0.0.1:${serverPort}/api/v1/write", bearer_token: "${AGENT_TOKEN}", timeout: 2s }\n` +
+      `lines:\n  - { name: loopback, source: 127.0.0.1 }\n` +
+      `checks:\n` +
+      `  - { id: line-lo, kind: icmp, target: 127.0.0.1, line: loopback, interval: 1s, timeout: 1s, impact: blocking, group: lines }\n` +
+      `  - { id: portal, kind: http, target: "http://127.0.0.1:${webPort}/", interval: 1s, timeout: 1s, impact: degrading }\n` +
+      `  - { id: host, kind: host, interval: 1s, timeout: 1s }\n`,
+  );
+  const server: RunningBin = startBin('centerwatch-server', ['--config', join(dir, 'server.yaml')]);
+  const agent: RunningBin = startBin('centerwatch-agent', ['--config', join(dir, 'agent.yaml')]);
+  const fleet: Running = runFleet({
+    url: `${prom.base}/api/v1/write`,
+    agents: buildFleet({ centers: 3, agentsPerCenter: 2, seed: 'dashboards' }),
+    // Past the fixed families the simulator pads with printer supplies: 200 leaves some.
+    seriesPerAgent: 200,
+    intervalMs: 1000,
+    faults: FAULTS,
+    auth: false,
+  });
+
+  const api = async (path: string): Promise<PromAnswer> => {
+    const body = (await (await fetch(`${prom.base}${path}`)).json()) as { status: string; error?: string; data?: { result?: unknown[] } | string[] };
+    const data = body.data;
+    return { status: body.status, ...(body.error ? { error: body.error } : {}), result: Array.isArray(data) ? data : (data?.result ?? []) };
+  };
+  return {
+    query: (promql) => api(`/api/v1/query?query=${encodeURIComponent(promql)}`),
+    async labelValues(label, selector) {
+      const a = await api(`/api/v1/label/${encodeURIComponent(label)}/values?match[]=${encodeURIComponent(selector)}&start=${Math.floor(Date.now() / 1000) - 3600}`);
+      if (a.status !== 'success') throw new Error(`label_values(${selector}, ${label}): ${a.error}`);
+      return a.result as string[];
+    },
+    log: () => `--- server\n${server.log().slice(-3000)}\n--- agent\n${agent.log().slice(-3000)}\n--- prometheus\n${prom.stderr()}`,
+    async close() {
+      await fleet.stop();
+      await agent.stop();
+      await server.stop();
+      const exited = new Promise((r) => prom.child.once('exit', r));
+      prom.child.kill('SIGTERM');
+      await exited;
+      web.closeAllConnections();
+      await new Promise<void>((r) => web.close(() => r()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Annotations of the exported alerting rules: Go templates Prometheus expands per alert, in Vietnamese
+ * (`summary`, `description`, what a ward's staff read) and English (`summary_en`, `description_en`).
+ * The words follow the engine's messages (server/engine/describe.ts). Pure.
+ */
+
+/** The center's display name from `centerwatch_center_info` (pushed by its agents), else its id. */
+const CENTER = '{{ with query (printf "centerwatch_center_info{center=%q}" $labels.center) }}{{ . | first | label "name" }}{{ else }}{{ $labels.center }}{{ end }}';
+
+/** What a rule's annotations may say besides the alert's labels. */
+export interface AnnotationContext {
+  /** The rule's `for`, as a Prometheus duration. */
+  for: string;
+  severity: 'critical' | 'warning' | 'info';
+  /** UpstreamDown: the shared system's title. */
+  title?: { vi: string; en: string };
+  /** UpstreamDown: the province-wide thresholds. */
+  minCenters?: number;
+  minShare?: number;
+}
+
+type Annotations = Record<'summary' | 'summary_en' | 'description' | 'description_en', string>;
+
+const WHAT_VI = '{{ if and (eq $labels.kind "icmp") $labels.line }}đường truyền {{ $labels.line }} mất kết nối{{ else }}{{ $labels.check }} ({{ $labels.kind }}) không hoạt động{{ end }}';
+const WHAT_EN = '{{ if and (eq $labels.kind "icmp") $labels.line }}line {{ $labels.line }} is down{{ else }}{{ $labels.check }} ({{ $labels.kind }}) is down{{ end }}';
+
+function checkDownEffect(severity: AnnotationContext['severity']): { vi: string; en: string } {
+  if (severity === 'critical') return { vi: 'Trung tâm có thể không tiếp nhận được hồ sơ.', en: 'The center may be unable to serve citizens.' };
+  if (severity === 'warning') return { vi: 'Vẫn phục vụ được (mất dự phòng hoặc ảnh hưởng một phần).', en: 'Still serving (redundancy lost or partly affected).' };
+  return { vi: 'Chỉ ghi nhận, không gửi cảnh báo.', en: 'Recorded only, never paged.' };
+}
+
+export const ANNOTATIONS = {
+  CenterOffline: (c: AnnotationContext): Annotations => ({
+    summary: `${CENTER}: không nhận được dữ liệu từ trung tâm (chưa rõ nguyên nhân)`,
+    summary_en: `${CENTER}: no data from the center (cause unknown)`,
+    description: `Không máy nào của trung tâm {{ $labels.center }} (tỉnh {{ $labels.province }}) gửi dữ liệu. Có thể mất điện, mất mạng hoặc máy tắt — có thể không phục vụ được người dân.`,
+    description_en: `No machine of center {{ $labels.center }} (province {{ $labels.province }}) is sending data: power, network or the PCs may be down.${c.for === '0s' ? '' : ` For ${c.for}.`}`,
+  }),
+  AgentSilent: (_c: AnnotationContext): Annotations => ({
+    summary: `${CENTER}: máy {{ $labels.agent }} không gửi dữ liệu`,
+    summary_en: `${CENTER}: machine {{ $labels.agent }} is not sending data`,
+    description: 'Máy {{ $labels.agent }} của trung tâm {{ $labels.center }} không gửi dữ liệu trong khi các máy khác vẫn gửi. Kiểm tra máy có bật, có mạng và dịch vụ centerwatch-agent đang chạy.',
+    description_en: 'Machine {{ $labels.agent }} of center {{ $labels.center }} is silent while others report. Check that it is on, online and that centerwatch-agent runs.',
+  }),
+  CheckDown: (c: AnnotationContext): Annotations => {
+    const effect = checkDownEffect(c.severity);
+    return {
+      summary: `${CENTER}: ${WHAT_VI}`,
+      summary_en: `${CENTER}: ${WHAT_EN}`,
+      description: `Kiểm tra {{ $labels.check }} trên máy {{ $labels.agent }} lỗi${c.for === '0s' ? '' : ` liên tục ${c.for}`} (mức ảnh hưởng: {{ $labels.impact }}). ${effect.vi}`,
+      description_en: `Check {{ $labels.check }} on {{ $labels.agent }} failed${c.for === '0s' ? '' : ` for ${c.for}`} (impact: {{ $labels.impact }}). ${effect.en}`,
+    };
+  },
+  CheckDegraded: (c: AnnotationContext): Annotations => ({
+    summary: `${CENTER}: {{ if and (eq $labels.kind "icmp") $labels.line }}đường truyền {{ $labels.line }}{{ else }}{{ $labels.check }}{{ end }} chất lượng kém (vượt ngưỡng)`,
+    summary_en: `${CENTER}: {{ if and (eq $labels.kind "icmp") $labels.line }}line {{ $labels.line }}{{ else }}{{ $labels.check }}{{ end }} degraded (threshold exceeded)`,
+    description: `Kiểm tra {{ $labels.check }} trên máy {{ $labels.agent }} vượt ngưỡng${c.for === '0s' ? '' : ` liên tục ${c.for}`} — vẫn phục vụ nhưng chậm hoặc chập chờn.`,
+    description_en: `Check {{ $labels.check }} on {{ $labels.agent }} past its threshold${c.for === '0s' ? '' : ` for ${c.for}`}: still serving, slowly or intermittently.`,
+  }),
+  LinesDown: (_c: AnnotationContext): Annotations => ({
+    summary: `${CENTER}: {{ if eq $value 2.0 }}cả hai{{ else }}cả {{ $value }}{{ end }} đường truyền mất kết nối`,
+    summary_en: `${CENTER}: {{ if eq $value 2.0 }}both lines{{ else }}all {{ $value }} lines{{ end }} down`,
+    description: 'Mọi đường truyền của trung tâm {{ $labels.center }} đều mất kết nối — không thể tiếp nhận hồ sơ trực tuyến. Gọi nhà mạng; kiểm tra modem/router.',
+    description_en: "Every line of center {{ $labels.center }} is down: no online applications. Call the carriers; check the modem/router.",
+  }),
+  UpstreamDown: (c: AnnotationContext): Annotations => ({
+    summary: `{{ $labels.province }}: ${c.title?.vi ?? '{{ $labels.upstream }}'} không truy cập được từ {{ $value }} trung tâm`,
+    summary_en: `{{ $labels.province }}: ${c.title?.en ?? '{{ $labels.upstream }}'} unreachable from {{ $value }} centers`,
+    description: `${c.title?.vi ?? '{{ $labels.upstream }}'} lỗi tại ít nhất ${c.minCenters} trung tâm và ${Math.round((c.minShare ?? 0) * 100)} % số trung tâm kiểm tra nó — các trung tâm không thể giải quyết hồ sơ trên hệ thống này.`,
+    description_en: `${c.title?.en ?? '{{ $labels.upstream }}'} fails at ${c.minCenters} centers or more and ${Math.round((c.minShare ?? 0) * 100)} % of those checking it.`,
+  }),
+} as const;
