@@ -5,6 +5,7 @@ import { agentVersion } from '../agent/version.js';
 import { loadServerConfig } from './config/load.js';
 import { CenterwatchServer } from './server.js';
 import { newToken } from './tokens.js';
+import { EXPORTERS, isExportTarget } from './export/index.js';
 
 const HELP = `centerwatch-server — the province server: receives agents' remote_write, keeps the latest state, forwards upstream
 
@@ -13,6 +14,9 @@ Usage:
   centerwatch-server --check-config [--config FILE]
                                             validate the config, print every problem (file:line:column: field: message)
   centerwatch-server token [ID]             print a new random token for an agent, and the line that enrols it
+  centerwatch-server export TARGET [--config FILE]
+                                            print the engine's alerting as files for Prometheus + Alertmanager:
+                                            prometheus-rules | alertmanager-config | prometheus-config
 
 Signals: SIGINT/SIGTERM stop accepting, finish requests in flight, close the forwarding queue and exit.
 
@@ -57,6 +61,17 @@ async function main(argv: string[]): Promise<number> {
       `token (give it to the agent, e.g. in a file named by push.targets[].bearer_token_file; it is not shown again):\n  ${token}\n` +
         `server config line (under tokens:, fill in province, center and agent):\n  - { id: ${id}, sha256: ${sha256}, province: PROVINCE, center: CENTER, agent: AGENT }\n`,
     );
+    return 0;
+  }
+  if (parsed.positionals[0] === 'export') {
+    const target = parsed.positionals[1];
+    if (!isExportTarget(target) || parsed.positionals.length > 2) {
+      process.stderr.write(`export needs one of: ${Object.keys(EXPORTERS).join(', ')}\n\n${HELP}`);
+      return 2;
+    }
+    const config = loadOrReport(() => loadServerConfig(args.config!));
+    if (!config) return 1;
+    process.stdout.write(EXPORTERS[target](config));
     return 0;
   }
   if (parsed.positionals.length > 0) {
