@@ -34,6 +34,13 @@ interface AgentEntry extends AgentSeen {
 
 const ENFORCED = new Set(['province', 'center', 'agent']);
 
+/** A series of a watched metric: its slot, its labels (decoded once) and what a reader derived from them. */
+export interface WatchedSeries {
+  readonly slot: number;
+  readonly labels: Label[];
+  memo?: unknown;
+}
+
 /**
  * The server's view of now: the latest value of every series and when each agent was last heard.
  * A replayed backlog (older timestamps) never overwrites a newer value. Read by the alert engine.
@@ -51,7 +58,9 @@ export class LatestState {
   /** Slots of evicted series, reused first (their key is ''). */
   private readonly free: number[] = [];
   /** Metric name → slots and decoded labels of its series: the engine reads these every second without decoding keys. */
-  private readonly watched = new Map<string, Array<{ slot: number; labels: Label[] }>>();
+  private readonly watched = new Map<string, WatchedSeries[]>();
+  /** Changes whenever a watched series is added or forgotten: readers re-scan what only changes then. */
+  watchedVersion = 0;
   /** Slot → name and labels, for series of watched metrics (the sample observer). */
   private readonly watchedSlot = new Map<number, { name: string; labels: Label[] }>();
   /**
@@ -69,9 +78,17 @@ export class LatestState {
     if (added.length > 0) this.keys.forEach((key, slot) => this.noteWatched(key, slot, new Set(added)));
   }
 
-  /** Calls `fn` with the latest sample of every series of a watched metric. */
-  forEachWatched(name: string, fn: (labels: readonly Label[], value: number, timestampMs: number) => void): void {
-    for (const { slot, labels } of this.watched.get(name) ?? []) fn(labels, this.values[slot]!, this.stamps[slot]!);
+  /**
+   * Calls `fn` with the latest sample of every series of a watched metric. `series.memo` is the caller's
+   * to keep what it derives from the labels (they never change for a series).
+   */
+  forEachWatched(name: string, fn: (labels: readonly Label[], value: number, timestampMs: number, series: WatchedSeries) => void): void {
+    for (const w of this.watched.get(name) ?? []) fn(w.labels, this.values[w.slot]!, this.stamps[w.slot]!, w);
+  }
+
+  /** Calls `fn` for every agent heard since the server started (no copies: for the engine's every tick). */
+  forEachAgent(fn: (a: Readonly<AgentSeen>) => void): void {
+    for (const a of this.agentMap.values()) fn(a);
   }
 
   private noteWatched(key: string, slot: number, only?: ReadonlySet<string>): void {
@@ -83,6 +100,7 @@ export class LatestState {
     if (!list) return;
     list.push({ slot, labels });
     this.watchedSlot.set(slot, { name, labels });
+    this.watchedVersion++;
   }
 
   /**
@@ -224,6 +242,7 @@ export class LatestState {
           this.watchedSlot.delete(slot);
           const list = this.watched.get(w.name)!;
           list.splice(list.findIndex((x) => x.slot === slot), 1);
+          this.watchedVersion++;
         }
       }
       evicted += gone.size;

@@ -5,10 +5,11 @@
  * morning digest run on the same tick. A restart rebuilds the alert state from the store.
  */
 import type { Logger } from '../../common/log.js';
+import type { Label } from '../../common/remote-write/proto.js';
 import { METRIC } from '../../common/metrics.js';
 import type { EngineConfig, RouteConfig } from '../config/engine-schema.js';
 import type { TokenConfig } from '../config/schema.js';
-import type { LatestState } from '../state.js';
+import type { LatestState, WatchedSeries } from '../state.js';
 import type { Store, StoredAlert } from '../store/store.js';
 import type { AlertEvent } from '../notifiers/event.js';
 import { initialAlertState } from './alerts.js';
@@ -24,6 +25,13 @@ import type { EngineSettings } from './evaluate.js';
 import type { SilenceMatcher } from '../store/types.js';
 
 const IMPACTS = new Set<Impact>(['blocking', 'degrading', 'info']);
+/** What the engine derives once from a watched series' labels. */
+interface Derived {
+  key: string;
+  check?: CheckSnapshot | undefined;
+  extra?: Record<string, string>;
+}
+const labelOf = (labels: readonly Label[], name: string): string | undefined => labels.find((l) => l.name === name)?.value;
 /** An offline spell's replayed samples are taken this long after the center is heard again. */
 const GAP_REPLAY_MS = 10 * 60_000;
 /** Samples kept per offline spell (a day of 2 agents × 30 checks at 15 s is ~350,000: keep the first part). */
@@ -155,6 +163,34 @@ export class EngineRuntime {
   // ---- snapshot -------------------------------------------------------------------------------
 
   private names = new Map<string, string>();
+  /** Per series (its label array): the check it belongs to, found once. */
+  /** Checks by `${center}/${agent}/${check}`, made once from their centerwatch_check_info series. */
+  private readonly checkByKey = new Map<string, CheckSnapshot>();
+  private seenVersion = -1;
+
+  private derive(labels: readonly Label[], series: WatchedSeries): Derived {
+    let d = series.memo as Derived | undefined;
+    if (!d) {
+      d = { key: `${labelOf(labels, 'center')}/${labelOf(labels, 'agent')}/${labelOf(labels, 'check')}` };
+      const names = this.o.cfg.alert_labels;
+      if (names.length > 0) d.extra = Object.fromEntries(names.flatMap((n) => (labelOf(labels, n) ? [[n, labelOf(labels, n)!]] : [])));
+      series.memo = d;
+    }
+    return d;
+  }
+
+  /** A check from its info series (impact, group and line are labels: fixed for the series' life). */
+  private checkFromInfo(labels: readonly Label[]): CheckSnapshot | undefined {
+    const impact = labelOf(labels, 'impact') as Impact;
+    const check = labelOf(labels, 'check');
+    if (!check || !IMPACTS.has(impact)) return undefined;
+    const c: CheckSnapshot = {
+      province: labelOf(labels, 'province') ?? '', center: labelOf(labels, 'center') ?? '', agent: labelOf(labels, 'agent') ?? '', check, kind: labelOf(labels, 'kind') ?? '',
+      line: labelOf(labels, 'line') || undefined, group: labelOf(labels, 'group') || undefined, impact, up: true, degraded: false,
+    };
+    this.checkByKey.set(`${c.center}/${c.agent}/${c.check}`, c);
+    return c;
+  }
   private checksByCenter = new Map<string, CheckSnapshot[]>();
   private agentsSeen: Array<{ province: string; center: string; agent: string; lastHeardMs: number }> = [];
 
@@ -180,47 +216,47 @@ export class EngineRuntime {
     for (const t of this.o.tokens) if (t.agent) agents.set(`${t.center}/${t.agent}`, { province: t.province, center: t.center, agent: t.agent, lastHeardMs: this.startedAt });
     for (const a of st.agents()) agents.set(`${a.center}/${a.agent}`, { province: a.province, center: a.center, agent: a.agent, lastHeardMs: Math.max(a.lastHeardMs, this.startedAt) });
 
-    const label = (labels: readonly { name: string; value: string }[], name: string): string | undefined => labels.find((l) => l.name === name)?.value;
-    const checkKey = (labels: readonly { name: string; value: string }[]): string => `${label(labels, 'center')}/${label(labels, 'agent')}/${label(labels, 'check')}`;
-    const info = new Map<string, CheckSnapshot>();
-    st.forEachWatched(METRIC.checkInfo, (labels, value) => {
-      if (value !== 1) return;
-      const impact = label(labels, 'impact') as Impact;
-      const check = label(labels, 'check');
-      if (!check || !IMPACTS.has(impact)) return;
-      const line = label(labels, 'line');
-      const group = label(labels, 'group');
-      info.set(checkKey(labels), {
-        province: label(labels, 'province') ?? '', center: label(labels, 'center') ?? '', agent: label(labels, 'agent') ?? '', check, kind: label(labels, 'kind') ?? '',
-        line: line || undefined, group: group || undefined, impact, up: true, degraded: false,
-      });
-    });
+    // Each series' label array lives as long as the series: what is derived from it is computed once.
     const checks: CheckSnapshot[] = [];
-    const extra = this.o.cfg.alert_labels;
-    st.forEachWatched(METRIC.probeSuccess, (labels, value, ts) => {
-      const c = info.get(checkKey(labels));
-      if (!c) return;
+    // Info and names are labels: only a new series can bring news.
+    if (st.watchedVersion !== this.seenVersion) {
+      this.seenVersion = st.watchedVersion;
+      st.forEachWatched(METRIC.checkInfo, (labels, value, _ts, series) => {
+        if (value === 1) this.derive(labels, series).check ??= this.checkFromInfo(labels);
+      });
+      st.forEachWatched(METRIC.centerInfo, (labels) => {
+        const center = labelOf(labels, 'center');
+        const name = labelOf(labels, 'name');
+        if (center && name) this.names.set(center, name);
+      });
+    }
+    st.forEachWatched(METRIC.probeSuccess, (labels, value, ts, series) => {
+      const d = this.derive(labels, series);
+      const c = (d.check ??= this.checkByKey.get(d.key));
       // A value older than the agent's silence threshold is not today's result (the agent replays a backlog).
-      if (nowMs - ts > silentAfter * 2) return;
+      if (!c || nowMs - ts > silentAfter * 2) return;
       c.up = value === 1;
-      if (extra.length > 0) c.labels = Object.fromEntries(extra.flatMap((n) => (label(labels, n) ? [[n, label(labels, n)!]] : [])));
+      c.reason = undefined;
+      if (d.extra) c.labels = d.extra;
       checks.push(c);
     });
-    st.forEachWatched(METRIC.probeDegraded, (labels, value) => {
-      const c = info.get(checkKey(labels));
+    st.forEachWatched(METRIC.probeDegraded, (labels, value, _ts, series) => {
+      const d = this.derive(labels, series);
+      const c = (d.check ??= this.checkByKey.get(d.key));
       if (c) c.degraded = value === 1;
     });
-    st.forEachWatched(METRIC.probeReason, (labels, value) => {
-      const c = info.get(checkKey(labels));
-      if (c && value === 1) c.reason = label(labels, 'reason');
-    });
-    st.forEachWatched(METRIC.centerInfo, (labels, value) => {
-      const center = label(labels, 'center');
-      const name = label(labels, 'name');
-      if (center && name && value === 1) this.names.set(center, name);
+    st.forEachWatched(METRIC.probeReason, (labels, value, _ts, series) => {
+      if (value !== 1) return;
+      const d = this.derive(labels, series);
+      const c = (d.check ??= this.checkByKey.get(d.key));
+      if (c) c.reason = labelOf(labels, 'reason');
     });
     this.checksByCenter = new Map();
-    for (const c of checks) this.checksByCenter.set(c.center, [...(this.checksByCenter.get(c.center) ?? []), c]);
+    for (const c of checks) {
+      const list = this.checksByCenter.get(c.center);
+      if (list) list.push(c);
+      else this.checksByCenter.set(c.center, [c]);
+    }
     this.agentsSeen = [...agents.values()];
     return {
       nowMs,
