@@ -17,6 +17,7 @@ main{padding:.75rem 1rem;max-width:1200px;margin:0 auto}
 .summary{display:flex;flex-wrap:wrap;gap:.5rem;margin:.25rem 0 .5rem}
 .chip{padding:.2rem .6rem;border-radius:1rem;font-weight:600}
 .updated{color:var(--muted);font-size:.85rem;margin:0 0 .5rem}
+.province{content-visibility:auto;contain-intrinsic-size:auto 12rem}
 .province h2{font-size:1.05rem;margin:1rem 0 .4rem}.province h2 small{font-weight:400;color:var(--muted)}
 .tiles{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:.5rem}
 .tile a{display:flex;flex-direction:column;gap:.15rem;padding:.55rem .7rem;border-radius:.4rem;border-left:.45rem solid;text-decoration:none;min-height:4.2rem}

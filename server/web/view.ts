@@ -61,6 +61,9 @@ export function tileOf(
   };
 }
 
+/** One collator: `localeCompare` builds one per call, which dominated sorting 3,321 names. */
+const BY_NAME = new Intl.Collator('vi');
+
 const STATE_ORDER: Record<Readiness, number> = { blocked: 0, offline: 1, degraded: 2, ready: 3 };
 
 /** Provinces by name; within each, centers not ready first (worst first), then by name. */
@@ -75,7 +78,7 @@ export function groupByProvince(tiles: readonly Tile[]): Array<{ province: strin
     .map(([province, list]) => ({
       province,
       name: provinceName(province),
-      tiles: list.sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state] || a.name.localeCompare(b.name, 'vi')),
+      tiles: list.sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state] || BY_NAME.compare(a.name, b.name)),
     }))
-    .sort((a, b) => a.name.localeCompare(b.name, 'vi'));
+    .sort((a, b) => BY_NAME.compare(a.name, b.name));
 }
