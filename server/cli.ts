@@ -5,6 +5,7 @@ import { agentVersion } from '../agent/version.js';
 import { loadServerConfig } from './config/load.js';
 import { CenterwatchServer } from './server.js';
 import { newToken } from './tokens.js';
+import { hashPassword } from './web/login.js';
 import { EXPORTERS, isExportTarget } from './export/index.js';
 
 const HELP = `centerwatch-server — the province server: receives agents' remote_write, keeps the latest state, forwards upstream
@@ -14,6 +15,7 @@ Usage:
   centerwatch-server --check-config [--config FILE]
                                             validate the config, print every problem (file:line:column: field: message)
   centerwatch-server token [ID]             print a new random token for an agent, and the line that enrols it
+  centerwatch-server password               read a password on stdin, print its hash for web.login.users
   centerwatch-server export TARGET [--config FILE]
                                             print the engine's alerting as files for Prometheus + Alertmanager:
                                             prometheus-rules | alertmanager-config | prometheus-config
@@ -61,6 +63,17 @@ async function main(argv: string[]): Promise<number> {
       `token (give it to the agent, e.g. in a file named by push.targets[].bearer_token_file; it is not shown again):\n  ${token}\n` +
         `server config line (under tokens:, fill in province, center and agent):\n  - { id: ${id}, sha256: ${sha256}, province: PROVINCE, center: CENTER, agent: AGENT }\n`,
     );
+    return 0;
+  }
+  if (parsed.positionals[0] === 'password') {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    if (password.length < 8) {
+      process.stderr.write('a password of at least 8 characters on stdin, please\n');
+      return 2;
+    }
+    process.stdout.write(`${hashPassword(password)}\n`);
     return 0;
   }
   if (parsed.positionals[0] === 'export') {

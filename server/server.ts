@@ -20,6 +20,7 @@ import { deliveryRoutes } from './engine/routes.js';
 import { EngineRuntime } from './engine/runtime.js';
 import { openSqliteStore, type Store } from './store/store.js';
 import { ReadinessWeb } from './web/routes.js';
+import { loginMiddleware } from './web/login.js';
 
 /** The province server: receiver, latest state, forwarding, its own /metrics and /healthz. */
 export class CenterwatchServer {
@@ -121,6 +122,7 @@ export class CenterwatchServer {
         forwarding: this.cfg.forward.length > 0,
       }),
     );
+    if (this.cfg.web.login) app.use(loginMiddleware(this.cfg.web.login));
     if (this.web) app.use(this.web.router());
     if (this.engine && this.store) app.use('/api/v1', apiRouter({ cfg: this.cfg.engine, engine: this.engine, store: this.store, now: this.now }));
     app.get('/healthz', (_req, res) => {

@@ -92,6 +92,22 @@ export const serverConfigSchema = z
     forward: z.array(forward).default([]),
     forward_wal: forwardWal.prefault({}),
     engine: engineConfigSchema.prefault({}),
+    /** The readiness page. */
+    web: z
+      .object({
+        /** Require a login (HTTP Basic; use HTTPS) for the page and the API's reads. Off by default. */
+        login: z
+          .object({
+            realm: z.string().max(100).default('centerwatch'),
+            users: z
+              .array(z.object({ name: z.string().min(1).max(64).regex(/^[^:]+$/, 'no ":"'), password_hash: z.string().regex(/^scrypt\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'make it with `centerwatch-server password`') }).strict())
+              .min(1),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
