@@ -160,7 +160,9 @@ export function reasonText(r: ReadinessReason, name: (check: string) => string =
         ? { vi: `Mất kết nối Internet (cả ${r.down.length} đường truyền)`, en: `No Internet (all ${r.down.length} lines down)` }
         : { vi: `Nhóm ${r.group} không hoạt động: ${r.down.map(name).join(', ')}`, en: `${r.group} down: ${r.down.map(name).join(', ')}` };
     case 'redundancy_lost':
-      return { vi: `Mất dự phòng ${r.group}: ${r.down.map(name).join(', ')} lỗi`, en: `${r.group} redundancy lost: ${r.down.map(name).join(', ')} down` };
+      return r.group === 'lines'
+        ? { vi: `Mất dự phòng đường truyền: ${r.down.map(name).join(', ')} lỗi`, en: `Line redundancy lost: ${r.down.map(name).join(', ')} down` }
+        : { vi: `Mất dự phòng ${r.group}: ${r.down.map(name).join(', ')} lỗi`, en: `${r.group} redundancy lost: ${r.down.map(name).join(', ')} down` };
     case 'check_down':
       return { vi: `${name(r.check)} không hoạt động`, en: `${name(r.check)} down` };
     case 'check_degraded':

@@ -18,6 +18,7 @@ main{padding:.75rem 1rem;max-width:1200px;margin:0 auto}
 .chip{padding:.2rem .6rem;border-radius:1rem;font-weight:600}
 .updated{color:var(--muted);font-size:.85rem;margin:0 0 .5rem}
 .province{content-visibility:auto;contain-intrinsic-size:auto 12rem}
+.attention h2{font-size:1.05rem;margin:.5rem 0 .4rem}.attention h2 small{font-weight:400;color:var(--muted)}
 .province h2{font-size:1.05rem;margin:1rem 0 .4rem}.province h2 small{font-weight:400;color:var(--muted)}
 .tiles{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:.5rem}
 .tile a{display:flex;flex-direction:column;gap:.15rem;padding:.55rem .7rem;border-radius:.4rem;border-left:.45rem solid;text-decoration:none;min-height:4.2rem}
@@ -61,15 +62,23 @@ if(e.center!==data.center)return;
 fetch(location.href,{credentials:'same-origin'}).then(function(r){return r.text()}).then(function(html){
 var doc=new DOMParser().parseFromString(html,'text/html');var m=doc.getElementById('main');if(m)document.getElementById('main').replaceWith(m);});
 return;}
-var li=document.querySelector('li.tile[data-center="'+CSS.escape(e.center)+'"]');
-if(!li)return;
-var m=/s-(\\w+)/.exec(li.className);var before=m?m[1]:'';
+var sel='li.tile[data-center="'+CSS.escape(e.center)+'"]';
+var all=document.querySelectorAll(sel);
+if(!all.length)return;
+var m=/s-(\\w+)/.exec(all[0].className);var before=m?m[1]:'';
+all.forEach(function(li){
 li.className='tile s-'+e.state;
 li.querySelector('.state').textContent=data.words[e.state];
 var r=li.querySelector('.reason');
 if(e.state==='ready'){if(r)r.remove();}
 else{if(!r){r=document.createElement('span');r.className='reason';li.querySelector('.state').after(r);}
 r.textContent=(e.reason?e.reason[data.lang]+' ':'')+e.since[data.lang];}
+});
+var att=document.getElementById('attention');
+if(att){var inAtt=att.querySelector(sel);
+if(e.state==='ready'&&inAtt)inAtt.remove();
+else if(e.state!=='ready'&&!inAtt)att.prepend(all[0].cloneNode(true));
+var cnt=document.getElementById('attention-count');if(cnt)cnt.textContent=String(att.children.length);}
 if(before!==e.state){
 var a=document.querySelector('.n[data-state="'+before+'"]'),b=document.querySelector('.n[data-state="'+e.state+'"]');
 if(a)a.textContent=String(Number(a.textContent)-1);if(b)b.textContent=String(Number(b.textContent)+1);}

@@ -20,14 +20,14 @@ export const WORDS = {
     since: 'từ', updated: 'Cập nhật', uptime: 'Sẵn sàng trong giờ làm việc (30 ngày)', ready: 'sẵn sàng', centers: 'trung tâm', switchTo: 'English', back: 'Tất cả trung tâm',
     lines: 'Đường truyền', links: 'Hệ thống kết nối', devices: 'Quầy và thiết bị', machines: 'Máy tính', openAlerts: 'Cảnh báo đang mở', incidents: 'Sự cố gần đây (30 ngày)',
     none: 'Không có', up: 'Hoạt động', down: 'Lỗi', degradedWord: 'Chất lượng kém', perDay: 'Theo ngày', resolved: 'đã khôi phục', ongoing: 'đang diễn ra', agents: 'Máy gửi dữ liệu', lastHeard: 'lần cuối',
-    live: 'Tự động cập nhật', noData: 'Chưa có dữ liệu',
+    live: 'Tự động cập nhật', noData: 'Chưa có dữ liệu', attention: 'Trung tâm chưa sẵn sàng',
   },
   en: {
     title: 'Ready to serve', states: { ready: 'Ready', degraded: 'Degraded', blocked: 'Blocked', offline: 'Offline' } as Record<Readiness, string>,
     since: 'since', updated: 'Updated', uptime: 'Ready in office hours (30 days)', ready: 'ready', centers: 'centers', switchTo: 'Tiếng Việt', back: 'All centers',
     lines: 'Lines', links: 'Connected systems', devices: 'Counters and devices', machines: 'Computers', openAlerts: 'Open alerts', incidents: 'Recent incidents (30 days)',
     none: 'None', up: 'Up', down: 'Down', degradedWord: 'Degraded', perDay: 'Per day', resolved: 'recovered', ongoing: 'ongoing', agents: 'Reporting machines', lastHeard: 'last',
-    live: 'Live updates', noData: 'No data yet',
+    live: 'Live updates', noData: 'No data yet', attention: 'Centers not ready',
   },
 } as const;
 
@@ -91,7 +91,11 @@ export function renderOverview(tiles: readonly Tile[], groups: ReadonlyArray<{ p
       return `<section class="province" data-province="${esc(g.province)}"><h2>${esc(g.name)} <small>${ready}/${g.tiles.length} ${esc(w.ready)}</small></h2><ul class="tiles">${g.tiles.map((t) => tileHtml(t, lang, nowMs)).join('')}</ul></section>`;
     })
     .join('\n');
-  const body = `${summary}\n<p class="updated">${esc(w.updated)} ${formatTime(nowMs)}</p>\n${sections || `<p>${esc(w.noData)}</p>`}`;
+  // What needs attention first, whichever province it is in.
+  const worst: Record<Readiness, number> = { blocked: 0, offline: 1, degraded: 2, ready: 3 };
+  const notReady = groups.flatMap((g) => g.tiles.filter((t) => t.state !== 'ready')).sort((a, b) => worst[a.state] - worst[b.state]);
+  const attention = `<section class="attention"><h2>${esc(w.attention)} <small id="attention-count">${notReady.length}</small></h2><ul class="tiles" id="attention">${notReady.map((t) => tileHtml(t, lang, nowMs)).join('')}</ul></section>`;
+  const body = `${summary}\n<p class="updated">${esc(w.updated)} ${formatTime(nowMs)}</p>\n${attention}\n${sections || `<p>${esc(w.noData)}</p>`}`;
   return layout(lang, w.title, body, `/?lang=${lang === 'vi' ? 'en' : 'vi'}`, { lang, page: 'overview', words: w.states, since: w.since });
 }
 

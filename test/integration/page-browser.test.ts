@@ -70,20 +70,25 @@ describe.skipIf(!requireService(existsSync(CHROMIUM), `${CHROMIUM} not installed
     await page.goto(`${base()}${path}`);
     return page;
   };
-  const tile = (page: Page, center: string) => page.locator(`li.tile[data-center="${center}"]`);
+  const tile = (page: Page, center: string) => page.locator(`.province li.tile[data-center="${center}"]`);
+  const attention = (page: Page) => page.locator('#attention li.tile').evaluateAll((els) => els.map((e) => e.getAttribute('data-center')));
 
   it('shows every center with its state and the reason, in Vietnamese', async () => {
     const page = await open('/');
-    await expect.poll(() => page.locator('li.tile').count()).toBe(40);
+    await expect.poll(() => page.locator('.province li.tile').count()).toBe(40);
+    // The centers not ready come first, worst first, whichever province they are in.
+    expect((await attention(page))[0]).toBe(fleet[1]!.center); // blocked before degraded
+    expect(new Set(await attention(page))).toEqual(new Set([fleet[1]!.center, fleet[2]!.center, fleet[3]!.center]));
     expect(await tile(page, fleet[1]!.center).getAttribute('class')).toBe('tile s-blocked');
-    expect(await tile(page, fleet[1]!.center).innerText()).toMatch(/GIÁN ĐOẠN[\s\S]*Mất kết nối Internet \(cả 3 đường truyền\) từ \d\d:\d\d/i);
+    expect(await tile(page, fleet[1]!.center).textContent()).toMatch(/Gián đoạn[\s\S]*Mất kết nối Internet \(cả 3 đường truyền\) từ \d\d:\d\d/i);
     expect(await tile(page, fleet[2]!.center).getAttribute('class')).toBe('tile s-degraded');
-    expect(await tile(page, fleet[2]!.center).innerText()).toMatch(/Mất dự phòng lines: line-inet2 lỗi/);
-    expect(await tile(page, fleet[3]!.center).innerText()).toMatch(/Máy in printer-counter lỗi/);
-    expect(await page.locator('li.tile.s-ready').count()).toBe(37);
+    expect(await tile(page, fleet[2]!.center).textContent()).toMatch(/Mất dự phòng đường truyền: line-inet2 lỗi/);
+    expect(await tile(page, fleet[3]!.center).textContent()).toMatch(/Máy in printer-counter lỗi/);
+    expect(await page.locator('.province li.tile.s-ready').count()).toBe(37);
     expect(await page.locator('.n[data-state="blocked"]').innerText()).toBe('1');
     expect(await page.locator('html').getAttribute('lang')).toBe('vi');
-    await page.screenshot({ path: join(ARTIFACTS, 'overview-vi.png'), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'overview-vi.png') });
+    await page.screenshot({ path: join(ARTIFACTS, 'overview-vi-full.png'), fullPage: true });
     await page.close();
   });
 
@@ -94,13 +99,15 @@ describe.skipIf(!requireService(existsSync(CHROMIUM), `${CHROMIUM} not installed
     expect(await tile(page, center).getAttribute('class')).toBe('tile s-ready');
     const cut = Date.now();
     sim.setFaults([...faults, { center, checks: LINES }]);
-    await page.waitForSelector(`li.tile.s-blocked[data-center="${center}"]`, { timeout: 5000 });
+    await page.waitForSelector(`.province li.tile.s-blocked[data-center="${center}"]`, { timeout: 5000 });
     console.log(`fault injected → tile blocked in the open page: ${Date.now() - cut} ms`);
     expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
-    expect(await tile(page, center).innerText()).toMatch(/Mất kết nối Internet/);
+    expect(await tile(page, center).textContent()).toMatch(/Mất kết nối Internet/);
     expect(await page.locator('.n[data-state="blocked"]').innerText()).toBe('2');
+    expect(await attention(page)).toContain(center);
     sim.setFaults(faults);
-    await page.waitForSelector(`li.tile.s-ready[data-center="${center}"]`, { timeout: 5000 });
+    await page.waitForSelector(`.province li.tile.s-ready[data-center="${center}"]`, { timeout: 5000 });
+    expect(await attention(page)).not.toContain(center);
     await page.close();
   });
 
@@ -109,7 +116,7 @@ describe.skipIf(!requireService(existsSync(CHROMIUM), `${CHROMIUM} not installed
     await page.getByRole('link', { name: 'English' }).click();
     await page.waitForURL(/lang=en/);
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
-    expect(await tile(page, fleet[1]!.center).innerText()).toMatch(/BLOCKED[\s\S]*No Internet \(all 3 lines down\) since/i);
+    expect(await tile(page, fleet[1]!.center).textContent()).toMatch(/Blocked[\s\S]*No Internet \(all 3 lines down\) since/i);
     await page.screenshot({ path: join(ARTIFACTS, 'overview-en.png') });
     await page.getByRole('link', { name: 'Tiếng Việt' }).click();
     await page.waitForURL(/lang=vi/);
@@ -131,7 +138,7 @@ describe.skipIf(!requireService(existsSync(CHROMIUM), `${CHROMIUM} not installed
 
   it('a center name holding <script> renders as text and runs nothing', async () => {
     const page = await open('/');
-    expect(await tile(page, fleet[0]!.center).locator('.name').innerText()).toBe(NASTY);
+    expect(await tile(page, fleet[0]!.center).locator('.name').textContent()).toBe(NASTY);
     expect(await page.locator('script').count()).toBe(2); // the page's data and its own script, nothing else
     const center = await open(`/centers/${fleet[0]!.center}`);
     expect(await center.locator('h2.cname').innerText()).toContain(NASTY);
