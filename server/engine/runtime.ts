@@ -5,33 +5,24 @@
  * morning digest run on the same tick. A restart rebuilds the alert state from the store.
  */
 import type { Logger } from '../../common/log.js';
-import type { Label } from '../../common/remote-write/proto.js';
 import { METRIC } from '../../common/metrics.js';
 import type { EngineConfig, RouteConfig } from '../config/engine-schema.js';
 import type { TokenConfig } from '../config/schema.js';
-import type { LatestState, WatchedSeries } from '../state.js';
+import type { LatestState } from '../state.js';
 import type { Store, StoredAlert } from '../store/store.js';
 import type { AlertEvent } from '../notifiers/event.js';
 import { initialAlertState } from './alerts.js';
 import { formatDigest, nextDigestAt } from './digest.js';
 import { escalationDue } from './escalation.js';
 import { describe, reasonText, type Subject } from './describe.js';
-import { emptyEngineState, evaluate, eventOf, type AlertSummary, type CheckSnapshot, type EngineOutput, type EngineState, type FleetSnapshot, type Tracked } from './evaluate.js';
-import type { Impact } from './readiness.js';
+import { emptyEngineState, evaluate, eventOf, type AlertSummary, type CheckSnapshot, type EngineOutput, type EngineState, type Tracked } from './evaluate.js';
+import { FleetReader, type KnownAgent } from './fleet.js';
 import { replayTimeline, type ReplayedSample } from './replay.js';
 import { engineSettings } from './settings.js';
 import { matches, recurrenceActive } from './silences.js';
 import type { EngineSettings } from './evaluate.js';
 import type { SilenceMatcher } from '../store/types.js';
 
-const IMPACTS = new Set<Impact>(['blocking', 'degrading', 'info']);
-/** What the engine derives once from a watched series' labels. */
-interface Derived {
-  key: string;
-  check?: CheckSnapshot | undefined;
-  extra?: Record<string, string>;
-}
-const labelOf = (labels: readonly Label[], name: string): string | undefined => labels.find((l) => l.name === name)?.value;
 /** An offline spell's replayed samples are taken this long after the center is heard again. */
 const GAP_REPLAY_MS = 10 * 60_000;
 /** Samples kept per offline spell (a day of 2 agents × 30 checks at 15 s is ~350,000: keep the first part). */
@@ -72,6 +63,7 @@ export class EngineRuntime {
   private readonly settings: EngineSettings;
   private readonly now: () => number;
   private readonly startedAt: number;
+  private readonly fleet: FleetReader;
   private readonly announced = new Map<string, Announced>();
   private readonly acked = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -85,7 +77,7 @@ export class EngineRuntime {
   constructor(private readonly o: EngineRuntimeOptions) {
     this.now = o.now ?? Date.now;
     this.startedAt = this.now();
-    o.state.watch([METRIC.probeSuccess, METRIC.probeDegraded, METRIC.checkInfo, METRIC.probeReason, METRIC.centerInfo]);
+    this.fleet = new FleetReader(o.state, o.tokens, o.cfg, this.startedAt);
     this.staticSilences = o.cfg.silences.map((s) => ({
       matchers: s.matchers,
       startsMs: s.starts ? Date.parse(s.starts) : 0,
@@ -114,7 +106,7 @@ export class EngineRuntime {
     const started = performance.now();
     const nowMs = this.now();
     this.silencesNow = this.o.store.activeSilences(nowMs, recurrenceActive);
-    const { state, outputs } = evaluate(this.engine, this.snapshot(nowMs), this.settings);
+    const { state, outputs } = evaluate(this.engine, this.fleet.read(nowMs), this.settings);
     this.engine = state;
     this.apply(outputs, nowMs);
     this.escalate(nowMs);
@@ -141,7 +133,7 @@ export class EngineRuntime {
   }
 
   centerName(center: string): string {
-    return this.names.get(center) ?? center;
+    return this.fleet.names.get(center) ?? center;
   }
 
   private readonly readinessListeners = new Set<(change: Extract<EngineOutput, { type: 'readiness' }>) => void>();
@@ -160,110 +152,20 @@ export class EngineRuntime {
     return true;
   }
 
-  // ---- snapshot -------------------------------------------------------------------------------
-
-  private names = new Map<string, string>();
-  /** Per series (its label array): the check it belongs to, found once. */
-  /** Checks by `${center}/${agent}/${check}`, made once from their centerwatch_check_info series. */
-  private readonly checkByKey = new Map<string, CheckSnapshot>();
-  private seenVersion = -1;
-
-  private derive(labels: readonly Label[], series: WatchedSeries): Derived {
-    let d = series.memo as Derived | undefined;
-    if (!d) {
-      d = { key: `${labelOf(labels, 'center')}/${labelOf(labels, 'agent')}/${labelOf(labels, 'check')}` };
-      const names = this.o.cfg.alert_labels;
-      if (names.length > 0) d.extra = Object.fromEntries(names.flatMap((n) => (labelOf(labels, n) ? [[n, labelOf(labels, n)!]] : [])));
-      series.memo = d;
-    }
-    return d;
-  }
-
-  /** A check from its info series (impact, group and line are labels: fixed for the series' life). */
-  private checkFromInfo(labels: readonly Label[]): CheckSnapshot | undefined {
-    const impact = labelOf(labels, 'impact') as Impact;
-    const check = labelOf(labels, 'check');
-    if (!check || !IMPACTS.has(impact)) return undefined;
-    const c: CheckSnapshot = {
-      province: labelOf(labels, 'province') ?? '', center: labelOf(labels, 'center') ?? '', agent: labelOf(labels, 'agent') ?? '', check, kind: labelOf(labels, 'kind') ?? '',
-      line: labelOf(labels, 'line') || undefined, group: labelOf(labels, 'group') || undefined, impact, up: true, degraded: false,
-    };
-    this.checkByKey.set(`${c.center}/${c.agent}/${c.check}`, c);
-    return c;
-  }
-  private checksByCenter = new Map<string, CheckSnapshot[]>();
-  private agentsSeen: Array<{ province: string; center: string; agent: string; lastHeardMs: number }> = [];
+  // ---- what agents pushed ------------------------------------------------------------------------
 
   /** The latest results of a center's checks (as of the last evaluation). */
   centerChecks(center: string): readonly CheckSnapshot[] {
-    return this.checksByCenter.get(center) ?? [];
+    return this.fleet.centerChecks(center);
   }
 
   /** Agents known (enrolled or heard) with when each was last heard. */
-  agents(): ReadonlyArray<{ province: string; center: string; agent: string; lastHeardMs: number }> {
-    return this.agentsSeen;
+  agents(): readonly KnownAgent[] {
+    return this.fleet.agents();
   }
 
   calendarOf(province: string) {
     return this.settings.calendarOf(province);
-  }
-
-  private snapshot(nowMs: number): FleetSnapshot {
-    const st = this.o.state;
-    const silentAfter = this.o.cfg.agent_silent_after;
-    const agents = new Map<string, { province: string; center: string; agent: string; lastHeardMs: number }>();
-    // Agents enrolled with their own token are expected even before they are first heard.
-    for (const t of this.o.tokens) if (t.agent) agents.set(`${t.center}/${t.agent}`, { province: t.province, center: t.center, agent: t.agent, lastHeardMs: this.startedAt });
-    for (const a of st.agents()) agents.set(`${a.center}/${a.agent}`, { province: a.province, center: a.center, agent: a.agent, lastHeardMs: Math.max(a.lastHeardMs, this.startedAt) });
-
-    // Each series' label array lives as long as the series: what is derived from it is computed once.
-    const checks: CheckSnapshot[] = [];
-    // Info and names are labels: only a new series can bring news.
-    if (st.watchedVersion !== this.seenVersion) {
-      this.seenVersion = st.watchedVersion;
-      st.forEachWatched(METRIC.checkInfo, (labels, value, _ts, series) => {
-        if (value === 1) this.derive(labels, series).check ??= this.checkFromInfo(labels);
-      });
-      st.forEachWatched(METRIC.centerInfo, (labels) => {
-        const center = labelOf(labels, 'center');
-        const name = labelOf(labels, 'name');
-        if (center && name) this.names.set(center, name);
-      });
-    }
-    st.forEachWatched(METRIC.probeSuccess, (labels, value, ts, series) => {
-      const d = this.derive(labels, series);
-      const c = (d.check ??= this.checkByKey.get(d.key));
-      // A value older than the agent's silence threshold is not today's result (the agent replays a backlog).
-      if (!c || nowMs - ts > silentAfter * 2) return;
-      c.up = value === 1;
-      c.reason = undefined;
-      if (d.extra) c.labels = d.extra;
-      checks.push(c);
-    });
-    st.forEachWatched(METRIC.probeDegraded, (labels, value, _ts, series) => {
-      const d = this.derive(labels, series);
-      const c = (d.check ??= this.checkByKey.get(d.key));
-      if (c) c.degraded = value === 1;
-    });
-    st.forEachWatched(METRIC.probeReason, (labels, value, _ts, series) => {
-      if (value !== 1) return;
-      const d = this.derive(labels, series);
-      const c = (d.check ??= this.checkByKey.get(d.key));
-      if (c) c.reason = labelOf(labels, 'reason');
-    });
-    this.checksByCenter = new Map();
-    for (const c of checks) {
-      const list = this.checksByCenter.get(c.center);
-      if (list) list.push(c);
-      else this.checksByCenter.set(c.center, [c]);
-    }
-    this.agentsSeen = [...agents.values()];
-    return {
-      nowMs,
-      agents: [...agents.values()].map((a) => ({ province: a.province, center: a.center, agent: a.agent, heard: nowMs - a.lastHeardMs < silentAfter })),
-      checks,
-      names: this.names,
-    };
   }
 
   // ---- outputs → store and outbox ---------------------------------------------------------------
@@ -356,7 +258,7 @@ export class EngineRuntime {
 
   private trackGap(center: string, from: string | undefined, to: string, atMs: number): void {
     if (to === 'offline') {
-      const lastHeard = Math.max(...this.agentsSeen.filter((a) => a.center === center).map((a) => a.lastHeardMs), 0);
+      const lastHeard = Math.max(...this.fleet.agents().filter((a) => a.center === center).map((a) => a.lastHeardMs), 0);
       this.gaps.set(center, { fromMs: lastHeard || atMs, samples: [], dirty: false, alertId: this.engine.tracked.get(`offline:${center}`)?.occurrence?.id });
     } else if (from === 'offline') {
       const gap = this.gaps.get(center);
