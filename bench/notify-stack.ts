@@ -48,9 +48,9 @@ function agentYaml(line: BenchLine, agentPort: number, pushUrl: string, options:
 }
 
 /** The engine's defaults (1 s evaluation; icmp for 0s, recover_for 10s), except office hours: the bench may run at night. */
-function serverYaml(serverPort: number, hookUrl: string): string {
+function serverYaml(serverPort: number, hookUrl: string, dataDir: string): string {
   return (
-    `listen: 127.0.0.1:${serverPort}\ndata_dir: data\n` +
+    `listen: 127.0.0.1:${serverPort}\ndata_dir: ${dataDir}\n` +
     `tokens:\n  - { id: t1, token: "${AGENT_TOKEN}", province: bench, center: bench-center, agent: pc1 }\n` +
     `engine:\n  public_url: "http://127.0.0.1:${serverPort}"\n  calendar: { hold_outside_hours: false }\n` +
     `  routes:\n    - { name: oncall, channel: webhook, options: { url: "${hookUrl}" } }\n`
@@ -81,6 +81,8 @@ interface Bin {
 function startBin(dir: string, bin: string, config: string): Bin {
   const child = spawn(join(dir, 'dist', `${bin}.mjs`), ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr!.resume();
+  // A bin that cannot start must not crash the bench past its cleanup: the health wait reports it.
+  child.on('error', (err) => console.error(`${bin}: ${err.message}`));
   return {
     child,
     async stop() {
@@ -111,6 +113,7 @@ export class CenterwatchStack {
   agentPort = 0;
   serverPort = 0;
   private server: Bin | undefined;
+  private serverStarts = 0;
   private agent: Bin | undefined;
   private proxy: Server | undefined;
 
@@ -121,14 +124,40 @@ export class CenterwatchStack {
     await this.receiver.start();
     this.proxy = await pushProxy(this.serverPort, this.pushes);
     const pushUrl = `http://127.0.0.1:${(this.proxy.address() as AddressInfo).port}/api/v1/write`;
-    writeFileSync(join(this.dir, 'server.yaml'), serverYaml(this.serverPort, this.receiver.url));
     writeFileSync(join(this.dir, 'agent.yaml'), agentYaml(line, this.agentPort, pushUrl, options));
     snapshotDist(this.dir);
-    this.server = startBin(this.dir, 'centerwatch-server', join(this.dir, 'server.yaml'));
+    await this.startServer();
     this.agent = startBin(this.dir, 'centerwatch-agent', join(this.dir, 'agent.yaml'));
     this.watchAgentLog(this.agent.child);
-    await waitForHttp(`http://127.0.0.1:${this.serverPort}/healthz`);
     await waitForHttp(`http://127.0.0.1:${this.agentPort}/healthz`);
+  }
+
+  private async startServer(): Promise<void> {
+    const dataDir = `data-${++this.serverStarts}`;
+    writeFileSync(join(this.dir, 'server.yaml'), serverYaml(this.serverPort, this.receiver.url, dataDir));
+    this.server = startBin(this.dir, 'centerwatch-server', join(this.dir, 'server.yaml'));
+    await waitForHttp(`http://127.0.0.1:${this.serverPort}/healthz`);
+  }
+
+  /**
+   * A server with an empty store for each run, once the agent's 30 s loss window has forgotten the
+   * last cut. Each cut is two result changes; with one server, the third run within 10 minutes would
+   * meet the default flap detection (6 changes in 10 min) and be held as one flapping alert instead
+   * of a new one — right for a real line, wrong for independent runs. Prometheus gets the same
+   * (a fresh stack per run).
+   */
+  async fresh(): Promise<void> {
+    const until = Date.now() + 90_000;
+    while ((await this.lossRatio()) !== 0 && Date.now() < until) await sleep(500);
+    await this.server?.stop();
+    rmSync(join(this.dir, `data-${this.serverStarts}`), { recursive: true, force: true });
+    await this.startServer();
+  }
+
+  /** The line check's loss over its 30 s window, from the agent's /metrics (NaN before the first run). */
+  async lossRatio(): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${this.agentPort}/metrics`)).text();
+    return Number(new RegExp(`^centerwatch_line_loss_ratio\\{[^}]*check="${CHECK}"[^}]*\\} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN);
   }
 
   private watchAgentLog(child: ChildProcess): void {
@@ -139,8 +168,9 @@ export class CenterwatchStack {
       pending = lines.pop()!;
       for (const text of lines) {
         try {
-          const e = JSON.parse(text) as { time: string; msg: string; check?: string; up?: boolean; reason?: string };
-          if (e.msg === 'check state' && e.check === CHECK) this.agentEvents.push({ atMs: Date.parse(e.time), up: e.up === true, reason: e.reason ?? '' });
+          const e = JSON.parse(text) as { time: string | number; msg: string; check?: string; up?: boolean; reason?: string };
+          const atMs = typeof e.time === 'number' ? e.time : Date.parse(e.time);
+          if (e.msg === 'check state' && e.check === CHECK) this.agentEvents.push({ atMs, up: e.up === true, reason: e.reason ?? '' });
         } catch {
           // not a log line
         }
@@ -161,7 +191,7 @@ export class CenterwatchStack {
       const last = this.agentEvents.at(-1);
       if (centers.centers[0]?.state === 'ready' && alerts.alerts.length === 0 && last?.up) return true;
       if (Date.now() > until) {
-        console.error('not settled:', JSON.stringify({ centers, alerts, last }));
+        console.error('not settled:', JSON.stringify({ centers, alerts, last, pushes: this.pushes.length, lastPush: this.pushes.at(-1) }));
         return false;
       }
       await sleep(250);
@@ -254,6 +284,7 @@ export class PromStack {
 
   private spawn(cmd: string, args: string[]): void {
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('error', (err) => console.error(`${cmd}: ${err.message}`));
     this.children.push(child);
   }
 

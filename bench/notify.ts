@@ -76,9 +76,8 @@ interface OursRun {
 
 /** One cut through centerwatch: timestamps of each step, all relative to the cut. */
 async function oursCut(cw: CenterwatchStack, line: BenchLine, cut: () => Promise<number>, alongside?: Promise<unknown>): Promise<OursRun> {
-  // After a cut the 30 s loss window stays above the 5 % threshold: the CheckDegraded it raises must
-  // clear (recover_for 60 s) before the next cut, so that each run starts from a ready center.
-  if (!(await cw.settled(240_000))) throw new Error('centerwatch did not settle (ready, no alert, check up) within 240 s');
+  await cw.fresh();
+  if (!(await cw.settled(120_000))) throw new Error('centerwatch did not settle (ready, no alert, check up) within 120 s');
   const from = cw.receiver.received.length;
   const cutAt = await cut();
   const firing = await nextMessage(cw.receiver, from, 'firing', 60_000);
@@ -107,7 +106,7 @@ function randomCut(line: BenchLine, spreadMs: number): () => Promise<number> {
 async function benchOurs(cw: CenterwatchStack, line: BenchLine): Promise<OursRun[]> {
   const runs: OursRun[] = [];
   if (RUNS === 0) return runs;
-  console.log(`\ncenterwatch (defaults), ${RUNS} runs — seconds after the cut:`);
+  console.log(`\ncenterwatch (${Object.keys(LINE_OPTIONS).length ? 'NON-DEFAULT line options' : 'defaults'}), ${RUNS} runs — seconds after the cut:`);
   console.log('run  agent down  push in  alert fired  webhook  alertname    restore→resolved');
   for (let i = 0; i < RUNS; i++) {
     const r = await oursCut(cw, line, randomCut(line, 1000));
@@ -180,14 +179,10 @@ function printSummaries(all: Summary[]): void {
   console.log(`target: centerwatch median < 5 s ${median(ours) < 5000 ? 'met' : 'MISSED'} (max ${secs(ours.values.at(-1)).trim()} s)`);
 }
 
-async function agentLoss(cw: CenterwatchStack): Promise<string> {
-  const text = await (await fetch(`http://127.0.0.1:${cw.agentPort}/metrics`)).text();
-  return /^centerwatch_line_loss_ratio\{[^}]*check="line-bench"[^}]*\} (\S+)/m.exec(text)?.[1] ?? '?';
-}
-
 async function lossScenario(cw: CenterwatchStack, line: BenchLine, dir: string, stacks: Set<PromStack>): Promise<void> {
   console.log(`\nloss scenario: ${LOSS_PERCENT} % of packets dropped at random for ${LOSS_MINUTES} min`);
-  if (!(await cw.settled(240_000))) throw new Error('centerwatch did not settle before the loss scenario');
+  await cw.fresh();
+  if (!(await cw.settled(120_000))) throw new Error('centerwatch did not settle before the loss scenario');
   let prom: PromStack | undefined;
   if (ONLY !== 'ours') {
     prom = new PromStack(dir, PROM_TUNED);
@@ -203,11 +198,11 @@ async function lossScenario(cw: CenterwatchStack, line: BenchLine, dir: string, 
     const msgs = cw.receiver.received.slice(from);
     const downs = cw.agentEvents.filter((e) => e.atMs >= t0 && !e.up).length;
     const downMsgs = msgs.filter((x) => x.body.status === 'firing' && DOWN.includes(x.body.alerts[0]?.labels.alertname ?? '')).length;
-    console.log(`  ${stamp()} ${m} min: loss over 30 s ${Number(await agentLoss(cw)).toFixed(2)}, agent down transitions ${downs}, centerwatch firing down ${downMsgs} (messages ${msgs.length})${prom ? `, prometheus tuned firing ${prom.receiver.received.filter((x) => x.body.status === 'firing').length}` : ''}`);
+    console.log(`  ${stamp()} ${m} min: loss over 30 s ${(await cw.lossRatio()).toFixed(2)}, agent down transitions ${downs}, centerwatch firing down ${downMsgs} (messages ${msgs.length})${prom ? `, prometheus tuned firing ${prom.receiver.received.filter((x) => x.body.status === 'firing').length}` : ''}`);
   }
   line.stopLoss();
   const endedAt = Date.now();
-  await sleep(20_000); // recover_for 10 s and the resolved messages
+  await sleep(75_000); // the resolved messages: recover_for 10 s (icmp), 60 s (CheckDegraded)
   const msgs = cw.receiver.received.slice(from);
   const count = (status: string, names: string[]) => msgs.filter((m) => m.body.status === status && names.includes(m.body.alerts[0]?.labels.alertname ?? '')).length;
   const downs = cw.agentEvents.filter((e) => e.atMs >= t0 && e.atMs <= endedAt && !e.up);
@@ -241,11 +236,11 @@ async function main(): Promise<void> {
   }
   try {
     line.create();
-    console.log(`bench:notify — line ${line.hostIf} ${line.hostAddr} → ${line.peerAddr} in netns ${line.ns}; centerwatch defaults (engine.calendar.hold_outside_hours: false)`);
+    console.log(`bench:notify — line ${line.hostIf} ${line.hostAddr} → ${line.peerAddr} in netns ${line.ns}; centerwatch server defaults but engine.calendar.hold_outside_hours: false`);
     if (Object.keys(LINE_OPTIONS).length) console.log(`NOT the defaults: line check options ${JSON.stringify(LINE_OPTIONS)}`);
     await cw.start(line, LINE_OPTIONS);
     const rows: Summary[] = [];
-    if (ONLY !== 'prom') rows.push(summarise('centerwatch (defaults)', (await benchOurs(cw, line)).map((r) => (r.hook === undefined ? undefined : r.hook - r.cutAt))));
+    if (ONLY !== 'prom') rows.push(summarise(Object.keys(LINE_OPTIONS).length ? 'centerwatch (line options set)' : 'centerwatch (defaults)', (await benchOurs(cw, line)).map((r) => (r.hook === undefined ? undefined : r.hook - r.cutAt))));
     if (ONLY !== 'ours') {
       const tuned = await benchProm(cw, line, dir, PROM_TUNED, RUNS, stacks);
       const dflt = DEFAULT_RUNS > 0 ? await benchProm(cw, line, dir, PROM_DEFAULT, DEFAULT_RUNS, stacks) : [];
