@@ -137,7 +137,7 @@ describe('icmp options', () => {
     expect(icmpProbe.options.safeParse({ packets: 3 }).success).toBe(false);
     expect(icmpProbe.options.safeParse({ packet_interval: 2, down_after: 2 }).success).toBe(false);
     expect(icmpProbe.options.safeParse({ mode: 'burst', packet_interval: 2, down_after: 2 }).success).toBe(true);
-    expect(opts()).toEqual({ count: 5, window: 30, down_after: 2, ipv6: false });
+    expect(opts()).toEqual({ count: 5, window: 30, down_after: 3, ipv6: false });
   });
 });
 

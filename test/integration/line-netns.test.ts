@@ -65,7 +65,7 @@ describe.runIf(available)('lines in network namespaces', () => {
     await check.close();
   });
 
-  it('turns a cut line down within 3 s, and up again when it is back', async () => {
+  it('turns a cut line down 3 s after its last reply (down_after), and up again when it is back', async () => {
     const peer = lab.addPeer();
     const check = lineCheck(peer.peerAddr, lineOf('cut', peer));
     checks.push(check);
@@ -99,7 +99,8 @@ describe.runIf(available)('lines in network namespaces', () => {
       expect(r.up).toBe(true);
     }
     console.log(`cut detected after ${detections.join(', ')} ms`);
-    for (const ms of detections) expect(ms).toBeLessThan(3000);
+    // down_after (3 s) from the last reply, which came at most one packet (0.25 s) before the cut.
+    for (const ms of detections) expect(ms).toBeLessThan(3600);
     await check.close();
   });
 
@@ -131,7 +132,8 @@ describe.runIf(available)('lines in network namespaces', () => {
       [ra, rb] = await Promise.all([icmp.a.run(), icmp.b.run()]);
     } while (ra.up && Date.now() - cutAt < 10_000);
     console.log(`line a down after ${Date.now() - cutAt} ms`);
-    expect(Date.now() - cutAt).toBeLessThan(3000);
+    // down_after (3 s), read by a run once a second.
+    expect(Date.now() - cutAt).toBeLessThan(4500);
     expect(ra.up).toBe(false);
     expect(['timeout', 'unreachable']).toContain(ra.reason);
     expect(rb).toMatchObject({ up: true, reason: 'ok' });
