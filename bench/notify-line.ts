@@ -10,29 +10,13 @@
  * bound to the interface (`ping -I`) as well.
  */
 import { execFileSync } from 'node:child_process';
+import { alive, quiet } from '../test/helpers/netns.js';
 
 const NS_PREFIX = 'cwbench-';
 const SAFETY_METRIC = '4242';
 
 function run(cmd: string, args: string[], input?: string): string {
   return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-}
-
-function quiet(cmd: string, args: string[]): void {
-  try {
-    run(cmd, args);
-  } catch {
-    // already gone
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export class BenchLine {

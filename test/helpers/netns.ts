@@ -15,7 +15,8 @@ function run(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-function quiet(cmd: string, args: string[]): void {
+/** Runs a cleanup command, ignoring that what it removes may be gone already. */
+export function quiet(cmd: string, args: string[]): void {
   try {
     run(cmd, args);
   } catch {
@@ -23,7 +24,8 @@ function quiet(cmd: string, args: string[]): void {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, owned by someone else). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
