@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import type { EngineConfig } from './config/engine-schema.js';
+import { matcher, type EngineConfig } from './config/engine-schema.js';
 import { reasonText } from './engine/describe.js';
 import type { EngineRuntime } from './engine/runtime.js';
 import { parseRecurrence, validateMatchers } from './engine/silences.js';
@@ -16,18 +16,7 @@ import { knownShare } from './store/uptime.js';
 const DAY_MS = 86_400_000;
 const MAX_HISTORY = 1000;
 
-const matcherText = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*$/;
-const matcherSchema = z.union([
-  z.object({ label: z.string(), op: z.enum(['=', '!=', '=~', '!~']), value: z.string().max(1024) }).strict(),
-  z.string().transform((text, ctx) => {
-    const m = matcherText.exec(text);
-    if (!m) {
-      ctx.addIssue({ code: 'custom', message: `invalid matcher "${text.slice(0, 100)}"` });
-      return z.NEVER;
-    }
-    return { label: m[1]!, op: m[2] as '=' | '!=' | '=~' | '!~', value: m[3]!.replace(/\\(.)/g, '$1') };
-  }),
-]);
+const matcherSchema = z.union([z.object({ label: z.string(), op: z.enum(['=', '!=', '=~', '!~']), value: z.string().max(1024) }).strict(), matcher]);
 
 const silenceBody = z
   .object({

@@ -120,11 +120,11 @@ const route = z.discriminatedUnion('channel', [
   z.object({ ...routeBase, channel: z.literal('email'), options: channelOptions.email }).strict(),
 ]);
 
-/** Alertmanager-style matcher text: `center="sa-huynh"`, `kind=~"printer|scanner"`, `check!="x"`. */
-const matcher = z.string().transform((text, ctx) => {
+/** Alertmanager-style matcher text: `center="sa-huynh"`, `kind=~"printer|scanner"`, `check!="x"` (config and API). */
+export const matcher = z.string().transform((text, ctx) => {
   const m = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*$/.exec(text);
   if (!m) {
-    ctx.addIssue({ code: 'custom', message: `invalid matcher "${text}" (use label="value", label!="value", label=~"regex" or label!~"regex")` });
+    ctx.addIssue({ code: 'custom', message: `invalid matcher "${text.slice(0, 100)}" (use label="value", label!="value", label=~"regex" or label!~"regex")` });
     return z.NEVER;
   }
   return { label: m[1]!, op: m[2] as '=' | '!=' | '=~' | '!~', value: m[3]!.replace(/\\(.)/g, '$1') };

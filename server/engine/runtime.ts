@@ -200,16 +200,21 @@ export class EngineRuntime {
   private route(alert: AlertSummary, event: AlertEvent, nowMs: number): boolean {
     let routes: string[];
     if (event.status === 'firing') {
-      routes = this.o.cfg.routes.filter((r) => !r.escalation_only && routeMatches(r, alert)).map((r) => r.name);
+      routes = this.routesFor(alert);
       this.announced.set(alert.id, { alert, atMs: nowMs, routes, escalated: [] });
     } else {
       const a = this.announced.get(alert.id);
-      routes = a ? [...a.routes, ...a.escalated] : this.o.cfg.routes.filter((r) => !r.escalation_only && routeMatches(r, alert)).map((r) => r.name);
+      routes = a ? [...a.routes, ...a.escalated] : this.routesFor(alert);
       this.announced.delete(alert.id);
       this.acked.delete(alert.id);
     }
     for (const route of routes) this.o.store.enqueue({ key: `${route}:${event.key}`, route, payload: { event }, notBeforeMs: nowMs });
     return routes.length > 0;
+  }
+
+  /** The routes an alert's messages go to (escalation-only routes get them through escalation). */
+  private routesFor(alert: AlertSummary): string[] {
+    return this.o.cfg.routes.filter((r) => !r.escalation_only && routeMatches(r, alert)).map((r) => r.name);
   }
 
   private escalate(nowMs: number): void {
@@ -321,7 +326,7 @@ export class EngineRuntime {
     const incidents = this.o.store
       .alertsBetween(nowMs - dayMs, nowMs)
       .filter((a) => a.severity !== 'info')
-      .map((a) => ({ centerName: this.centerName(a.center), summary: summaryOf(this.o.store, a), sinceMs: a.sinceMs, ...(a.resolvedAtMs !== undefined ? { resolvedAtMs: a.resolvedAtMs } : {}) }));
+      .map((a) => ({ centerName: this.centerName(a.center), summary: alertWords(this.o.store, a), sinceMs: a.sinceMs, ...(a.resolvedAtMs !== undefined ? { resolvedAtMs: a.resolvedAtMs } : {}) }));
     const date = new Date(nowMs + 7 * 3600_000).toISOString().slice(0, 10);
     for (const route of d.routes) {
       const lang = this.o.cfg.routes.find((r) => r.name === route)?.lang ?? 'vi';
@@ -372,7 +377,7 @@ export class EngineRuntime {
       if (this.o.store.acknowledgements(a.id).length > 0) this.acked.add(a.id);
       if (announced) {
         const summary: AlertSummary = { id: a.id, entity: base.entity, province: a.province, center: a.center, ...(a.check ? { check: a.check } : {}), severity: a.severity, sinceMs: a.sinceMs, firedAtMs: a.firedAtMs, labels: a.labels };
-        const routes = this.o.cfg.routes.filter((r) => !r.escalation_only && routeMatches(r, summary)).map((r) => r.name);
+        const routes = this.routesFor(summary);
         const to = (escalated?.detail as { to?: string } | undefined)?.to;
         this.announced.set(a.id, { alert: summary, atMs: this.o.store.lastHistory(a.id, 'announced')!.atMs, routes, escalated: to ? [to] : [] });
       }
@@ -396,7 +401,7 @@ function routeMatches(r: RouteConfig, a: AlertSummary): boolean {
 }
 
 /** The summary words of a stored alert, from its `fire` history (what the message said). */
-function summaryOf(store: Store, a: StoredAlert): { vi: string; en: string } {
+export function alertWords(store: Store, a: StoredAlert): { vi: string; en: string } {
   const base = (store.lastHistory(a.id, 'fire')?.detail as { tracked?: { subject?: unknown } } | undefined)?.tracked;
   return base?.subject ? describe(base.subject as Subject).summary : { vi: a.check ?? a.id, en: a.check ?? a.id };
 }

@@ -5,8 +5,7 @@
  */
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../../common/log.js';
-import type { EngineRuntime } from '../engine/runtime.js';
-import { describe, type Subject } from '../engine/describe.js';
+import { alertWords, type EngineRuntime } from '../engine/runtime.js';
 import type { Store, StoredAlert } from '../store/store.js';
 import { knownShare } from '../store/uptime.js';
 import type { Lang } from '../notifiers/event.js';
@@ -110,7 +109,7 @@ export class ReadinessWeb {
       const from = today - (29 - i) * DAY_MS;
       return { date: new Date(from + 7 * 3600_000).toISOString().slice(0, 10), share: knownShare(this.d.store.uptimeShare(center, from, Math.min(from + DAY_MS, now), cal)) };
     });
-    const words = (a: StoredAlert) => this.summaryOf(a);
+    const words = (a: StoredAlert) => alertWords(this.d.store, a);
     return {
       tile: tileOf({ province: c.province, center, name: e.centerName(center), state: c.settled.state, sinceMs: c.sinceMs, reasons: c.reasons }, checks, this.uptime.get(center)),
       checks,
@@ -130,11 +129,6 @@ export class ReadinessWeb {
   private shown(a: StoredAlert): boolean {
     if (a.severity === 'info') return false;
     return this.d.store.lastHistory(a.id, 'announced') !== undefined || this.d.store.lastHistory(a.id, 'suppressed') === undefined;
-  }
-
-  private summaryOf(a: StoredAlert): { vi: string; en: string } {
-    const subject = (this.d.store.lastHistory(a.id, 'fire')?.detail as { tracked?: { subject?: Subject } } | undefined)?.tracked?.subject;
-    return subject ? describe(subject).summary : { vi: a.check ?? a.id, en: a.check ?? a.id };
   }
 
   private stream(req: Request, res: Response): void {
