@@ -21,6 +21,7 @@ import { EngineRuntime } from './engine/runtime.js';
 import { openSqliteStore, type Store } from './store/store.js';
 import { ReadinessWeb } from './web/routes.js';
 import { loginMiddleware } from './web/login.js';
+import { securityHeaders } from './web/security-headers.js';
 
 /** The province server: receiver, latest state, forwarding, its own /metrics and /healthz. */
 export class CenterwatchServer {
@@ -107,6 +108,7 @@ export class CenterwatchServer {
     const app = express();
     app.disable('x-powered-by');
     app.set('etag', false);
+    app.use(securityHeaders());
     app.post(
       '/api/v1/write',
       writeHandler({
