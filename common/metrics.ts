@@ -68,10 +68,12 @@ export const METRIC = {
   agentPushLastSuccessTimestampSeconds: 'centerwatch_agent_push_last_success_timestamp_seconds',
   agentPushSamplesTotal: 'centerwatch_agent_push_samples_total',
   agentPushFailuresTotal: 'centerwatch_agent_push_failures_total',
+  agentPushResentSamplesTotal: 'centerwatch_agent_push_resent_samples_total',
   // the server's receiver, state and forwarding
   ingestSamplesTotal: 'centerwatch_ingest_samples_total',
   ingestRequestsTotal: 'centerwatch_ingest_requests_total',
   ingestRefusedTotal: 'centerwatch_ingest_refused_total',
+  ingestSamplesRefusedTotal: 'centerwatch_ingest_samples_refused_total',
   serverSeries: 'centerwatch_server_series',
   serverAgents: 'centerwatch_server_agents',
   forwardWalBytes: 'centerwatch_forward_wal_bytes',
@@ -80,6 +82,7 @@ export const METRIC = {
   forwardLastSuccessTimestampSeconds: 'centerwatch_forward_last_success_timestamp_seconds',
   forwardSamplesTotal: 'centerwatch_forward_samples_total',
   forwardFailuresTotal: 'centerwatch_forward_failures_total',
+  forwardResentSamplesTotal: 'centerwatch_forward_resent_samples_total',
   // the server's engine
   centerReadiness: 'centerwatch_center_readiness',
   alertsFiring: 'centerwatch_alerts_firing',
