@@ -17,6 +17,8 @@ export interface RunOptions {
   onPush?: (agent: SimAgent, outcome: SendOutcome, latencyMs: number, samples: number) => void;
   /** Open connections at most (shared by all virtual agents). Default 64. */
   sockets?: number;
+  /** How far an agent's clock is off (ms; a center PC with a wrong date). Default: every clock right. */
+  clockOffsetMs?: (agent: SimAgent) => number;
 }
 
 export interface Running {
@@ -39,7 +41,7 @@ export function runFleet(o: RunOptions): Running {
   let tick = 0;
   const pushOne = (agent: SimAgent): void => {
     if (stopped) return;
-    const now = Date.now();
+    const now = Date.now() + (o.clockOffsetMs?.(agent) ?? 0);
     const series = agentPush(o.auth === false ? labelsWithIdentity(labels, agent) : labels, tick++, now, faulted.get(agent.center) ?? EMPTY);
     if (o.auth !== false) series.push(centerInfo(agent, now));
     const body = snappyCompress(encodeWriteRequest(series));
