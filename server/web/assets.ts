@@ -41,7 +41,13 @@ table{border-collapse:collapse;width:100%;max-width:640px}th,td{text-align:left;
 .st.up{color:var(--ready);font-weight:600}.st.down{color:var(--blocked);font-weight:700}.st.degraded{color:var(--degraded);font-weight:700}
 .sev-critical{color:var(--blocked)}.sev-warning{color:var(--degraded)}
 @media (max-width:480px){main{padding:.5rem}.tiles{grid-template-columns:1fr}}
+${percentClasses()}
 `;
+
+/** `.w-0`…`.w-100` and `.h-0`…`.h-100`: bar lengths as classes, as the Content-Security-Policy allows no style attributes. */
+function percentClasses(): string {
+  return Array.from({ length: 101 }, (_, i) => `.w-${i}{width:${i}%}.h-${i}{height:${i}%}`).join('');
+}
 
 /**
  * Live updates: the server sends a `readiness` event when a center changes state; the tile (and the

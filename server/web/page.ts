@@ -40,6 +40,8 @@ export function sinceText(sinceMs: number, nowMs: number, lang: Lang): string {
 }
 
 const pct = (share: number): string => `${Math.round(share * 1000) / 10}%`;
+/** A share as a whole percent for the `w-N`/`h-N` classes: the Content-Security-Policy allows no style attributes. */
+const percent = (share: number): number => Math.min(100, Math.max(0, Math.round(share * 100)));
 
 function layout(lang: Lang, title: string, body: string, otherLangHref: string, data: unknown): string {
   const w = WORDS[lang];
@@ -77,7 +79,7 @@ export function tileHtml(t: Tile, lang: Lang, nowMs: number): string {
   const uptime =
     t.uptime30d === undefined
       ? ''
-      : `<span class="uptime" title="${esc(w.uptime)}"><span class="bar" style="width:${(t.uptime30d * 100).toFixed(1)}%"></span><span class="pct">${pct(t.uptime30d)}</span></span>`;
+      : `<span class="uptime" title="${esc(w.uptime)}"><span class="bar w-${percent(t.uptime30d)}"></span><span class="pct">${pct(t.uptime30d)}</span></span>`;
   return `<li class="tile s-${t.state}" data-center="${esc(t.center)}"><a href="/centers/${encodeURIComponent(t.center)}?lang=${lang}"><span class="name">${esc(t.name)}</span> <span class="state">${esc(w.states[t.state])}</span>${reason}${uptime}</a></li>`;
 }
 
@@ -135,7 +137,7 @@ export function renderCenter(d: CenterDetail, lang: Lang, nowMs: number): string
       ? `<p>${esc(w.none)}</p>`
       : `<ul>${d.incidents.map((i) => `<li>${esc(formatTime(i.sinceMs))}: ${esc(i.summary[lang])} — ${i.resolvedAtMs !== undefined ? `${esc(w.resolved)} ${esc(formatTime(i.resolvedAtMs))}` : esc(w.ongoing)}</li>`).join('')}</ul>`;
   const days = `<ol class="days" aria-label="${esc(w.perDay)}">${d.days
-    .map((x) => (x.share === undefined ? `<li class="day off" title="${esc(x.date)}"><span class="sr">${esc(x.date)}: —</span></li>` : `<li class="day" title="${esc(x.date)}: ${pct(x.share)}"><span class="fill" style="height:${(x.share * 100).toFixed(0)}%"></span><span class="sr">${esc(x.date)}: ${pct(x.share)}</span></li>`))
+    .map((x) => (x.share === undefined ? `<li class="day off" title="${esc(x.date)}"><span class="sr">${esc(x.date)}: —</span></li>` : `<li class="day" title="${esc(x.date)}: ${pct(x.share)}"><span class="fill h-${percent(x.share)}"></span><span class="sr">${esc(x.date)}: ${pct(x.share)}</span></li>`))
     .join('')}</ol>`;
   const agents = `<ul>${d.agents.map((a) => `<li>${esc(a.agent)} — ${esc(w.lastHeard)} ${esc(formatTime(a.lastHeardMs))}</li>`).join('')}</ul>`;
   const reason = t.reason ? `<p class="reason">${esc(t.reason[lang])} ${esc(sinceText(t.sinceMs, nowMs, lang))}</p>` : `<p class="reason">${esc(sinceText(t.sinceMs, nowMs, lang))}</p>`;
