@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from './log.js';
+import { createLogger, redactLine, registerSecret } from './log.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -68,5 +68,61 @@ describe('createLogger', () => {
     expect(lines).toHaveLength(2001);
     expect(JSON.parse(lines[1999]!)).toMatchObject({ level: 'info', msg: 'line', agent: 'pc1', i: 1999 });
     expect(JSON.parse(lines[2000]!)).toMatchObject({ level: 'error', msg: 'last words', agent: 'pc1' });
+  });
+
+  describe('redaction', () => {
+    const TOKEN = 'tok-9f8e7d6c5b4a-secret';
+    registerSecret(TOKEN);
+    registerSecret('pa"ss\\word');
+    registerSecret('abc');
+
+    it('a registered secret is replaced in the message and in any field, nested or not', () => {
+      const { log, lines } = capture('debug', { agent: 'pc1' });
+      log.warn(`refused: ${TOKEN}`, { detail: `you sent ${TOKEN}!`, nested: { list: ['x', TOKEN] }, n: 1 });
+      const line = lines[0]!;
+      expect(line).not.toContain(TOKEN);
+      expect(JSON.parse(line)).toMatchObject({ msg: 'refused: [REDACTED]', detail: 'you sent [REDACTED]!', nested: { list: ['x', '[REDACTED]'] }, n: 1, agent: 'pc1' });
+    });
+
+    it('a secret with quotes and backslashes is found as JSON writes it; one under 4 characters is not registered', () => {
+      const { log, lines } = capture('info');
+      log.info('x', { detail: 'got pa"ss\\word and abc' });
+      expect(JSON.parse(lines[0]!)).toMatchObject({ detail: 'got [REDACTED] and abc' });
+    });
+
+    it('credentials that were never registered: Bearer/Basic values, token=/password: pairs, echoed JSON, credential-named fields', () => {
+      const { log, lines } = capture('info');
+      log.error('upstream said', {
+        detail: 'bad header Authorization: Bearer eyJhbGciOi.J9-abc_def; also Basic dXNlcjpwYXNz',
+        url: 'https://x/y?access_token=zzz999&b=2',
+        body: '{"error":"denied","password":"hunter22","api_key": "k-123"}',
+        password: 'plain-in-a-field',
+        authorization: 'Digest whatever',
+        token: 'token-id-a',
+        reason: 'invalid_token',
+      });
+      const o = JSON.parse(lines[0]!) as Record<string, string>;
+      expect(o).toEqual({
+        time: expect.stringMatching(ISO),
+        level: 'error',
+        msg: 'upstream said',
+        detail: 'bad header Authorization: Bearer [REDACTED]; also Basic [REDACTED]',
+        url: 'https://x/y?access_token=[REDACTED]&b=2',
+        body: '{"error":"denied","password":"[REDACTED]","api_key": "[REDACTED]"}',
+        password: '[REDACTED]',
+        authorization: '[REDACTED]',
+        // `token` names an enrolment token by its id in the server's logs; `reason` is a code.
+        token: 'token-id-a',
+        reason: 'invalid_token',
+      });
+    });
+
+    it('redactLine keeps the line valid JSON whatever the secret matches', () => {
+      registerSecret('1,"level');
+      registerSecret('"time');
+      const line = '{"time":"2025-01-01T00:00:00.000Z","level":"info","n":1,"level2":"1,\\"level x","msg":"m"}\n';
+      const out = redactLine(line);
+      expect(JSON.parse(out)).toMatchObject({ n: 1, level: 'info', level2: '[REDACTED] x', msg: 'm' });
+    });
   });
 });

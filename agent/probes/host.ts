@@ -9,6 +9,7 @@ import { cpuUsageRatio, parseCpuSample, type CpuSample } from './host-cpu.js';
 import { defaultMounts, fsUsage, parseMounts, type StatfsLike } from './host-mounts.js';
 import { describeRoute, parseDefaultRoute, routeKey } from './host-route.js';
 import { METRIC } from '../../common/metrics.js';
+import { withDefaults } from '../../common/options.js';
 
 /*
  * The host probe reads the kernel's /proc files and calls statfs(2) directly instead of going
@@ -63,7 +64,7 @@ class HostSession implements Session {
 }
 
 export function makeHostProbe(overrides: Partial<HostSources> = {}) {
-  const src: HostSources = { ...DEFAULT_SOURCES, ...overrides };
+  const src: HostSources = withDefaults(DEFAULT_SOURCES, overrides);
   return defineProbe({
     kind: 'host',
     targetHelp: 'none (the machine the agent runs on)',

@@ -17,9 +17,19 @@ export interface RemoteWriteTarget {
   pool?: HttpAgent;
 }
 
+/**
+ * Samples a centerwatch receiver accepted the request with but dropped (timestamps outside its window: the
+ * sender's clock is wrong), from `X-Centerwatch-Refused-Samples` / `X-Centerwatch-Refused-Reason`.
+ */
+export interface ServerRefused {
+  samples: number;
+  /** Reason codes as the receiver names them (`[a-z0-9_]`, at most 4). */
+  reasons: string[];
+}
+
 /** What happened to one request: sent, worth retrying later, or refused for good (a 4xx other than 429). */
 export type SendOutcome =
-  | { kind: 'sent'; status: number }
+  | { kind: 'sent'; status: number; refused?: ServerRefused }
   | { kind: 'retry'; reason: string; status?: number; retryAfterMs?: number }
   | { kind: 'rejected'; status: number; detail: string };
 
@@ -38,10 +48,28 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
 
+/** The receiver's refused-samples headers; undefined when absent, zero or unreadable. */
+export function parseRefused(samples: string | undefined, reasons: string | undefined): ServerRefused | undefined {
+  if (!samples || !/^\d{1,15}$/.test(samples.trim())) return undefined;
+  const n = Number(samples.trim());
+  if (n === 0) return undefined;
+  // Only short codes: the header's text reaches logs, and a reason is a code, not a message.
+  const codes = (reasons ?? '').split(',').map((r) => r.trim()).filter((r) => /^[a-z0-9_]{1,64}$/.test(r));
+  return { samples: n, reasons: [...new Set(codes)].slice(0, 4) };
+}
+
 /** Exponential backoff with full jitter: a fleet of agents coming back together does not retry in step. */
 export function backoffMs(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
   const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
   return Math.max(minMs, Math.round(ceiling * random()));
+}
+
+/**
+ * The wait before the next attempt: the target's Retry-After when it gave one, else backoff; always within
+ * [minMs, maxMs], so a `Retry-After: 0` (or a bad setting) can never make a busy loop.
+ */
+export function retryDelayMs(retryAfterMs: number | undefined, attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+  return Math.min(maxMs, Math.max(minMs, retryAfterMs ?? backoffMs(attempt, minMs, maxMs, random)));
 }
 
 const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 4 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 4 }) };
@@ -82,10 +110,12 @@ export function sendWriteRequest(target: RemoteWriteTarget, body: Uint8Array, si
         res.on('error', () => settle({ kind: 'retry', reason: 'network' }));
         res.on('end', () => {
           const kind = classifyStatus(status);
-          if (kind === 'sent') settle({ kind, status });
+          if (kind === 'sent') {
+            const refused = parseRefused(header(res.headers['x-centerwatch-refused-samples']), header(res.headers['x-centerwatch-refused-reason']));
+            settle(refused ? { kind, status, refused } : { kind, status });
+          }
           else if (kind === 'retry') {
-            const retryAfter = Array.isArray(res.headers['retry-after']) ? res.headers['retry-after'][0] : res.headers['retry-after'];
-            settle({ kind, status, reason: `http_${status}`, retryAfterMs: parseRetryAfter(retryAfter, Date.now()) });
+            settle({ kind, status, reason: `http_${status}`, retryAfterMs: parseRetryAfter(header(res.headers['retry-after']), Date.now()) });
           } else {
             const detail = Buffer.concat(chunks).toString('utf8').slice(0, MAX_ERROR_BODY).replace(/\s+/g, ' ').trim();
             settle({ kind, status, detail });
@@ -100,6 +130,10 @@ export function sendWriteRequest(target: RemoteWriteTarget, body: Uint8Array, si
     req.on('error', (err: NodeJS.ErrnoException) => settle({ kind: 'retry', reason: signal?.aborted ? 'aborted' : networkReason(err) }));
     req.end(body);
   });
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
 }
 
 function networkReason(err: NodeJS.ErrnoException): string {

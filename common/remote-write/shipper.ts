@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { Logger } from '../log.js';
-import { backoffMs, sendWriteRequest, type RemoteWriteTarget, type SendOutcome } from './sender.js';
+import { registerSecret, type Logger } from '../log.js';
+import { withDefaults } from '../options.js';
+import { retryDelayMs, sendWriteRequest, type RemoteWriteTarget, type SendOutcome, type ServerRefused } from './sender.js';
+import { decodeRecord, deliverSplit, splittable } from './split.js';
 
 /** A record of the durable queue: one snappy-compressed WriteRequest body and what it holds. */
 export interface QueuedRecord {
@@ -33,11 +35,17 @@ export interface ShipperOptions {
 }
 
 export interface ShipperStats {
+  /** Records the target accepted in full or in part. */
   sentRecords: number;
   sentSamples: number;
-  /** Records the target refused for good (a 4xx other than 429): dropped, logged, counted. */
+  /**
+   * Records the target refused for good as a whole (a 4xx other than 429; after splitting for a 400/413).
+   * Samples count every sample dropped for good, refused series of a partly delivered record included.
+   */
   rejectedRecords: number;
   rejectedSamples: number;
+  /** Samples the receiver accepted the request with but dropped (its refused-samples header: a wrong clock here). */
+  serverRefusedSamples: number;
   failedAttempts: number;
   /** Wall-clock ms of the last accepted request; 0 before the first. */
   lastSuccessMs: number;
@@ -61,6 +69,7 @@ export class Shipper {
     sentSamples: 0,
     rejectedRecords: 0,
     rejectedSamples: 0,
+    serverRefusedSamples: 0,
     failedAttempts: 0,
     lastSuccessMs: 0,
     lastSentSampleMs: 0,
@@ -75,9 +84,18 @@ export class Shipper {
   private wake: (() => void) | undefined;
   private readonly abort = new AbortController();
   private readonly opts: Required<Omit<ShipperOptions, 'queue' | 'target' | 'log' | 'consumer'>> & ShipperOptions;
+  /** The receiver's refused-samples reason last warned about: one warning per change, not one per push. */
+  private refusedReason: string | undefined;
 
   constructor(options: ShipperOptions) {
-    this.opts = { minBackoffMs: 500, maxBackoffMs: 30_000, idlePollMs: 5000, now: Date.now, ...options };
+    this.opts = withDefaults({ minBackoffMs: 500, maxBackoffMs: 30_000, idlePollMs: 5000, now: Date.now }, options);
+    const { minBackoffMs: min, maxBackoffMs: max, idlePollMs: idle } = this.opts;
+    for (const [name, ms] of Object.entries({ minBackoffMs: min, maxBackoffMs: max, idlePollMs: idle })) {
+      if (!(Number.isFinite(ms) && ms > 0)) throw new Error(`shipper ${name} must be a positive number of ms (got ${ms})`);
+    }
+    if (min > max) throw new Error(`shipper minBackoffMs (${min}) is above maxBackoffMs (${max})`);
+    // An upstream may echo the Authorization header in an error body that ends up in a log line.
+    if (options.target.bearerToken) registerSecret(options.target.bearerToken);
   }
 
   start(): void {
@@ -105,41 +123,80 @@ export class Shipper {
     while (this.running) {
       const record = await this.next();
       if (!record) {
-        await this.sleep(this.opts.idlePollMs, true);
+        // A record offered while the queue was being read has no sleep to wake: look again at once.
+        if (!this.live) await this.sleep(this.opts.idlePollMs, true);
         continue;
       }
-      const outcome = await sendWriteRequest(this.opts.target, record.payload, this.abort.signal);
-      if (!this.running && outcome.kind === 'retry') break;
-      if (outcome.kind === 'retry') {
+      const retry = await this.deliver(record);
+      if (retry && !this.running) break;
+      if (retry) {
         attempt++;
-        this.noteFailure(outcome, attempt);
+        this.noteFailure(retry, attempt);
         // The record stays unacked; the backlog lane will pick it up in order.
         if (this.live?.seq === record.seq) this.live = undefined;
         this.backlog = [];
-        const wait = Math.min(this.opts.maxBackoffMs, outcome.retryAfterMs ?? backoffMs(attempt, this.opts.minBackoffMs, this.opts.maxBackoffMs));
-        await this.sleep(wait, false);
+        await this.sleep(retryDelayMs(retry.retryAfterMs, attempt, this.opts.minBackoffMs, this.opts.maxBackoffMs), false);
         continue;
       }
       if (attempt > 0 || this.stats.failing) this.opts.log.info('remote_write target reachable again', { target: this.opts.target.name, after_attempts: attempt });
       attempt = 0;
       this.stats.failing = undefined;
-      if (outcome.kind === 'sent') {
-        this.stats.sentRecords++;
-        this.stats.sentSamples += record.samples;
-        this.stats.lastSuccessMs = this.opts.now();
-        this.stats.lastSentSampleMs = Math.max(this.stats.lastSentSampleMs, record.maxTimestampMs);
-      } else {
-        this.stats.rejectedRecords++;
-        this.stats.rejectedSamples += record.samples;
-        this.opts.log.warn('remote_write target refused a batch; it is dropped', {
-          target: this.opts.target.name,
-          status: outcome.status,
-          samples: record.samples,
-          detail: outcome.detail,
-        });
-      }
       await this.opts.queue.ack(this.opts.consumer, record.seq);
     }
+  }
+
+  /** Sends one record (in parts if the target refuses it whole with 400/413); a retry outcome leaves it queued. */
+  private async deliver(record: QueuedRecord): Promise<Extract<SendOutcome, { kind: 'retry' }> | undefined> {
+    const outcome = await this.send(record.payload);
+    if (outcome.kind === 'retry') return outcome;
+    if (outcome.kind === 'sent') return void this.noteSent(record.samples, record.maxTimestampMs);
+    const series = splittable(outcome.status) ? decodeRecord(record.payload) : undefined;
+    if (!series || series.length < 2) {
+      this.stats.rejectedRecords++;
+      this.stats.rejectedSamples += record.samples;
+      this.opts.log.warn('remote_write target refused a batch; it is dropped', { target: this.opts.target.name, status: outcome.status, samples: record.samples, detail: outcome.detail });
+      return undefined;
+    }
+    const r = await deliverSplit(series, outcome.detail, (body) => this.send(body));
+    if (r.kind === 'retry') return r.outcome;
+    if (r.sentSeries > 0) this.noteSent(r.sentSamples, r.sentMaxTimestampMs);
+    else this.stats.rejectedRecords++;
+    this.stats.rejectedSamples += r.refusedSamples;
+    this.opts.log.warn('remote_write target refused some series of a batch; they are dropped, the others delivered', {
+      target: this.opts.target.name,
+      status: outcome.status,
+      dropped_series: r.refusedSeries,
+      dropped_samples: r.refusedSamples,
+      delivered_series: r.sentSeries,
+      requests: r.requests + 1,
+      detail: r.reasons.join(' | '),
+    });
+    return undefined;
+  }
+
+  private async send(body: Uint8Array): Promise<SendOutcome> {
+    const outcome = await sendWriteRequest(this.opts.target, body, this.abort.signal);
+    if (outcome.kind === 'sent' && outcome.refused) this.noteServerRefused(outcome.refused);
+    return outcome;
+  }
+
+  private noteSent(samples: number, maxTimestampMs: number): void {
+    this.stats.sentRecords++;
+    this.stats.sentSamples += samples;
+    this.stats.lastSuccessMs = this.opts.now();
+    this.stats.lastSentSampleMs = Math.max(this.stats.lastSentSampleMs, maxTimestampMs);
+  }
+
+  private noteServerRefused(refused: ServerRefused): void {
+    this.stats.serverRefusedSamples += refused.samples;
+    const reason = refused.reasons.join(',') || 'unspecified';
+    if (reason === this.refusedReason) return;
+    this.refusedReason = reason;
+    this.opts.log.warn("the receiver dropped samples whose timestamps are outside its window: this machine's clock looks wrong", {
+      target: this.opts.target.name,
+      refused_samples: refused.samples,
+      reason,
+    });
   }
 
   /** The next record to send: live and backlog alternate; undefined when both are empty. */
