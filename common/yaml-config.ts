@@ -3,6 +3,7 @@ import { relative } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, formatPath, locate, type ConfigProblem } from './config-errors.js';
+import { placeholderProblems } from './placeholders.js';
 
 /** A problem found before validation (e.g. an unresolved secret), located by field path. */
 export interface PreProblem {
@@ -36,7 +37,8 @@ export function loadYamlConfig<S extends z.ZodType>(file: string, options: YamlC
 export function parseYamlConfig<S extends z.ZodType>(text: string, file: string, options: YamlConfigOptions<S>): z.output<S> {
   const name = displayName(file);
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  // merge: YAML merge keys (`<<: *defaults`), which people use to share check options.
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, merge: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => {
@@ -45,7 +47,7 @@ export function parseYamlConfig<S extends z.ZodType>(text: string, file: string,
       }),
     );
   }
-  const problems: ConfigProblem[] = (options.prepare?.(doc) ?? []).map((p) => ({
+  const problems: ConfigProblem[] = [...placeholderProblems(doc), ...(options.prepare?.(doc) ?? [])].map((p) => ({
     file: name,
     ...locate(doc, lc, p.path, p.atKey),
     path: formatPath(p.path),
