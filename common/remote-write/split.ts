@@ -53,8 +53,12 @@ const MAX_REASONS = 3;
  * Sends `series` (already refused as one request with `firstReason`) in halves until every part is
  * delivered or refused alone. `send` takes a snappy-compressed WriteRequest.
  */
-export async function deliverSplit(series: TimeSeries[], firstReason: string, send: (body: Uint8Array) => Promise<SendOutcome>): Promise<SplitResult> {
-  const budget = splitBudget(series.length);
+export async function deliverSplit(
+  series: TimeSeries[],
+  firstReason: string,
+  send: (body: Uint8Array) => Promise<SendOutcome>,
+  { maxDepth = MAX_SPLIT_DEPTH, budget = splitBudget(series.length) } = {},
+): Promise<SplitResult> {
   const r = { sentSeries: 0, sentSamples: 0, sentMaxTimestampMs: 0, refusedSeries: 0, refusedSamples: 0, requests: 0, reasons: [] as string[] };
   const samplesOf = (chunk: TimeSeries[]): number => chunk.reduce((n, s) => n + s.samples.length, 0);
   const refuse = (chunk: TimeSeries[], reason: string): void => {
@@ -64,7 +68,7 @@ export async function deliverSplit(series: TimeSeries[], firstReason: string, se
   };
   // A refused chunk: split it if it can be, else it is what the target refuses.
   const refused = async (chunk: TimeSeries[], depth: number, reason: string): Promise<SplitResult | undefined> => {
-    if (chunk.length < 2 || depth >= MAX_SPLIT_DEPTH) return void refuse(chunk, reason);
+    if (chunk.length < 2 || depth >= maxDepth) return void refuse(chunk, reason);
     const mid = Math.ceil(chunk.length / 2);
     for (const half of [chunk.slice(0, mid), chunk.slice(mid)]) {
       if (r.requests >= budget) {
