@@ -1,6 +1,8 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { METRIC } from '../common/metrics.js';
+import { DROP_REASONS } from '../common/wal/wal.js';
 import type { Forwarder } from './forward.js';
+import { SAMPLE_REFUSED_REASONS, type SampleRefusedReason } from './enforce.js';
 import { REFUSED_REASONS, type RefusedReason } from './receiver.js';
 import type { LatestState } from './state.js';
 
@@ -10,6 +12,7 @@ export class ServerMetrics {
   private readonly samples: Counter;
   private readonly requests: Counter<'result'>;
   private readonly refusedTotal: Counter<'reason'>;
+  private readonly samplesRefusedTotal: Counter<'reason'>;
 
   constructor(state: LatestState, forwarder: () => Forwarder | undefined) {
     const registers = [this.registry];
@@ -20,6 +23,8 @@ export class ServerMetrics {
     // Every label value exists from the start, so rate() and alerts see a 0 rather than nothing.
     for (const reason of REFUSED_REASONS) this.refusedTotal.inc({ reason }, 0);
     for (const result of ['accepted', 'refused']) this.requests.inc({ result }, 0);
+    this.samplesRefusedTotal = new Counter({ name: METRIC.ingestSamplesRefusedTotal, help: 'Samples dropped from accepted remote_write requests by reason (timestamp out of bounds).', labelNames: ['reason'], registers });
+    for (const reason of SAMPLE_REFUSED_REASONS) this.samplesRefusedTotal.inc({ reason }, 0);
     new Gauge({ name: METRIC.serverSeries, help: 'Series whose latest value the server holds.', registers, collect() { this.set(state.seriesCount); } });
     new Gauge({ name: METRIC.serverAgents, help: 'Agents heard since the server started.', registers, collect() { this.set(state.agentCount); } });
     const walStat = (pick: (f: Forwarder) => number) =>
@@ -30,12 +35,13 @@ export class ServerMetrics {
     new Gauge({ name: METRIC.forwardWalBytes, help: 'Bytes of the forwarding queue on disk.', registers, collect: walStat((f) => f.wal.stats().bytes) });
     new Counter({
       name: METRIC.forwardWalDroppedSamplesTotal,
-      help: 'Samples dropped unsent from the forwarding queue by its size or age bound.',
+      help: 'Samples dropped unsent from the forwarding queue, by reason: size or age bound, disk full, write failed.',
+      labelNames: ['reason'],
       registers,
       collect() {
         const f = forwarder();
         this.reset();
-        if (f) this.inc(f.wal.stats().droppedSamplesTotal);
+        if (f) for (const reason of DROP_REASONS) this.inc({ reason }, f.wal.stats().dropped[reason].samples);
       },
     });
     // Counters kept by the shippers, exposed as they are at scrape time.
@@ -71,6 +77,10 @@ export class ServerMetrics {
   accepted(samples: number): void {
     this.samples.inc(samples);
     this.requests.inc({ result: 'accepted' });
+  }
+
+  samplesRefused(reason: SampleRefusedReason, samples: number): void {
+    this.samplesRefusedTotal.inc({ reason }, samples);
   }
 
   refused(reason: RefusedReason): void {

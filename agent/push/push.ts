@@ -4,7 +4,7 @@ import { METRIC } from '../../common/metrics.js';
 import { encodeWriteRequest } from '../../common/remote-write/proto.js';
 import { startShippers, type Shipper } from '../../common/remote-write/shipper.js';
 import { snappyCompress } from '../../common/remote-write/snappy.js';
-import { Wal } from '../../common/wal/wal.js';
+import { DROP_REASONS, Wal } from '../../common/wal/wal.js';
 import { toSeries } from './collect.js';
 import type { PushConfig } from './schema.js';
 
@@ -63,6 +63,7 @@ export class PushClient {
       if (series.length === 0) return;
       const payload = snappyCompress(encodeWriteRequest(series));
       const meta = { samples: series.length, minTimestampMs: ts, maxTimestampMs: ts };
+      // A record the WAL cannot write is counted there (centerwatch_agent_wal_dropped_samples_total).
       const seq = await this.wal.append(payload, meta);
       for (const s of this.shippers.values()) s.offer({ seq, payload, ...meta });
     } catch (err) {
@@ -79,11 +80,13 @@ export class PushClient {
     new Gauge({ name: METRIC.agentWalBytes, help: 'Bytes of the push WAL on disk.', registers, collect() { this.set(wal.stats().bytes); } });
     new Counter({
       name: METRIC.agentWalDroppedSamplesTotal,
-      help: 'Samples dropped unsent from the WAL by its size or age bound.',
+      help: 'Samples dropped unsent from the WAL, by reason: size or age bound, disk full, write failed.',
+      labelNames: ['reason'],
       registers,
       collect() {
         this.reset();
-        this.inc(wal.stats().droppedSamplesTotal);
+        const dropped = wal.stats().dropped;
+        for (const reason of DROP_REASONS) this.inc({ reason }, dropped[reason].samples);
       },
     });
     new Gauge({

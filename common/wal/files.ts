@@ -1,5 +1,44 @@
-import { closeSync, fsyncSync, openSync, readdirSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readSync, renameSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+
+/**
+ * The one call through which the WAL writes bytes (segments, cursors, lock): a positional write that
+ * may write fewer bytes than asked (a filling disk does that). Tests replace it to cut writes short.
+ */
+export interface WalIo {
+  writeAt(fd: number, buf: Uint8Array, position: number): number;
+}
+
+export const nodeIo: WalIo = { writeAt: (fd, buf, position) => writeSync(fd, buf, 0, buf.byteLength, position) };
+
+/**
+ * Writes all of `buf` at `position`, retrying the rest after a short write; a write that makes no
+ * progress fails with code ENOSPC (a regular file only comes up short when the disk is full).
+ */
+export function writeFully(io: WalIo, fd: number, buf: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < buf.byteLength) {
+    const n = io.writeAt(fd, buf.subarray(done), position + done);
+    if (n <= 0) throw Object.assign(new Error(`short write: ${done} of ${buf.byteLength} bytes`), { code: 'ENOSPC' });
+    done += n;
+  }
+}
+
+/** Whether an I/O error means the disk (or the user's quota) is full: room can be made by dropping data. */
+export function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** Size of the filesystem holding `dir` in bytes, or undefined when it cannot be read. */
+export function diskBytes(dir: string): number | undefined {
+  try {
+    const s = statfsSync(dir);
+    return s.bsize * s.blocks;
+  } catch {
+    return undefined;
+  }
+}
 
 const SEGMENT_NAME = /^(\d{16})\.seg$/;
 
@@ -27,16 +66,22 @@ export function syncDir(dir: string): void {
   }
 }
 
-/** Replaces a file so that a crash leaves either the old or the new content: temp file, fsync, rename. */
-export function writeFileAtomic(file: string, text: string): void {
+/**
+ * Replaces a file so that a crash leaves either the old or the new content: temp file, fsync, rename.
+ * A failed or short write removes the temp file (it would hold space on a full disk) and throws.
+ */
+export function writeFileAtomic(file: string, data: Uint8Array, io: WalIo = nodeIo): void {
   const tmp = `${file}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, text);
+    writeFully(io, fd, data, 0);
     fsyncSync(fd);
-  } finally {
+  } catch (err) {
     closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
   }
+  closeSync(fd);
   renameSync(tmp, file);
 }
 

@@ -1,5 +1,6 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isNoSpace, nodeIo, writeFully, type WalIo } from './files.js';
 
 const LOCK = 'LOCK';
 /** Directories this process holds: a second open here would interleave two writers in one file. */
@@ -10,12 +11,12 @@ const held = new Set<string>();
  * from /proc, so a pid reused after a reboot or a kill by an unrelated process is not mistaken for the
  * owner). A lock whose owner is gone is taken over. Throws only when a live owner holds it.
  */
-export function takeLock(dir: string): void {
+export function takeLock(dir: string, io: WalIo = nodeIo): void {
   if (held.has(resolve(dir))) throw new Error(`wal: ${dir} is already open in this process`);
   const file = join(dir, LOCK);
   const mine = `${process.pid} ${startTime(process.pid) ?? ''}`.trim();
   try {
-    writeFileSync(file, mine, { flag: 'wx' });
+    writeLock(file, mine, 'wx', io);
     held.add(resolve(dir));
     return;
   } catch (err) {
@@ -33,8 +34,23 @@ export function takeLock(dir: string): void {
   if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && ownerAlive(pid, started)) {
     throw new Error(`wal: ${dir} is in use by process ${pid} (lock file ${file})`);
   }
-  writeFileSync(file, mine);
+  writeLock(file, mine, 'w', io);
   held.add(resolve(dir));
+}
+
+/**
+ * Creates the lock file and writes the owner into it. On a full disk the file stays empty rather than
+ * keeping the WAL (whose first job is then to free space) from opening; an empty lock reads as stale.
+ */
+function writeLock(file: string, owner: string, flag: 'wx' | 'w', io: WalIo): void {
+  const fd = openSync(file, flag, 0o644);
+  try {
+    writeFully(io, fd, Buffer.from(owner), 0);
+  } catch (err) {
+    if (!isNoSpace(err)) throw err;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function releaseLock(dir: string): void {

@@ -1,4 +1,9 @@
 import type { Logger } from '../log.js';
+import type { WalIo } from './files.js';
+
+/** Why unsent records left the WAL: its size or age bound, a full disk, or a write that failed otherwise. */
+export const DROP_REASONS = ['size', 'age', 'disk_full', 'write_failed'] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
 
 export interface WalOptions {
   /** Directory owned by this WAL (created if missing). */
@@ -18,6 +23,8 @@ export interface WalOptions {
   log: Logger;
   /** Clock in ms, for tests. Default Date.now. */
   now?: () => number;
+  /** The file-writing seam, for tests that cut writes short. Default: node:fs. */
+  io?: WalIo;
 }
 
 export interface WalRecordMeta {
@@ -34,9 +41,11 @@ export interface WalStats {
   segments: number;
   /** Oldest sample timestamp among records some consumer has not acked. */
   oldestTimestampMs: number | undefined;
-  /** Dropped by a bound (size or age) since open, unsent to at least one consumer. */
+  /** Dropped since open, unsent to at least one consumer: the sum over `dropped`. */
   droppedSamplesTotal: number;
   droppedRecordsTotal: number;
+  /** The same by reason; a record that could not be written at all counts here too. */
+  dropped: Record<DropReason, { records: number; samples: number }>;
   /** Torn or corrupt records found at open. */
   corruptRecordsSkippedTotal: number;
   /** Per consumer, unacked. */

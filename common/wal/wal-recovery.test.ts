@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -76,12 +76,32 @@ describe('wal recovery', () => {
     for (let i = 1; i <= 3; i++) await wal.append(payload(i, 100), meta(i));
     await wal.ack('a', 1);
     await wal.close();
-    writeFileSync(join(dir, 'cursors.json'), '{"a": {"low": 1, "abo');
+    // Both slots torn (the newer by a crash, the older by damage): nothing is trusted.
+    const slots = readFileSync(join(dir, 'cursors.slots'));
+    slots.fill(0xaa, 20, 40);
+    slots.fill(0xaa, slots.length / 2 + 20, slots.length / 2 + 40);
+    writeFileSync(join(dir, 'cursors.slots'), slots);
     const log = recordingLog();
     const again = await Wal.open({ dir, consumers: ['a'], log, fsync: 'never' });
     expect((await again.readOldest('a', 10)).map((r) => r.seq)).toEqual([1, 2, 3]);
     expect(log.lines.some((l) => l.startsWith('wal: cursors file unreadable'))).toBe(true);
     await again.close();
+  });
+
+  it('reads the cursors file of earlier versions once, then keeps slots', async () => {
+    const dir = tempDir();
+    const wal = await open(dir);
+    for (let i = 1; i <= 3; i++) await wal.append(payload(i, 100), meta(i));
+    await wal.close();
+    rmSync(join(dir, 'cursors.slots'));
+    writeFileSync(join(dir, 'cursors.json'), '{"a":{"low":1,"above":[[3,3]]},"b":{"low":0,"above":[]}}');
+    const again = await open(dir);
+    expect((await again.readOldest('a', 10)).map((r) => r.seq)).toEqual([2]);
+    await again.close();
+    expect(existsSync(join(dir, 'cursors.json'))).toBe(false);
+    const third = await open(dir);
+    expect((await third.readOldest('a', 10)).map((r) => r.seq)).toEqual([2]);
+    await third.close();
   });
 
   it('ignores foreign files and an empty last segment; seq continues from the names', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -156,5 +156,35 @@ describe('wal', () => {
     writeFileSync(join(dir, 'LOCK'), '999999999'); // no such process: taken over
     const wal = await Wal.open({ dir, consumers: ['a'], log: recordingLog() });
     await wal.close();
+  });
+
+  it('finishes a write that came up short, and never keeps one that cannot finish (counted)', async () => {
+    let cut = 'half' as 'half' | 'none' | 'eio' | 'off';
+    const io = {
+      writeAt(fd: number, buf: Uint8Array, position: number): number {
+        if (cut === 'eio') throw Object.assign(new Error('i/o error'), { code: 'EIO' });
+        if (cut === 'none') return 0;
+        const n = cut === 'half' && buf.byteLength > 60 ? Math.floor(buf.byteLength / 2) : buf.byteLength;
+        return writeSync(fd, buf, 0, n, position);
+      },
+    };
+    const wal = await open({ io });
+    expect(await wal.append(payload(1, 200), meta(1, 5))).toBe(1);
+    cut = 'none';
+    await expect(wal.append(payload(2, 200), meta(2, 6))).rejects.toThrow(/ENOSPC/);
+    cut = 'eio';
+    await expect(wal.append(payload(3, 200), meta(3, 7))).rejects.toThrow(/EIO/);
+    cut = 'off';
+    expect(await wal.append(payload(4, 200), meta(4, 8))).toBe(2);
+    const read = await wal.readOldest('a', 10);
+    // The full disk dropped the oldest record to make room, then the new one when still nothing fit.
+    expect(read.map((r) => [r.seq, Buffer.from(r.payload).equals(payload(4, 200))])).toEqual([[2, true]]);
+    expect(wal.stats().dropped).toMatchObject({ disk_full: { records: 2, samples: 11 }, write_failed: { records: 1, samples: 7 } });
+    const dir = dirs.at(-1)!;
+    await wal.close();
+    const again = await open({}, dir);
+    expect(again.stats().corruptRecordsSkippedTotal).toBe(0);
+    expect((await again.readOldest('a', 10)).map((r) => r.seq)).toEqual([2]);
+    await again.close();
   });
 });

@@ -1,21 +1,20 @@
-import { closeSync, constants, fdatasyncSync, ftruncateSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, ftruncateSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expiredPrefix, segmentAckedByAll, unsentIn } from './bounds.js';
-import { readCursorsFile, writeCursorsFile } from './cursor-file.js';
+import { CursorStore } from './cursor-file.js';
 import { ackCursor, settle, skipTo, type Cursor } from './cursor.js';
-import { SegmentReader, segmentName, syncDir, walIoError } from './files.js';
+import { diskBytes, isNoSpace, nodeIo, SegmentReader, segmentName, syncDir, walIoError, writeFully } from './files.js';
 import { encodeFrame, HEADER_BYTES } from './frame.js';
 import { releaseLock, takeLock } from './lock.js';
 import { loadSegments } from './load.js';
 import { SegmentIndex } from './segment-index.js';
 import { backlogOf, locate, nextAfter, oldestPending } from './stats.js';
-import type { WalOptions, WalRecord, WalRecordMeta, WalStats } from './types.js';
+import { DROP_REASONS, type DropReason, type WalOptions, type WalRecord, type WalRecordMeta, type WalStats } from './types.js';
 
-export type { WalOptions, WalRecord, WalRecordMeta, WalStats } from './types.js';
+export { DROP_REASONS, type DropReason, type WalOptions, type WalRecord, type WalRecordMeta, type WalStats } from './types.js';
 
-/** Cursors are saved at most this often, and after this many acks: a crash re-sends at most that much. */
-const CURSOR_SAVE_MS = 1000;
-const CURSOR_SAVE_ACKS = 256;
+/** Cursors are written in place on every ack (a kill loses none) and fsynced this often (a power cut re-sends at most that). */
+const CURSOR_SYNC_MS = 1000;
 
 /**
  * A durable, bounded write-ahead log of opaque records (snappy WriteRequest bodies) read by named
@@ -31,38 +30,47 @@ export class Wal {
   private totalBytes = 0;
   private readonly cursors = new Map<string, Cursor>();
   private readonly reader = new SegmentReader();
-  private acksSinceSave = 0;
+  private cursorStore!: CursorStore;
   private dirty = false;
   private lastFsync = 0;
   private cursorTimer: NodeJS.Timeout | undefined;
+  private saveFailing = false;
   private syncTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  private readonly dropped = { samples: 0, records: 0 };
+  private readonly dropped = Object.fromEntries(DROP_REASONS.map((r) => [r, { samples: 0, records: 0 }])) as WalStats['dropped'];
   private corruptSkipped = 0;
   private readonly o: Required<Omit<WalOptions, 'log' | 'now'>> & Pick<WalOptions, 'log'> & { now: () => number };
 
   private constructor(options: WalOptions) {
     const maxBytes = options.maxBytes ?? 256 * 2 ** 20;
+    // A bound larger than the disk: segments are sized by the disk, so that dropping the oldest one when
+    // the disk fills frees an eighth of it, not the whole backlog at once.
+    const fits = Math.min(maxBytes, diskBytes(options.dir) ?? maxBytes);
     this.o = {
       maxBytes,
       maxAgeMs: options.maxAgeMs ?? 72 * 3600_000,
       // The floor keeps a tiny bound from making one file per record.
-      segmentBytes: options.segmentBytes ?? Math.max(64 * 1024, Math.min(8 * 2 ** 20, Math.floor(maxBytes / 8))),
+      segmentBytes: options.segmentBytes ?? Math.max(64 * 1024, Math.min(8 * 2 ** 20, Math.floor(fits / 8))),
       fsync: options.fsync ?? 'interval',
       fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
       now: options.now ?? Date.now,
       dir: options.dir,
       consumers: options.consumers,
       log: options.log,
+      io: options.io ?? nodeIo,
     };
   }
 
   /** Opens (creating if needed) the WAL in `dir`. Throws only when the directory cannot be used. */
   static async open(options: WalOptions): Promise<Wal> {
+    try {
+      mkdirSync(options.dir, { recursive: true });
+    } catch (err) {
+      throw walIoError('use directory', options.dir, err);
+    }
     const wal = new Wal(options);
     try {
-      mkdirSync(wal.o.dir, { recursive: true });
-      takeLock(wal.o.dir);
+      takeLock(wal.o.dir, wal.o.io);
     } catch (err) {
       throw (err as Error).message.startsWith('wal:') ? err : walIoError('use directory', wal.o.dir, err);
     }
@@ -80,7 +88,8 @@ export class Wal {
     this.segments = loaded.segments;
     this.corruptSkipped = loaded.corruptSkipped;
     this.totalBytes = this.segments.reduce((n, seg) => n + seg.bytes, 0);
-    const saved = readCursorsFile(this.o.dir, this.o.log);
+    const { store, saved } = CursorStore.open(this.o.dir, this.o.io, this.o.log);
+    this.cursorStore = store;
     // Seqs never repeat, even when records the cursors saw were lost to a power cut ('interval' fsync).
     let next = Math.max(1, loaded.lastNamedSeq ?? 1, (this.segments.at(-1)?.lastSeq() ?? 0) + 1);
     for (const c of saved.values()) for (const s of [c.low, ...c.above]) next = Math.max(next, s + 1);
@@ -91,7 +100,7 @@ export class Wal {
     this.moveCursorsTo(first);
     this.openActive();
     this.enforceBounds();
-    this.cursorTimer = setInterval(() => this.saveCursors(), CURSOR_SAVE_MS);
+    this.cursorTimer = setInterval(() => this.syncCursors(), CURSOR_SYNC_MS);
     this.cursorTimer.unref();
   }
 
@@ -114,15 +123,30 @@ export class Wal {
     else this.roll();
   }
 
+  /** Starts a new segment. Throws when it cannot be created; the current one is then kept. */
   private roll(): void {
+    const file = join(this.o.dir, segmentName(this.nextSeq));
+    const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644);
     if (this.fd >= 0) {
-      fdatasyncSync(this.fd);
+      this.fdatasync('segment');
       closeSync(this.fd);
     }
-    const file = join(this.o.dir, segmentName(this.nextSeq));
-    this.fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644);
+    this.fd = fd;
     this.segments.push(new SegmentIndex(this.nextSeq, file));
-    syncDir(this.o.dir);
+    try {
+      syncDir(this.o.dir);
+    } catch (err) {
+      this.o.log.warn('wal: syncing the directory failed', { dir: this.o.dir, error: (err as Error).message });
+    }
+  }
+
+  /** fsync that never throws: a failure is logged; the data stays in the page cache and the next sync retries. */
+  private fdatasync(what: string): void {
+    try {
+      if (this.fd >= 0) fdatasyncSync(this.fd);
+    } catch (err) {
+      this.o.log.warn('wal: fsync failed', { what, error: (err as Error).message });
+    }
   }
 
   /** The seq the next append will get. */
@@ -130,9 +154,27 @@ export class Wal {
     return this.nextSeq;
   }
 
-  /** Appends one record; resolves with its seq once written (and on disk, with fsync 'always'). */
+  /**
+   * Appends one record; resolves with its seq once written (and on disk, with fsync 'always'). When the
+   * disk is full the oldest segments are dropped (counted, reason disk_full) until the record fits, so
+   * the newest data keeps flowing. Rejects when the record cannot be written at all: it is then counted
+   * as dropped (disk_full, or write_failed for any other I/O error) and nothing of it is kept.
+   */
   async append(payload: Uint8Array, meta: WalRecordMeta): Promise<number> {
     if (this.closed) throw new Error('wal: append after close');
+    for (;;) {
+      try {
+        return this.write(payload, meta);
+      } catch (err) {
+        if (isNoSpace(err) && this.makeRoom()) continue;
+        this.countDropped(isNoSpace(err) ? 'disk_full' : 'write_failed', 1, meta.samples);
+        throw walIoError('append to', this.segments.at(-1)!.file, err);
+      }
+    }
+  }
+
+  /** Writes one frame at the end of the active segment; on any failure the segment is cut back to its last good frame. */
+  private write(payload: Uint8Array, meta: WalRecordMeta): number {
     let active = this.segments.at(-1)!;
     if (active.bytes > 0 && active.bytes + HEADER_BYTES + payload.byteLength > this.o.segmentBytes) {
       this.roll();
@@ -141,15 +183,11 @@ export class Wal {
     const seq = this.nextSeq;
     const frame = encodeFrame({ seq, ...meta }, payload);
     try {
-      // Positional write: after a failed write (disk full) the next one overwrites the partial frame.
-      writeSync(this.fd, frame, 0, frame.length, active.bytes);
+      // Positional, and indexed only once every byte is written: a short write is never a record.
+      writeFully(this.o.io, this.fd, frame, active.bytes);
     } catch (err) {
-      try {
-        ftruncateSync(this.fd, active.bytes);
-      } catch {
-        // the next open cuts the partial frame
-      }
-      throw walIoError('append to', active.file, err);
+      this.cutBack(active);
+      throw err;
     }
     this.nextSeq++;
     active.pushRaw(seq, active.bytes + HEADER_BYTES, payload.byteLength, meta.samples, meta.minTimestampMs, meta.maxTimestampMs);
@@ -160,6 +198,39 @@ export class Wal {
     return seq;
   }
 
+  /** Removes a partial frame after a failed write; if even that fails, a new segment starts after the good frames. */
+  private cutBack(active: SegmentIndex): void {
+    try {
+      ftruncateSync(this.fd, active.bytes);
+    } catch (err) {
+      this.o.log.warn('wal: cannot cut a partial record; starting a new segment', { file: active.file, error: (err as Error).message });
+      try {
+        // The next open cuts the tail of an old segment as corrupt; its indexed records stay readable.
+        if (active.length > 0) this.roll();
+      } catch {
+        // the next positional write overwrites the partial frame from its first byte
+      }
+    }
+  }
+
+  /**
+   * Frees disk space for a write that hit a full disk: drops the oldest segment (rolling first when only
+   * the active one holds records), counting what was unsent as disk_full. False when nothing is left to drop.
+   */
+  private makeRoom(): boolean {
+    if (this.segments.length === 1) {
+      if (this.segments[0]!.length === 0) return false;
+      try {
+        this.roll();
+      } catch {
+        return false;
+      }
+    }
+    this.dropOldest('disk_full');
+    this.o.log.warn('wal: disk full; dropped the oldest segment to keep the newest data', { dir: this.o.dir, bytes_left: this.totalBytes });
+    return true;
+  }
+
   private sync(): void {
     if (this.o.fsync === 'always') fdatasyncSync(this.fd);
     else if (this.o.fsync === 'interval' && !this.syncTimer) {
@@ -167,7 +238,7 @@ export class Wal {
       this.syncTimer = setTimeout(() => {
         this.syncTimer = undefined;
         this.lastFsync = Date.now();
-        if (this.fd >= 0) fdatasyncSync(this.fd);
+        this.fdatasync('segment');
       }, wait);
       this.syncTimer.unref();
     }
@@ -185,29 +256,32 @@ export class Wal {
     while (this.segments.length > 1) {
       const fullyAcked = segmentAckedByAll(this.segments[0]!, cursors);
       if (!fullyAcked && this.totalBytes <= this.o.maxBytes) break;
-      this.dropOldest(!fullyAcked);
+      this.dropOldest('size');
     }
     // The active segment alone over the bound (one huge record): roll it so it can go.
     if (this.segments.length === 1 && this.totalBytes > this.o.maxBytes) {
-      this.roll();
-      this.dropOldest(true);
+      try {
+        this.roll();
+        this.dropOldest('size');
+      } catch (err) {
+        this.o.log.warn('wal: cannot start a new segment; retrying later', { dir: this.o.dir, error: (err as Error).message });
+      }
     }
   }
 
-  private countDropped(reason: 'age' | 'size', records: number, samples: number): void {
+  private countDropped(reason: DropReason, records: number, samples: number): void {
     if (records === 0) return;
-    this.dropped.records += records;
-    this.dropped.samples += samples;
+    this.dropped[reason].records += records;
+    this.dropped[reason].samples += samples;
     this.dirty = true;
-    this.o.log.warn('wal: bound reached, oldest unsent data dropped', { reason, records, samples });
+    this.o.log.warn('wal: unsent data dropped', { reason, records, samples });
   }
 
-  private dropOldest(counted: boolean): void {
+  /** Drops the oldest segment; what some consumer had not acked is counted under `reason`. */
+  private dropOldest(reason: DropReason): void {
     const seg = this.segments.shift()!;
-    if (counted) {
-      const lost = unsentIn(seg, [...this.cursors.values()]);
-      this.countDropped('size', lost.records, lost.samples);
-    }
+    const lost = unsentIn(seg, [...this.cursors.values()]);
+    this.countDropped(reason, lost.records, lost.samples);
     this.reader.forget(seg.file);
     rmSync(seg.file, { force: true });
     this.totalBytes -= seg.bytes;
@@ -238,8 +312,8 @@ export class Wal {
     if (this.closed || !locate(this.segments, seq)) return;
     ackCursor(cursor, seq, (s) => nextAfter(this.segments, s));
     this.dirty = true;
-    if (++this.acksSinceSave >= CURSOR_SAVE_ACKS) this.saveCursors();
     this.enforceBounds();
+    this.saveCursors();
   }
 
   private cursorOf(consumer: string): Cursor {
@@ -255,8 +329,9 @@ export class Wal {
       bytes: this.totalBytes,
       segments: this.segments.length,
       oldestTimestampMs: oldestPending(this.segments, [...this.cursors.values()]),
-      droppedSamplesTotal: this.dropped.samples,
-      droppedRecordsTotal: this.dropped.records,
+      droppedSamplesTotal: DROP_REASONS.reduce((n, r) => n + this.dropped[r].samples, 0),
+      droppedRecordsTotal: DROP_REASONS.reduce((n, r) => n + this.dropped[r].records, 0),
+      dropped: structuredClone(this.dropped),
       corruptRecordsSkippedTotal: this.corruptSkipped,
       backlog,
     };
@@ -264,14 +339,25 @@ export class Wal {
 
   private saveCursors(): void {
     if (!this.dirty) return;
-    this.dirty = false;
-    this.acksSinceSave = 0;
     try {
-      writeCursorsFile(this.o.dir, this.cursors);
+      this.cursorStore.save(this.cursors);
+      this.dirty = false;
     } catch (err) {
-      // Not fatal: the next save retries; meanwhile a crash would re-send, not lose.
-      this.dirty = true;
-      this.o.log.error('wal: saving cursors failed', { error: (err as Error).message });
+      // Not fatal: the next ack or tick retries; meanwhile a crash would re-send, not lose.
+      if (!this.saveFailing) this.o.log.error('wal: saving cursors failed', { error: (err as Error).message });
+      this.saveFailing = true;
+      return;
+    }
+    if (this.saveFailing) this.o.log.info('wal: cursors saved again');
+    this.saveFailing = false;
+  }
+
+  private syncCursors(): void {
+    this.saveCursors();
+    try {
+      this.cursorStore.sync();
+    } catch (err) {
+      this.o.log.warn('wal: fsync failed', { what: 'cursors', error: (err as Error).message });
     }
   }
 
@@ -283,8 +369,13 @@ export class Wal {
     clearTimeout(this.syncTimer);
     this.dirty = true;
     this.saveCursors();
+    try {
+      this.cursorStore.close();
+    } catch (err) {
+      this.o.log.warn('wal: fsync failed', { what: 'cursors', error: (err as Error).message });
+    }
     if (this.fd >= 0) {
-      fdatasyncSync(this.fd);
+      this.fdatasync('segment');
       closeSync(this.fd);
       this.fd = -1;
     }

@@ -51,15 +51,15 @@ describe('agent WAL bound with the server down', () => {
   it('stays within max_size while dropping the oldest batches and counting them', async () => {
     const walDir = join(dir, 'wal');
     let largest = 0;
-    const metric = async (name: string): Promise<number | undefined> => {
+    const metric = async (name: string, labels = ''): Promise<number | undefined> => {
       const text = await (await fetch(`http://127.0.0.1:${agentPort}/metrics`)).text();
-      const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+      const m = new RegExp(`^${name}${labels ? `\\{${labels}\\}` : ''} (\\S+)$`, 'm').exec(text);
       return m ? Number(m[1]) : undefined;
     };
     const dropped = await eventually(
       async () => {
         largest = Math.max(largest, walBytes(walDir));
-        const d = await metric('centerwatch_agent_wal_dropped_samples_total');
+        const d = await metric('centerwatch_agent_wal_dropped_samples_total', 'reason="size"');
         return d !== undefined && d > 0 ? d : undefined;
       },
       45_000,
@@ -71,7 +71,7 @@ describe('agent WAL bound with the server down', () => {
       largest = Math.max(largest, walBytes(walDir));
       await new Promise((r) => setTimeout(r, 50));
     }
-    const after = (await metric('centerwatch_agent_wal_dropped_samples_total'))!;
+    const after = (await metric('centerwatch_agent_wal_dropped_samples_total', 'reason="size"'))!;
     console.log(`WAL bound ${MAX_BYTES} B: largest seen ${largest} B; dropped samples ${dropped} → ${after}`);
     expect(largest).toBeLessThanOrEqual(MAX_BYTES + 64 * 1024);
     expect(after).toBeGreaterThan(dropped);

@@ -83,7 +83,7 @@ describe('forwarding to Prometheus', () => {
     const after = await (await fetch(`${srv.url}/metrics`)).text();
     expect(metricValue(after, 'centerwatch_forward_samples_total', 'upstream="prometheus"')).toBeGreaterThanOrEqual(15);
     expect(metricValue(after, 'centerwatch_forward_last_success_timestamp_seconds', 'upstream="prometheus"')).toBeGreaterThan(Date.now() / 1000 - 60);
-    expect(metricValue(after, 'centerwatch_forward_wal_dropped_samples_total')).toBe(0);
+    expect(metricValue(after, 'centerwatch_forward_wal_dropped_samples_total', 'reason="size"')).toBe(0);
     expect(metricValue(after, 'centerwatch_forward_wal_bytes')).toBeGreaterThanOrEqual(0);
   }, 90_000);
 });
