@@ -5,11 +5,12 @@
  * purpose) runs once per user, not per request.
  *
  * Wrong passwords must not hurt the agents or give anything away: scrypt runs on libuv's threadpool (never
- * on the event loop that answers the agents), at most two at a time; an unknown user name is checked
+ * on the event loop that answers the agents), on at most half the cores; an unknown user name is checked
  * against a dummy hash, so it costs the same as a known one; and after 5 failures in a minute from one
  * client address or for one user name, the next tries get 429 without any scrypt until the minute is over.
  */
 import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { NextFunction, Request, Response } from 'express';
 
 const KEY_LENGTH = 32;
@@ -20,8 +21,11 @@ const FAILURES_ALLOWED = 5;
 const FAILURE_WINDOW_MS = 60_000;
 /** Keys (addresses, names) whose failures are counted at most: bounded memory under a spread attack. */
 const FAILURE_KEYS_MAX = 10_000;
-/** scrypt runs at once at most (the threadpool has 4 threads, also used for files); more wait in line. */
-const VERIFYING_MAX = 2;
+/**
+ * scrypt runs at once at most: half the cores (the other half answers the agents), and no more than 2 of
+ * the threadpool's 4 threads (files use them too). More wait in line.
+ */
+const VERIFYING_MAX = Math.max(1, Math.min(2, Math.floor(availableParallelism() / 2)));
 const WAITING_MAX = 64;
 
 /** The key derivation: Node's scrypt (N=16384, r=8, p=1) on the threadpool. Injectable to count the work. */
