@@ -64,3 +64,46 @@ function mergeSorted(own: Label[], fixed: readonly Label[]): Label[] {
   while (j < fixed.length) out[k++] = fixed[j++]!;
   return out;
 }
+
+/** Why a sample was dropped from an accepted request; the `reason` label of centerwatch_ingest_samples_refused_total. */
+export const SAMPLE_REFUSED_REASONS = ['timestamp_future', 'timestamp_past'] as const;
+export type SampleRefusedReason = (typeof SAMPLE_REFUSED_REASONS)[number];
+
+export interface TimeBounded {
+  /** The same series in the same order (so the receiver's sent keys still line up), without the dropped samples; the input itself when none was. */
+  series: TimeSeries[];
+  refused: Record<SampleRefusedReason, number>;
+  /** The dropped timestamp furthest from the window, minus `nowMs` (positive: ahead of the server's clock); 0 when none. */
+  worstSkewMs: number;
+}
+
+/**
+ * Drops every sample stamped outside [`oldestMs`, `newestMs`]. A far-future sample would make an upstream
+ * refuse every later sample of every center (and freeze the latest value); a negative or years-old one makes it
+ * refuse the whole request. Dropped, not clamped: a clamped replay would forge samples. Pure.
+ */
+export function dropOutOfBounds(series: TimeSeries[], oldestMs: number, newestMs: number, nowMs: number): TimeBounded {
+  const refused = { timestamp_future: 0, timestamp_past: 0 };
+  let worstSkewMs = 0;
+  let out: TimeSeries[] | undefined;
+  for (let i = 0; i < series.length; i++) {
+    const ts = series[i]!;
+    let bad = 0;
+    for (const s of ts.samples) {
+      // Written so that NaN falls out of bounds too.
+      if (s.timestampMs >= oldestMs && s.timestampMs <= newestMs) continue;
+      bad++;
+      if (s.timestampMs > newestMs) refused.timestamp_future++;
+      else refused.timestamp_past++;
+      const skew = Number.isFinite(s.timestampMs) ? s.timestampMs - nowMs : -nowMs;
+      if (Math.abs(skew) > Math.abs(worstSkewMs)) worstSkewMs = skew;
+    }
+    if (bad === 0) {
+      if (out) out.push(ts);
+      continue;
+    }
+    out ??= series.slice(0, i);
+    out.push({ labels: ts.labels, samples: ts.samples.filter((s) => s.timestampMs >= oldestMs && s.timestampMs <= newestMs) });
+  }
+  return { series: out ?? series, refused, worstSkewMs };
+}

@@ -4,12 +4,12 @@ import { snappyUncompress } from '../common/remote-write/snappy.js';
 import { scanWriteRequest } from '../common/remote-write/scan.js';
 import type { Logger } from '../common/log.js';
 import type { Limits } from './config/schema.js';
-import { enforceLabels } from './enforce.js';
+import { dropOutOfBounds, enforceLabels, SAMPLE_REFUSED_REASONS, type SampleRefusedReason, type TimeBounded } from './enforce.js';
 import type { LatestState } from './state.js';
 import type { Identity, TokenIndex } from './tokens.js';
 
 /** Why a write was refused; the `reason` label of centerwatch_ingest_refused_total. */
-export const REFUSED_REASONS = ['unauthorized', 'too_large', 'unsupported_encoding', 'malformed', 'invalid_labels', 'series_limit'] as const;
+export const REFUSED_REASONS = ['unauthorized', 'too_large', 'unsupported_encoding', 'malformed', 'invalid_labels', 'series_limit', 'agent_limit'] as const;
 export type RefusedReason = (typeof REFUSED_REASONS)[number];
 
 export interface ReceiverDeps {
@@ -20,6 +20,8 @@ export interface ReceiverDeps {
   /** Hands accepted, relabelled series on (the forwarding queue); may be a no-op. */
   accepted: (series: TimeSeries[], samples: number) => void;
   refused: (reason: RefusedReason) => void;
+  /** Samples dropped from an accepted request (the request itself is answered 204). */
+  samplesRefused: (reason: SampleRefusedReason, samples: number) => void;
   /** Whether accepted series go on to upstreams: then every request is decoded in full. */
   forwarding: boolean;
   now?: () => number;
@@ -37,6 +39,7 @@ const DECODE_STATUS: Record<DecodeProblem, { status: number; reason: RefusedReas
 /** POST /api/v1/write: Prometheus remote_write 1.0, authenticated, bounded, labels enforced from the token. */
 export function writeHandler(deps: ReceiverDeps) {
   const now = deps.now ?? Date.now;
+  const warnSkew = skewWarner(deps.log);
   const refuse = (res: Response, status: number, reason: RefusedReason, detail: string): void => {
     deps.refused(reason);
     if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="centerwatch"');
@@ -71,8 +74,12 @@ export function writeHandler(deps: ReceiverDeps) {
     // Steady state of a per-agent token without forwarding: every series known by its sent bytes, so
     // only values move (labels were validated and enforced when each series was first seen).
     // With forwarding every request is decoded in full (the upstream needs the relabelled series), so no scan.
+    const nowMs = now();
+    const window: TimeWindow = { nowMs, oldestMs: nowMs - deps.limits.sample_max_age, newestMs: nowMs + deps.limits.sample_max_future };
     const scanned = who.agent !== undefined && !deps.forwarding ? scanWriteRequest(raw.body, limits) : undefined;
-    if (scanned && deps.state.applyKnown({ province: who.province, center: who.center, agent: who.agent! }, scanned.series, now())) {
+    // A sample out of the time window sends the request the full path, which drops it.
+    const inWindow = scanned !== undefined && scanned.oldestTimestampMs >= window.oldestMs && scanned.newestTimestampMs <= window.newestMs;
+    if (scanned && inWindow && deps.state.applyKnown({ province: who.province, center: who.center, agent: who.agent! }, scanned.series, nowMs)) {
       deps.accepted([], scanned.samples);
       res.status(204).end();
       return;
@@ -84,7 +91,32 @@ export function writeHandler(deps: ReceiverDeps) {
     }
     // The scan's keys line up with the decoded series only when both read every series.
     const sentKeys = scanned && scanned.series.length === decoded.series.length ? scanned.series.map((x) => x.key) : undefined;
-    accept(deps, who, decoded.series, decoded.samples, res, refuse, now(), sentKeys);
+    accept(deps, who, decoded.series, decoded.samples, res, refuse, window, sentKeys, warnSkew);
+  };
+}
+
+interface TimeWindow {
+  nowMs: number;
+  oldestMs: number;
+  newestMs: number;
+}
+
+/** One warning per agent per minute: a wrong clock pushes every few seconds. */
+function skewWarner(log: Logger): (who: Identity, agent: string, bounded: TimeBounded, nowMs: number) => void {
+  const lastWarned = new Map<string, number>();
+  return (who, agent, bounded, nowMs) => {
+    const key = `${who.province}/${who.center}/${agent}`;
+    if (nowMs - (lastWarned.get(key) ?? -Infinity) < 60_000) return;
+    // Agents are bounded per center, but a long-lived server meets many: the map is emptied now and then.
+    if (lastWarned.size >= 10_000) lastWarned.clear();
+    lastWarned.set(key, nowMs);
+    log.warn('samples with timestamps out of bounds dropped (is the agent clock wrong?)', {
+      token: who.tokenId,
+      center: who.center,
+      agent,
+      ...bounded.refused,
+      skew_ms: bounded.worstSkewMs,
+    });
   };
 }
 
@@ -95,8 +127,9 @@ function accept(
   samples: number,
   res: Response,
   refuse: (res: Response, status: number, reason: RefusedReason, detail: string) => void,
-  nowMs: number,
+  window: TimeWindow,
   sentKeys: readonly string[] | undefined,
+  warnSkew: ReturnType<typeof skewWarner>,
 ): void {
   const enforced = enforceLabels(series, who);
   if (!enforced.ok) return refuse(res, 400, 'invalid_labels', enforced.detail);
@@ -106,15 +139,33 @@ function accept(
     res.status(204).end();
     return;
   }
-  // Sent keys stand for the enforced labels only when the token fixes the agent.
-  const applied = deps.state.apply({ province: who.province, center: who.center, agent: enforced.agent }, enforced.series, nowMs, who.agent !== undefined ? sentKeys : undefined);
+  const bounded = dropOutOfBounds(enforced.series, window.oldestMs, window.newestMs, window.nowMs);
+  const dropped = bounded.refused.timestamp_future + bounded.refused.timestamp_past;
+  // Sent keys stand for the enforced labels only when the token fixes the agent; a per-center token's agents are bounded.
+  const perAgent = who.agent !== undefined;
+  const applied = deps.state.apply({ province: who.province, center: who.center, agent: enforced.agent }, bounded.series, window.nowMs, perAgent ? sentKeys : undefined, !perAgent);
   if (!applied.ok) {
-    deps.log.warn('agent over its series limit; write refused', { token: who.tokenId, center: who.center, agent: enforced.agent, limit: applied.limit });
-    return refuse(res, 429, 'series_limit', `more than ${applied.limit} series for this agent`);
+    const { reason, detail } = LIMIT_REFUSAL[applied.scope](applied.limit, who.center);
+    deps.log.warn(`${detail}; write refused`, { token: who.tokenId, center: who.center, agent: enforced.agent, limit: applied.limit, new_series: applied.newSeries });
+    return refuse(res, 429, reason, detail);
   }
-  deps.accepted(enforced.series, samples);
+  if (dropped > 0) {
+    const reasons = SAMPLE_REFUSED_REASONS.filter((r) => bounded.refused[r] > 0);
+    for (const r of reasons) deps.samplesRefused(r, bounded.refused[r]);
+    // Retrying cannot help, so the answer stays 204; these headers tell the agent what was dropped.
+    res.setHeader('X-Centerwatch-Refused-Samples', String(dropped));
+    res.setHeader('X-Centerwatch-Refused-Reason', reasons.join(','));
+    warnSkew(who, enforced.agent, bounded, window.nowMs);
+  }
+  deps.accepted(dropped > 0 ? bounded.series.filter((ts) => ts.samples.length > 0) : bounded.series, samples - dropped);
   res.status(204).end();
 }
+
+const LIMIT_REFUSAL: Record<'agent' | 'center' | 'agents', (limit: number, center: string) => { reason: RefusedReason; detail: string }> = {
+  agent: (limit) => ({ reason: 'series_limit', detail: `more than ${limit} series for this agent (limits.max_series_per_agent)` }),
+  center: (limit, center) => ({ reason: 'series_limit', detail: `more than ${limit} series for center ${center} (limits.max_series_per_center)` }),
+  agents: (limit, center) => ({ reason: 'agent_limit', detail: `center ${center} has ${limit} agents already (limits.max_agents_per_center): a new agent is accepted once one has been silent for limits.series_ttl` }),
+};
 
 /** The request body, or why not: more than `max` bytes (stops reading) or the client went away. */
 function readBounded(req: Request, max: number): Promise<Buffer | 'too_large' | 'aborted'> {

@@ -42,7 +42,11 @@ export class CenterwatchServer {
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {
-    this.state = new LatestState(cfg.limits.max_series_per_agent);
+    this.state = new LatestState(cfg.limits.max_series_per_agent, {
+      maxSeriesPerCenter: cfg.limits.max_series_per_center,
+      maxAgentsPerCenter: cfg.limits.max_agents_per_center,
+      maxFutureMs: cfg.limits.sample_max_future,
+    });
     this.metrics = new ServerMetrics(this.state, () => this.forwarder);
     this.countNotification = registerEngineMetrics(this.metrics.registry, () => this.engine);
   }
@@ -74,10 +78,12 @@ export class CenterwatchServer {
     };
     prune();
     this.pruneTimer = setInterval(prune, 3600_000);
+    // Every minute, or a quarter of a shorter ttl (tests, small sites).
     this.evictTimer = setInterval(() => {
-      const n = this.state.evictStale(this.now() - this.cfg.limits.series_ttl);
+      const now = this.now();
+      const n = this.state.evictStale(now - this.cfg.limits.series_ttl, now + this.cfg.limits.sample_max_future);
       if (n > 0) this.log.info('stale series forgotten', { series: n, ttl_ms: this.cfg.limits.series_ttl });
-    }, 60_000);
+    }, Math.min(60_000, Math.max(1000, this.cfg.limits.series_ttl / 4)));
     this.evictTimer.unref();
     this.pruneTimer.unref();
   }
@@ -121,6 +127,7 @@ export class CenterwatchServer {
           void this.forwarder?.enqueue(series, samples);
         },
         refused: (reason) => this.metrics.refused(reason),
+        samplesRefused: (reason, samples) => this.metrics.samplesRefused(reason, samples),
         forwarding: this.cfg.forward.length > 0,
       }),
     );

@@ -52,7 +52,7 @@ describe('LatestState', () => {
     const s = new LatestState(3);
     expect(s.apply(A, [ts(A, 'a', [[1, 1]]), ts(A, 'b', [[1, 1]])], 1).ok).toBe(true);
     const r = s.apply(A, [ts(A, 'a', [[2, 9]]), ts(A, 'c', [[2, 1]]), ts(A, 'd', [[2, 1]])], 2);
-    expect(r).toEqual({ ok: false, newSeries: 2, limit: 3 });
+    expect(r).toEqual({ ok: false, scope: 'agent', newSeries: 2, limit: 3 });
     expect(s.latest({ __name__: 'a' })[0]).toMatchObject({ value: 1, timestampMs: 1 });
     expect(s.agents()[0]).toMatchObject({ series: 2, lastHeardMs: 1 });
     // known series still update; another agent has its own budget
@@ -137,5 +137,80 @@ describe('LatestState fast path (series known by the bytes the agent sends)', ()
     expect(state.applyKnown(id, [{ key: 'k1', samples: 1, newestValue: 3, newestTimestampMs: 3000 }, { key: 'k2', samples: 1, newestValue: 3, newestTimestampMs: 3000 }], 6)).toBe(false);
     expect(state.latest({ center: 'c' })[0]!.value).toBe(1);
     expect(state.applyKnown({ ...id, center: 'other' }, [{ key: 'k1', samples: 1, newestValue: 3, newestTimestampMs: 3000 }], 6)).toBe(false);
+  });
+});
+
+describe('LatestState and a wrong clock', () => {
+  const NOW = Date.UTC(2026, 11, 3, 9, 0, 0);
+  const Y2100 = Date.UTC(2100, 0, 1);
+
+  it('a far-future sample does not freeze a series: the next samples (full path) are what readers see', () => {
+    const s = new LatestState(100, { maxFutureMs: 600_000 });
+    s.watch(['up']);
+    s.apply(A, [ts(A, 'up', [[Y2100, 1]])], NOW);
+    for (let i = 1; i <= 5; i++) s.apply(A, [ts(A, 'up', [[NOW + i * 15_000, 0]])], NOW + i * 15_000);
+    expect(s.latest({ __name__: 'up' })[0]).toMatchObject({ value: 0, timestampMs: NOW + 75_000 });
+    const seen: Array<[number, number]> = [];
+    s.forEachWatched('up', (_l, value, t) => seen.push([value, t]));
+    expect(seen).toEqual([[0, NOW + 75_000]]);
+    // Once trusted again, a replayed older sample still does not overwrite the newer one.
+    s.apply(A, [ts(A, 'up', [[NOW + 30_000, 1]])], NOW + 80_000);
+    expect(s.latest({ __name__: 'up' })[0]).toMatchObject({ value: 0, timestampMs: NOW + 75_000 });
+  });
+
+  it('the same on the fast path; a stamp within max future is kept', () => {
+    const s = new LatestState(100, { maxFutureMs: 600_000 });
+    const id = { province: 'p', center: 'c', agent: 'a' };
+    const one = (t: number, v: number) => [{ labels: [{ name: '__name__', value: 'm' }, { name: 'agent', value: 'a' }, { name: 'center', value: 'c' }, { name: 'province', value: 'p' }], samples: [{ value: v, timestampMs: t }] }];
+    s.apply(id, one(Y2100, 1), NOW, ['k']);
+    expect(s.applyKnown(id, [{ key: 'k', samples: 1, newestValue: 0, newestTimestampMs: NOW }], NOW)).toBe(true);
+    expect(s.latest({ center: 'c' })[0]).toMatchObject({ value: 0, timestampMs: NOW });
+    // Five minutes ahead (a clock slightly fast) is within the bound: an older sample does not replace it.
+    s.applyKnown(id, [{ key: 'k', samples: 1, newestValue: 1, newestTimestampMs: NOW + 300_000 }], NOW);
+    s.applyKnown(id, [{ key: 'k', samples: 1, newestValue: 0, newestTimestampMs: NOW + 1000 }], NOW + 1000);
+    expect(s.latest({ center: 'c' })[0]).toMatchObject({ value: 1, timestampMs: NOW + 300_000 });
+  });
+
+  it('evictStale forgets a series stamped beyond the future bound (nothing else would)', () => {
+    const s = new LatestState(100);
+    s.apply(A, [ts(A, 'up', [[Y2100, 1]]), ts(A, 'ok', [[NOW, 1]])], NOW);
+    expect(s.evictStale(NOW - 3600_000, NOW + 600_000)).toBe(1);
+    expect(s.latest().map((x) => x.labels.find((l) => l.name === '__name__')!.value)).toEqual(['ok']);
+    expect(s.agents()[0]!.series).toBe(1);
+  });
+});
+
+describe('LatestState center bounds', () => {
+  const agent = (name: string) => ({ province: 'p1', center: 'c-b', agent: name });
+
+  it('bounds the series of a center across its agents; eviction frees room', () => {
+    const s = new LatestState(100, { maxSeriesPerCenter: 5 });
+    expect(s.apply(agent('x'), [ts(agent('x'), 'a', [[1, 1]]), ts(agent('x'), 'b', [[1, 1]]), ts(agent('x'), 'c', [[1, 1]])], 1).ok).toBe(true);
+    expect(s.apply(agent('y'), [ts(agent('y'), 'a', [[2, 1]]), ts(agent('y'), 'b', [[2, 1]]), ts(agent('y'), 'c', [[2, 1]])], 2)).toEqual({ ok: false, scope: 'center', newSeries: 3, limit: 5 });
+    expect(s.centerCounts('p1', 'c-b')).toEqual({ agents: 1, series: 3 });
+    expect(s.apply(agent('y'), [ts(agent('y'), 'a', [[2, 1]]), ts(agent('y'), 'b', [[2, 1]])], 2).ok).toBe(true);
+    // Another center has its own budget; a series without samples takes none.
+    expect(s.apply(A, [ts(A, 'a', [[1, 1]]), ts(A, 'b', [[1, 1]]), ts(A, 'c', [[1, 1]])], 2).ok).toBe(true);
+    expect(s.apply(agent('y'), [ts(agent('y'), 'z', [])], 2).ok).toBe(true);
+    expect(s.evictStale(2)).toBe(3 + 3);
+    expect(s.centerCounts('p1', 'c-b')).toEqual({ agents: 2, series: 2 });
+    expect(s.apply(agent('x'), [ts(agent('x'), 'd', [[3, 1]]), ts(agent('x'), 'e', [[3, 1]]), ts(agent('x'), 'f', [[3, 1]])], 3).ok).toBe(true);
+  });
+
+  it('bounds the agents of a center when asked; an agent whose series all expired makes room, one with series never', () => {
+    const s = new LatestState(100, { maxAgentsPerCenter: 2 });
+    expect(s.apply(agent('x'), [ts(agent('x'), 'up', [[1, 1]])], 1, undefined, true).ok).toBe(true);
+    expect(s.apply(agent('y'), [ts(agent('y'), 'up', [[5, 1]])], 5, undefined, true).ok).toBe(true);
+    expect(s.apply(agent('z'), [ts(agent('z'), 'up', [[5, 1]])], 5, undefined, true)).toEqual({ ok: false, scope: 'agents', newSeries: 1, limit: 2 });
+    // Known agents go on; an agent named by its own token is not bounded.
+    expect(s.apply(agent('x'), [ts(agent('x'), 'up', [[6, 0]])], 6, undefined, true).ok).toBe(true);
+    expect(s.apply(agent('t'), [ts(agent('t'), 'up', [[6, 0]])], 6).ok).toBe(true);
+    expect(s.centerCounts('p1', 'c-b').agents).toBe(3);
+    // y's series expire: y is still known (the engine reports it silent) until z needs its place.
+    expect(s.evictStale(6)).toBe(1);
+    expect(s.agents().map((a) => a.agent).sort()).toEqual(['t', 'x', 'y']);
+    expect(s.apply(agent('z'), [ts(agent('z'), 'up', [[7, 1]])], 7, undefined, true).ok).toBe(true);
+    expect(s.agents().map((a) => a.agent).sort()).toEqual(['t', 'x', 'z']);
+    expect(s.apply(agent('w'), [ts(agent('w'), 'up', [[7, 1]])], 7, undefined, true)).toMatchObject({ ok: false, scope: 'agents' });
   });
 });

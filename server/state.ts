@@ -23,7 +23,27 @@ export interface AgentSeen extends AgentId {
   series: number;
 }
 
-export type ApplyResult = { ok: true; samples: number } | { ok: false; newSeries: number; limit: number };
+/**
+ * Refused, changing nothing: `agent` — the agent's own series limit; `center` — the center's series
+ * limit across its agents; `agents` — a new agent of a center that already has its bound of agents.
+ */
+export type ApplyResult = { ok: true; samples: number } | { ok: false; scope: 'agent' | 'center' | 'agents'; newSeries: number; limit: number };
+
+/** Bounds of a center, and how far ahead of the server's clock a stored timestamp may be before it is distrusted. */
+export interface StateBounds {
+  /** Distinct series of one center across its agents. Default: unbounded. */
+  maxSeriesPerCenter: number;
+  /** Agents of one center when a new one is bounded (`apply`'s `boundAgents`). Default: unbounded. */
+  maxAgentsPerCenter: number;
+  /** A stored timestamp further ahead of `nowMs` than this is replaced by the next sample, whatever its time. Default 10 min. */
+  maxFutureMs: number;
+}
+
+interface CenterEntry {
+  /** Agent keys of this center. */
+  agents: Set<string>;
+  series: number;
+}
 
 interface AgentEntry extends AgentSeen {
   /** Slots of this agent's series, for filtered reads. */
@@ -61,6 +81,8 @@ export class LatestState {
   private readonly watched = new Map<string, WatchedSeries[]>();
   /** Changes whenever a watched series is added or forgotten: readers re-scan what only changes then. */
   watchedVersion = 0;
+  private readonly centers = new Map<string, CenterEntry>();
+  private readonly bounds: StateBounds;
   /** Slot → name and labels, for series of watched metrics (the sample observer). */
   private readonly watchedSlot = new Map<number, { name: string; labels: Label[] }>();
   /**
@@ -69,7 +91,12 @@ export class LatestState {
    */
   onWatchedSample: ((name: string, labels: readonly Label[], value: number, timestampMs: number) => void) | undefined;
 
-  constructor(private readonly maxSeriesPerAgent: number) {}
+  constructor(
+    private readonly maxSeriesPerAgent: number,
+    bounds: Partial<StateBounds> = {},
+  ) {
+    this.bounds = { maxSeriesPerCenter: Infinity, maxAgentsPerCenter: Infinity, maxFutureMs: 600_000, ...bounds };
+  }
 
   /** Keeps the series of these metric names at hand for `forEachWatched` (labels decoded once, at creation). */
   watch(names: readonly string[]): void {
@@ -105,11 +132,14 @@ export class LatestState {
 
   /**
    * Applies one accepted request of one agent (labels already enforced and sorted); refuses it whole,
-   * changing nothing, if it would take the agent past its series limit.
+   * changing nothing, if it would take the agent or its center past a series limit, or (`boundAgents`:
+   * the agent is named by the request, not by its token) add an agent to a center that has its bound.
    */
-  apply(id: AgentId, batch: readonly TimeSeries[], nowMs: number, sentKeys?: readonly string[]): ApplyResult {
+  apply(id: AgentId, batch: readonly TimeSeries[], nowMs: number, sentKeys?: readonly string[], boundAgents = false): ApplyResult {
     const agentKey = `${id.province}/${id.center}/${id.agent}`;
     const entry = this.agentMap.get(agentKey);
+    const centerKey = `${id.province}/${id.center}`;
+    const center = this.centers.get(centerKey);
     // One pass to find each series' slot (-1: new), so the limit is checked before anything changes.
     const keys: string[] = new Array<string>(batch.length);
     const slots = new Int32Array(batch.length);
@@ -119,11 +149,19 @@ export class LatestState {
       keys[i] = key;
       const slot = this.slotOf.get(key);
       slots[i] = slot ?? -1;
-      if (slot === undefined) (fresh ??= new Set()).add(key);
+      // A series without samples is not kept (below), so it takes no room.
+      if (slot === undefined && batch[i]!.samples.length > 0) (fresh ??= new Set()).add(key);
     }
     const newSeries = fresh?.size ?? 0;
-    if ((entry?.series ?? 0) + newSeries > this.maxSeriesPerAgent) return { ok: false, newSeries, limit: this.maxSeriesPerAgent };
+    if ((entry?.series ?? 0) + newSeries > this.maxSeriesPerAgent) return { ok: false, scope: 'agent', newSeries, limit: this.maxSeriesPerAgent };
+    if ((center?.series ?? 0) + newSeries > this.bounds.maxSeriesPerCenter) return { ok: false, scope: 'center', newSeries, limit: this.bounds.maxSeriesPerCenter };
+    // Last of the checks: making room forgets an idle agent, the one change made before the request is accepted.
+    if (!entry && boundAgents && center && center.agents.size >= this.bounds.maxAgentsPerCenter && !this.forgetIdleAgent(center)) {
+      return { ok: false, scope: 'agents', newSeries, limit: this.bounds.maxAgentsPerCenter };
+    }
     const seen = entry ?? { ...id, lastHeardMs: 0, series: 0, slots: [], bySentLabels: new Map<string, number>() };
+    const counts = center ?? { agents: new Set<string>(), series: 0 };
+    const ceiling = nowMs + this.bounds.maxFutureMs;
     let samples = 0;
     for (let i = 0; i < batch.length; i++) {
       const ts = batch[i]!.samples;
@@ -140,6 +178,7 @@ export class LatestState {
           slot = this.allocate(keys[i]!);
           seen.slots.push(slot);
           seen.series++;
+          counts.series++;
           fresh = true;
         }
       }
@@ -147,12 +186,17 @@ export class LatestState {
       if (w) for (const sm of ts) this.onWatchedSample!(w.name, w.labels, sm.value, sm.timestampMs);
       const sent = sentKeys?.[i];
       if (sent !== undefined && seen.bySentLabels.size < this.maxSeriesPerAgent * 2) seen.bySentLabels.set(sent, slot);
-      if (!fresh && newest.timestampMs < this.stamps[slot]!) continue;
+      // A stored time beyond the ceiling came from a wrong clock: it must not freeze the series.
+      if (!fresh && newest.timestampMs < this.stamps[slot]! && this.stamps[slot]! <= ceiling) continue;
       this.values[slot] = newest.value;
       this.stamps[slot] = newest.timestampMs;
     }
     seen.lastHeardMs = nowMs;
-    if (!entry) this.agentMap.set(agentKey, seen);
+    if (!entry) {
+      this.agentMap.set(agentKey, seen);
+      counts.agents.add(agentKey);
+      if (!center) this.centers.set(centerKey, counts);
+    }
     return { ok: true, samples };
   }
 
@@ -171,12 +215,13 @@ export class LatestState {
       if (batch[i]!.samples > 1 && this.onWatchedSample && this.watchedSlot.has(slot)) return false;
       slots[i] = slot;
     }
+    const ceiling = nowMs + this.bounds.maxFutureMs;
     for (let i = 0; i < batch.length; i++) {
       const s = batch[i]!;
       const slot = slots[i]!;
       const w = s.samples === 1 && this.onWatchedSample ? this.watchedSlot.get(slot) : undefined;
       if (w) this.onWatchedSample!(w.name, w.labels, s.newestValue, s.newestTimestampMs);
-      if (s.samples === 0 || s.newestTimestampMs < this.stamps[slot]!) continue;
+      if (s.samples === 0 || (s.newestTimestampMs < this.stamps[slot]! && this.stamps[slot]! <= ceiling)) continue;
       this.values[slot] = s.newestValue;
       this.stamps[slot] = s.newestTimestampMs;
     }
@@ -221,17 +266,19 @@ export class LatestState {
 
   /**
    * Forgets series not updated since `cutoffMs` (a check removed from an agent's config, label values
-   * that changed): without this an agent would reach its series limit for ever. Their slots are reused.
+   * that changed), and those stamped after `futureMs` (a wrong clock; nothing would ever replace them
+   * otherwise): without this an agent would reach its series limit for ever. Their slots are reused.
    * Returns how many were forgotten.
    */
-  evictStale(cutoffMs: number): number {
+  evictStale(cutoffMs: number, futureMs = Infinity): number {
     let evicted = 0;
     for (const entry of this.agentMap.values()) {
       const gone = new Set<number>();
-      for (const slot of entry.slots) if (this.stamps[slot]! < cutoffMs) gone.add(slot);
+      for (const slot of entry.slots) if (this.stamps[slot]! < cutoffMs || this.stamps[slot]! > futureMs) gone.add(slot);
       if (gone.size === 0) continue;
       entry.slots = entry.slots.filter((slot) => !gone.has(slot));
       entry.series -= gone.size;
+      this.centers.get(`${entry.province}/${entry.center}`)!.series -= gone.size;
       for (const [sent, slot] of entry.bySentLabels) if (gone.has(slot)) entry.bySentLabels.delete(sent);
       for (const slot of gone) {
         this.slotOf.delete(this.keys[slot]!);
@@ -252,6 +299,33 @@ export class LatestState {
 
   get agentCount(): number {
     return this.agentMap.size;
+  }
+
+  /** Agents of a center, and its series across them. */
+  centerCounts(province: string, center: string): { agents: number; series: number } {
+    const c = this.centers.get(`${province}/${center}`);
+    return { agents: c?.agents.size ?? 0, series: c?.series ?? 0 };
+  }
+
+  /**
+   * Makes room for a new agent of a full center: forgets the agent of this center heard longest ago among
+   * those holding no series (all expired by `evictStale`). An agent with series is never forgotten, and
+   * a silent one stays known (the engine reports it) until a new agent needs its place.
+   */
+  private forgetIdleAgent(center: CenterEntry): boolean {
+    let idle: AgentEntry | undefined;
+    let idleKey = '';
+    for (const key of center.agents) {
+      const a = this.agentMap.get(key)!;
+      if (a.series === 0 && (!idle || a.lastHeardMs < idle.lastHeardMs)) {
+        idle = a;
+        idleKey = key;
+      }
+    }
+    if (!idle) return false;
+    this.agentMap.delete(idleKey);
+    center.agents.delete(idleKey);
+    return true;
   }
 
   private allocate(key: string): number {

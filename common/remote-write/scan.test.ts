@@ -21,6 +21,7 @@ describe('scanWriteRequest', () => {
       [2, 0, 1_764_201_615_000],
       [1, 1, 1_764_201_600_000],
     ]);
+    expect([s.oldestTimestampMs, s.newestTimestampMs]).toEqual([1_764_201_600_000, 1_764_201_615_000]);
     expect(s.series[0]!.key).not.toBe(s.series[1]!.key);
     expect(scanWriteRequest(again, LIMITS)!.series[0]!.key).toBe(s.series[0]!.key);
   });

@@ -14,10 +14,20 @@ export interface ScannedSeries {
   newestTimestampMs: number;
 }
 
+export interface ScannedRequest {
+  series: ScannedSeries[];
+  samples: number;
+  /** The oldest and newest timestamps of the whole request (Infinity and -Infinity without samples): the receiver's time bounds. */
+  oldestTimestampMs: number;
+  newestTimestampMs: number;
+}
+
 /** undefined: the body needs the full decoder (malformed, over a limit, or laid out unusually). */
-export function scanWriteRequest(body: Buffer, limits: DecodeLimits): { series: ScannedSeries[]; samples: number } | undefined {
+export function scanWriteRequest(body: Buffer, limits: DecodeLimits): ScannedRequest | undefined {
   const series: ScannedSeries[] = [];
   let samples = 0;
+  let oldest = Infinity;
+  let newest = -Infinity;
   let pos = 0;
   const end = body.length;
   // Varints here are lengths and keys: small. Anything unusual goes to the full decoder.
@@ -68,10 +78,12 @@ export function scanWriteRequest(body: Buffer, limits: DecodeLimits): { series: 
         newestTs = ts;
         newestValue = value;
       }
+      if (ts < oldest) oldest = ts;
     }
     if (pos !== tsEnd || labels === 0) return undefined;
     samples += count;
+    if (newestTs > newest) newest = newestTs;
     series.push({ key: body.toString('latin1', labelsStart, labelsEnd), samples: count, newestValue, newestTimestampMs: newestTs });
   }
-  return { series, samples };
+  return { series, samples, oldestTimestampMs: oldest, newestTimestampMs: newest };
 }

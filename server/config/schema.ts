@@ -50,6 +50,24 @@ const limits = z
     max_series_per_agent: count(5000),
     /** A series not updated for this long is forgotten (and no longer counts toward the limit). Default 1h. */
     series_ttl: duration.default(3600_000),
+    /**
+     * A sample stamped further ahead of the server's clock is dropped from its request (the rest is
+     * accepted): one far-future sample would make upstreams refuse every center's current samples. Default 10m.
+     */
+    sample_max_future: duration.default(600_000),
+    /** A sample older than this is dropped from its request. Default 73h: the agent's WAL keeps 72h of backlog. */
+    sample_max_age: duration.default(73 * 3600_000),
+    /**
+     * Agents of one center. Past it, a new agent named through a per-center token gets 429 until one of the
+     * center's agents has been silent for series_ttl (agents with a token of their own are never refused). Default 64.
+     */
+    max_agents_per_center: count(64),
+    /**
+     * Distinct series of one center across its agents; more → 429. Default 20000: a large center runs a
+     * dozen PCs × ~150 series (~2,000), so this leaves ten times that, while 64 agents × max_series_per_agent
+     * (320,000 series, ~90 MiB) would let one leaked per-center token fill the server's memory.
+     */
+    max_series_per_center: count(20_000),
   })
   .strict();
 

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../../common/log.js';
@@ -62,6 +62,7 @@ export function series(labels: Record<string, string>, samples: Array<[number, n
 export interface RawResponse {
   status: number;
   text: string;
+  headers: IncomingHttpHeaders;
 }
 
 /**
@@ -77,7 +78,7 @@ export function post(url: string, payload: Buffer, headers: Record<string, strin
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode!, text }));
+        res.on('end', () => resolve({ status: res.statusCode!, text, headers: res.headers }));
         res.on('error', reject);
       },
     );
