@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildFleet, serverTokensYaml, type Fault, type SimAgent } from '../../bench/simulator/fleet.js';
 import { runFleet, type Running } from '../../bench/simulator/run.js';
 import { buildBins, eventually, startBin, type RunningBin } from '../helpers/bins.js';
@@ -62,12 +62,27 @@ describe.skipIf(!requireService(existsSync(CHROMIUM), `${CHROMIUM} not installed
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Console errors, script errors and Content-Security-Policy violations of every page opened: none allowed. */
+  const problems: string[] = [];
+  afterEach(() => {
+    const seen = problems.splice(0);
+    expect(seen).toEqual([]);
+  });
+
   const open = async (path: string, viewport = { width: 1280, height: 900 }): Promise<Page> => {
     const page = await browser.newPage({ viewport });
     page.on('dialog', () => {
       throw new Error('a dialog opened: some text ran as script');
     });
-    await page.goto(`${base()}${path}`);
+    // The browser's own request for /favicon.ico (there is none: 404) is the one error allowed.
+    page.on('console', (m) => void (m.type() === 'error' && !m.location().url.endsWith('/favicon.ico') && problems.push(`${path}: console: ${m.text()}`)));
+    page.on('pageerror', (e) => void problems.push(`${path}: ${e.message}`));
+    await page.addInitScript(() =>
+      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`)),
+    );
+    const res = await page.goto(`${base()}${path}`);
+    // The policy is really there: what ran below ran under it.
+    expect(res?.headers()['content-security-policy']).toMatch(/^default-src 'none'; script-src 'sha256-/);
     return page;
   };
   const tile = (page: Page, center: string) => page.locator(`.province li.tile[data-center="${center}"]`);
@@ -108,6 +123,19 @@ describe.skipIf(!requireService(existsSync(CHROMIUM), `${CHROMIUM} not installed
     sim.setFaults(faults);
     await page.waitForSelector(`.province li.tile.s-ready[data-center="${center}"]`, { timeout: 5000 });
     expect(await attention(page)).not.toContain(center);
+    await page.close();
+  });
+
+  it("a center's open page follows its state without a reload (fetched again under the policy)", async () => {
+    const center = fleet[5]!.center;
+    const page = await open(`/centers/${center}`);
+    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    expect(await page.locator('.big.state').innerText()).toBe('Sẵn sàng');
+    sim.setFaults([...faults, { center, checks: LINES }]);
+    await page.waitForFunction(() => document.querySelector('.big.state')?.textContent === 'Gián đoạn', undefined, { timeout: 5000 });
+    expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
+    sim.setFaults(faults);
+    await page.waitForFunction(() => document.querySelector('.big.state')?.textContent === 'Sẵn sàng', undefined, { timeout: 5000 });
     await page.close();
   });
 
