@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, Scalar, visit, type Document } from 'yaml';
+import { registerSecret } from '../../common/log.js';
 
 /** Option names that hold secrets; each may instead be given as `<name>_file`. */
 export const SECRET_KEYS = ['password', 'bearer_token', 'client_secret', 'token', 'api_key', 'secret', 'secret_key', 'refresh_token'] as const;
@@ -75,7 +76,20 @@ export function resolveSecrets(
       }
     },
   });
+  registerSecretValues(doc);
   return problems;
+}
+
+/** Keys whose string value is a credential, resolved or written inline (header names included). */
+const SECRET_NAME = /password|passwd|token|secret|api[-_]?key|authorization/i;
+
+/** Every secret value of the (resolved) document is redacted from the process's logs from now on. */
+function registerSecretValues(doc: Document): void {
+  visit(doc, {
+    Pair(_key, pair) {
+      if (isScalar(pair.key) && SECRET_NAME.test(String(pair.key.value)) && isScalar(pair.value) && typeof pair.value.value === 'string') registerSecret(pair.value.value);
+    },
+  });
 }
 
 /** The field path of a node from the visitor's ancestry (maps give keys, sequences give indexes). */
