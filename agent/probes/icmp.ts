@@ -126,8 +126,8 @@ async function runBurst(args: string[], ctx: ProbeContext): Promise<ProbeResult>
  * up to one run interval later (with 1 s runs: about 2.0 s after a cut instead of up to 3 s).
  */
 async function runContinuous(args: string[], interval: number, opts: Options, ctx: ProbeContext): Promise<ProbeResult> {
-  const session = ctx.session(() => new PingSession(args, ctx.log));
   const downMs = opts.down_after * 1000;
+  const session = ctx.session(() => new PingSession(args, ctx.log, downMs));
   const overdueMs = interval * 1500 + 100;
   const budgetEnd = performance.now() + Math.max(0, ctx.timeoutMs - DEADLINE_MARGIN_MS);
   let now = performance.now();

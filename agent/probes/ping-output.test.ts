@@ -122,6 +122,29 @@ describe('PingTally', () => {
     expect(t.window(5000, 1000)).toMatchObject({ sent: 1, received: 1, lossRatio: 0 });
   });
 
+  it("leaves the line's own outage out of its window: after down_after without a reply, a reply starts it afresh", () => {
+    const t = new PingTally(3000);
+    let seq = 0;
+    // 10 s of replies at 10 ms, then 10 s cut (every packet lost), then 4 s back at 50 ms.
+    for (let at = 0; at < 10_000; at += 250) t.add(reply(++seq, 10), at);
+    for (let at = 10_000; at < 20_000; at += 250) t.add({ type: 'no_answer', seq: ++seq }, at + 1000);
+    for (let at = 20_000; at < 24_000; at += 250) t.add(reply(++seq, 50), at);
+    const w = t.window(24_000, 30_000);
+    expect(w).toMatchObject({ sent: 16, received: 16, lossRatio: 0, jitterSeconds: 0 });
+    expect(w.rttSeconds).toBeCloseTo(0.05, 12);
+    // The counters still count every packet.
+    expect(t.take()).toMatchObject({ sent: 96, received: 56 });
+  });
+
+  it('keeps the loss of a gap shorter than down_after in the window', () => {
+    const t = new PingTally(3000);
+    let seq = 0;
+    for (let at = 0; at < 2000; at += 250) t.add(reply(++seq, 10), at);
+    for (let at = 2000; at < 4000; at += 250) t.add({ type: 'no_answer', seq: ++seq }, at + 250);
+    t.add(reply(++seq, 10), 4500);
+    expect(t.window(4500, 30_000)).toMatchObject({ sent: 17, received: 9, lossRatio: 8 / 17 });
+  });
+
   it('unwraps 16-bit sequence numbers and restarts numbering for a new process', () => {
     const t = new PingTally();
     for (let s = 1; s <= 65535; s++) t.add(reply(s, 1), s);

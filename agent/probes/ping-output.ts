@@ -101,8 +101,19 @@ const SEQ_SPACE = 65536;
 /**
  * Counts packets of one or more ping processes, as events arrive, and summarises a time window.
  * Pure bookkeeping: time is a parameter (ms on any monotonic clock).
+ *
+ * The window measures the quality of a line while it is up: a reply that ends a silence longer than
+ * `outageMs` (the check's `down_after`: the line was down) starts the window afresh, so the packets
+ * lost during the outage do not turn the line that just came back "degraded" for a whole window.
+ * The counters (`take`) still count every packet.
  */
 export class PingTally {
+  /** When the last reply (or, before any, the first packet) was seen: the start of the current silence. */
+  private quietSince: number | undefined;
+
+  /** @param outageMs silence after which the line counts as down (default: never, as in a burst). */
+  constructor(private readonly outageMs = Infinity) {}
+
   /** Packets by unwrapped sequence number (per process generation), in sequence order. */
   private readonly packets = new Map<number, Packet>();
   /** Replies in arrival order, for RTT mean and jitter over the window. */
@@ -133,6 +144,8 @@ export class PingTally {
     for (let s = this.top + 1; s < seq; s++) this.packet(s, now);
     const p = this.packet(seq, now);
     if (ev.type === 'reply' && !ev.duplicate && p.rttSeconds === undefined) {
+      if (now - (this.quietSince ?? now) > this.outageMs) this.forgetBefore(this.key(seq));
+      this.quietSince = now;
       p.rttSeconds = ev.rttSeconds;
       this.received++;
       this.replies.push({ at: now, rtt: ev.rttSeconds });
@@ -173,8 +186,19 @@ export class PingTally {
     return stats;
   }
 
+  /** The line is back after an outage: its window starts with the packet that was answered. */
+  private forgetBefore(key: number): void {
+    for (const k of this.packets.keys()) if (k < key) this.packets.delete(k);
+    this.replies = [];
+  }
+
+  private key(seq: number): number {
+    return this.generation * 2 ** 32 + seq;
+  }
+
   private packet(seq: number, now: number): Packet {
-    const key = this.generation * 2 ** 32 + seq;
+    const key = this.key(seq);
+    this.quietSince ??= now;
     let p = this.packets.get(key);
     if (!p) {
       p = { seenAt: now };

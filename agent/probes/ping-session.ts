@@ -85,7 +85,7 @@ const MAX_BACKOFF_MS = 30_000;
  * and waits for it to exit, so no process outlives the scheduler.
  */
 export class PingSession implements Session {
-  readonly tally = new PingTally();
+  readonly tally: PingTally;
   readonly startedAt = performance.now();
   /** When the last reply arrived (ms, performance.now()). */
   lastReplyAt?: number;
@@ -97,10 +97,13 @@ export class PingSession implements Session {
   private restartTimer?: NodeJS.Timeout;
   private readonly listeners = new Set<() => void>();
 
+  /** @param downMs silence after which the line is down: its outage is left out of the quality window. */
   constructor(
     private readonly args: string[],
     private readonly log: ProbeLog,
+    downMs = Infinity,
   ) {
+    this.tally = new PingTally(downMs);
     this.spawn();
   }
 

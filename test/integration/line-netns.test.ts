@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { icmpProbe } from '../../agent/probes/icmp.js';
 import { tcpProbe } from '../../agent/probes/tcp.js';
+import { brokenThresholds } from '../../agent/thresholds.js';
 import type { LineBinding, ProbeResult, Session } from '../../agent/probes/types.js';
 import { makeCtx, requireService } from '../helpers/ctx.js';
 import { commandExists } from '../helpers/servers.js';
@@ -101,6 +102,45 @@ describe.runIf(available)('lines in network namespaces', () => {
     console.log(`cut detected after ${detections.join(', ')} ms`);
     // down_after (3 s) from the last reply, which came at most one packet (0.25 s) before the cut.
     for (const ms of detections) expect(ms).toBeLessThan(3600);
+    await check.close();
+  });
+
+  it("leaves a cut out of the line's quality once it is back: no loss from the outage, no false degraded", async () => {
+    const peer = lab.addPeer();
+    const check = lineCheck(peer.peerAddr, lineOf('back', peer));
+    checks.push(check);
+    const degradedAbove = [{ metric: 'loss_ratio', above: 0.02 }];
+    expect(await check.run()).toMatchObject({ up: true });
+    await sleep(2000);
+    lab.cut(peer);
+    const cutAt = Date.now();
+    let r: ProbeResult;
+    do {
+      await sleep(1000);
+      r = await check.run();
+    } while (r.up && Date.now() - cutAt < 10_000);
+    expect(r.up).toBe(false);
+    // Down for a few seconds more: ~30 packets lost at 0.25 s.
+    await sleep(4000);
+    lab.restore(peer);
+    do {
+      await sleep(1000);
+      r = await check.run();
+    } while (!r.up && Date.now() - cutAt < 30_000);
+    expect(r.up).toBe(true);
+    // Every run inside the 30 s window after the return: its figures are those of the line since then.
+    const after: ProbeResult[] = [r];
+    for (let i = 0; i < 3; i++) {
+      await sleep(1000);
+      after.push(await check.run());
+    }
+    const losses = after.map((x) => sum(x, 'loss_ratio'));
+    console.log(`after the cut: loss ratio per run ${losses.map((l) => l.toFixed(3)).join(', ')} over ${after.map((x) => sum(x, 'packets_sent')).join(', ')} packets sent`);
+    for (const x of after) {
+      expect(x.up).toBe(true);
+      expect(brokenThresholds(degradedAbove, x.observations ?? [])).toEqual([]);
+    }
+    expect(losses.at(-1)).toBe(0);
     await check.close();
   });
 
