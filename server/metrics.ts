@@ -70,7 +70,21 @@ export class ServerMetrics {
       });
     perUpstream(METRIC.forwardBacklogSamples, 'Samples queued for an upstream.', (f, u) => f.wal.stats().backlog[u]?.samples ?? 0);
     perUpstream(METRIC.forwardLastSuccessTimestampSeconds, 'Last time an upstream accepted a request.', (f, u) => (f.shippers.get(u)?.stats.lastSuccessMs ?? 0) / 1000);
-    perUpstreamCounter(METRIC.forwardSamplesTotal, 'Samples an upstream accepted.', (f, u) => f.shippers.get(u)?.stats.sentSamples ?? 0);
+    new Counter({
+      name: METRIC.forwardSamplesTotal,
+      help: 'Samples an upstream accepted (sent) or refused for good (rejected: only the refused series of a split batch).',
+      labelNames: ['upstream', 'result'],
+      registers,
+      collect() {
+        const f = forwarder();
+        this.reset();
+        if (f) for (const [upstream, s] of f.shippers) {
+          this.inc({ upstream, result: 'sent' }, s.stats.sentSamples);
+          this.inc({ upstream, result: 'rejected' }, s.stats.rejectedSamples);
+        }
+      },
+    });
+    perUpstreamCounter(METRIC.forwardResentSamplesTotal, 'Samples sent again after an attempt that may have reached the upstream (timeout, reset, 5xx).', (f, u) => f.shippers.get(u)?.stats.resentSamples ?? 0);
     perUpstreamCounter(METRIC.forwardFailuresTotal, 'Failed forwarding attempts (retried).', (f, u) => f.shippers.get(u)?.stats.failedAttempts ?? 0);
   }
 

@@ -118,7 +118,7 @@ export class PushClient {
     });
     new Counter({
       name: METRIC.agentPushSamplesTotal,
-      help: 'Samples delivered to a target (sent) or refused by it for good (rejected).',
+      help: 'Samples delivered to a target (sent), refused by it for good (rejected), or dropped by the server for their timestamps (refused_by_server).',
       labelNames: ['target', 'result'],
       registers,
       collect() {
@@ -126,7 +126,19 @@ export class PushClient {
         for (const [target, s] of shippers) {
           this.inc({ target, result: 'sent' }, s.stats.sentSamples);
           this.inc({ target, result: 'rejected' }, s.stats.rejectedSamples);
+          // Accepted in a 2xx but dropped by the server: timestamps outside its window (this machine's clock).
+          this.inc({ target, result: 'refused_by_server' }, s.stats.serverRefusedSamples);
         }
+      },
+    });
+    new Counter({
+      name: METRIC.agentPushResentSamplesTotal,
+      help: 'Samples sent again after an attempt that may have reached the target (timeout, reset, 5xx).',
+      labelNames: ['target'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [target, s] of shippers) this.inc({ target }, s.stats.resentSamples);
       },
     });
     new Counter({

@@ -120,3 +120,51 @@ describe('Shipper options', () => {
     expect(() => new Shipper({ ...base, minBackoffMs: 10_000, maxBackoffMs: 5000 })).toThrow('shipper minBackoffMs (10000) is above maxBackoffMs (5000)');
   });
 });
+
+describe('Shipper: resends and a failing queue', () => {
+  it('a record sent again after a 503 (which may have been stored) counts as resent; a first delivery does not', async () => {
+    let answered = 0;
+    const t = await target((_series, _req, res) => void res.writeHead(answered++ === 0 ? 503 : 204).end());
+    const queue = memoryQueue([record(1, [ts('a'), ts('b')]), record(2, [ts('c')])]);
+    const { shipper } = start(t.url, queue);
+    await expect.poll(() => queue.acked, { timeout: 5000 }).toEqual([1, 2]);
+    expect(shipper.stats).toMatchObject({ sentSamples: 3, resentSamples: 2, failedAttempts: 1 });
+  });
+
+  it('a record whose connection was refused (never arrived) is not counted as resent', async () => {
+    const t = await target((_series, _req, res) => void res.writeHead(204).end());
+    const queue = memoryQueue([record(1, [ts('a')])]);
+    const closed = 'http://127.0.0.1:9/api/v1/write';
+    const log = createLogger('error', {}, () => undefined);
+    const shipper = new Shipper({ queue, consumer: 'c', target: { name: 't', url: closed, timeoutMs: 2000, userAgent: 'test' }, log, minBackoffMs: 20, maxBackoffMs: 50 });
+    shipper.start();
+    await expect.poll(() => shipper.stats.failedAttempts, { timeout: 5000 }).toBeGreaterThan(1);
+    await shipper.stop();
+    // Same record, now to a target that answers: the earlier attempts never reached anyone.
+    const again = new Shipper({ queue, consumer: 'c', target: { name: 't', url: t.url, timeoutMs: 2000, userAgent: 'test' }, log, idlePollMs: 50 });
+    again.start();
+    closers.unshift(() => again.stop());
+    await expect.poll(() => queue.acked, { timeout: 5000 }).toEqual([1]);
+    expect(shipper.stats.resentSamples + again.stats.resentSamples).toBe(0);
+  });
+
+  it('a queue read that fails (a disk gone bad) does not end the loop: the next read delivers', async () => {
+    const t = await target((_series, _req, res) => void res.writeHead(204).end());
+    const inner = memoryQueue([record(1, [ts('a')])]);
+    let reads = 0;
+    const queue: DurableQueue = {
+      readOldest: async (c, max) => {
+        if (reads++ === 0) throw new Error('EIO: i/o error, read');
+        return inner.readOldest(c, max);
+      },
+      ack: (c, seq) => inner.ack(c, seq),
+    };
+    const lines: Array<Record<string, unknown>> = [];
+    const log = createLogger('info', {}, (l) => void lines.push(JSON.parse(l) as Record<string, unknown>));
+    const shipper = new Shipper({ queue, consumer: 'c', target: { name: 't', url: t.url, timeoutMs: 2000, userAgent: 'test' }, log, minBackoffMs: 20, maxBackoffMs: 100, idlePollMs: 50 });
+    shipper.start();
+    closers.unshift(() => shipper.stop());
+    await expect.poll(() => inner.acked, { timeout: 5000 }).toEqual([1]);
+    expect(lines.some((l) => l.level === 'error' && String(l.msg).includes('reading the push queue failed'))).toBe(true);
+  });
+});

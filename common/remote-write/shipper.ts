@@ -46,6 +46,11 @@ export interface ShipperStats {
   rejectedSamples: number;
   /** Samples the receiver accepted the request with but dropped (its refused-samples header: a wrong clock here). */
   serverRefusedSamples: number;
+  /**
+   * Samples sent again after an attempt that may have reached the target (a timeout, a reset, a 5xx):
+   * the target may now hold them twice (Prometheus drops an identical duplicate).
+   */
+  resentSamples: number;
   failedAttempts: number;
   /** Wall-clock ms of the last accepted request; 0 before the first. */
   lastSuccessMs: number;
@@ -70,6 +75,7 @@ export class Shipper {
     rejectedRecords: 0,
     rejectedSamples: 0,
     serverRefusedSamples: 0,
+    resentSamples: 0,
     failedAttempts: 0,
     lastSuccessMs: 0,
     lastSentSampleMs: 0,
@@ -86,6 +92,8 @@ export class Shipper {
   private readonly opts: Required<Omit<ShipperOptions, 'queue' | 'target' | 'log' | 'consumer'>> & ShipperOptions;
   /** The receiver's refused-samples reason last warned about: one warning per change, not one per push. */
   private refusedReason: string | undefined;
+  /** Records whose last attempt may have reached the target; their next send is a resend. */
+  private readonly maybeDelivered = new Set<number>();
 
   constructor(options: ShipperOptions) {
     this.opts = withDefaults({ minBackoffMs: 500, maxBackoffMs: 30_000, idlePollMs: 5000, now: Date.now }, options);
@@ -127,7 +135,10 @@ export class Shipper {
         if (!this.live) await this.sleep(this.opts.idlePollMs, true);
         continue;
       }
+      if (this.maybeDelivered.has(record.seq)) this.stats.resentSamples += record.samples;
       const retry = await this.deliver(record);
+      if (retry && mayHaveArrived(retry)) this.maybeDelivered.add(record.seq);
+      else this.maybeDelivered.delete(record.seq);
       if (retry && !this.running) break;
       if (retry) {
         attempt++;
@@ -221,7 +232,14 @@ export class Shipper {
       if (this.backlog.length === 0) {
         // Fresh reads already skip records acked out of order, so the live lane's memory can go.
         this.ackedLive.clear();
-        this.backlog = await this.opts.queue.readOldest(this.opts.consumer, 32);
+        try {
+          this.backlog = await this.opts.queue.readOldest(this.opts.consumer, 32);
+        } catch (err) {
+          // A read error (a disk gone bad) must not end the loop: the next look may succeed.
+          this.opts.log.error('reading the push queue failed; retrying', { target: this.opts.target.name, error: (err as Error).message });
+          await this.sleep(this.opts.maxBackoffMs, false);
+          return undefined;
+        }
         if (this.backlog.length === 0) return undefined;
       }
       const r = this.backlog.shift()!;
@@ -279,4 +297,9 @@ export function startShippers(
     shippers.set(t.name, shipper);
   }
   return shippers;
+}
+
+/** Whether a failed attempt may still have been received: only a refused or unresolved connection never was. */
+function mayHaveArrived(retry: Extract<SendOutcome, { kind: 'retry' }>): boolean {
+  return retry.status !== undefined || !['refused', 'dns', 'unreachable', 'aborted'].includes(retry.reason);
 }

@@ -81,9 +81,10 @@ describe('forwarding to Prometheus', () => {
       .poll(async () => metricValue(await (await fetch(`${srv.url}/metrics`)).text(), 'centerwatch_forward_backlog_samples', 'upstream="prometheus"'), { timeout: 15_000 })
       .toBe(0);
     const after = await (await fetch(`${srv.url}/metrics`)).text();
-    expect(metricValue(after, 'centerwatch_forward_samples_total', 'upstream="prometheus"')).toBeGreaterThanOrEqual(15);
+    expect(metricValue(after, 'centerwatch_forward_samples_total', 'upstream="prometheus",result="sent"')).toBeGreaterThanOrEqual(15);
     expect(metricValue(after, 'centerwatch_forward_last_success_timestamp_seconds', 'upstream="prometheus"')).toBeGreaterThan(Date.now() / 1000 - 60);
     expect(metricValue(after, 'centerwatch_forward_wal_dropped_samples_total', 'reason="size"')).toBe(0);
+    expect(metricValue(after, 'centerwatch_forward_samples_total', 'upstream="prometheus",result="rejected"')).toBe(0);
     expect(metricValue(after, 'centerwatch_forward_wal_bytes')).toBeGreaterThanOrEqual(0);
   }, 90_000);
 });
