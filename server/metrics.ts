@@ -17,6 +17,9 @@ export class ServerMetrics {
   constructor(state: LatestState, forwarder: () => Forwarder | undefined) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
+    // prom-client's nodejs_active_{handles,requests,resources}_total are gauges with a counter's suffix,
+    // which Prometheus's linter refuses; their per-type gauges (nodejs_active_handles{type}) say the same.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
     this.samples = new Counter({ name: METRIC.ingestSamplesTotal, help: 'Samples accepted from agents.', registers });
     this.requests = new Counter({ name: METRIC.ingestRequestsTotal, help: 'remote_write requests by result (accepted, refused).', labelNames: ['result'], registers });
     this.refusedTotal = new Counter({ name: METRIC.ingestRefusedTotal, help: 'Refused remote_write requests by reason.', labelNames: ['reason'], registers });
