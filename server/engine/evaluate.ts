@@ -29,6 +29,11 @@ export interface AgentSnapshot {
   center: string;
   agent: string;
   heard: boolean;
+  /**
+   * Heard only in the sense that the server started less than `agent_silent_after` ago: its results
+   * are not known yet. Its center changes no state (readiness, offline, silence) until they come.
+   */
+  awaited?: boolean;
 }
 
 export interface CheckSnapshot {
@@ -197,8 +202,12 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     } else tracked.set(entity, t);
   };
 
+  // Centers with an agent awaited after a start: what is known of them is held, not re-judged on nothing.
+  const awaited = new Set(snap.agents.filter((a) => a.awaited).map((a) => a.center));
+
   // 1. Centers offline and agents silent.
   for (const [center, list] of agentsOf) {
+    if (awaited.has(center)) continue;
     const province = list[0]!.province;
     observe(`offline:${center}`, () => ({ entity: `offline:${center}`, kind: 'center_offline', province, center, subject: { kind: 'center_offline' }, impact: 'blocking', urgent: false, labels: { province, center, alertname: 'CenterOffline' }, problem: { province, center } }), !offline.has(center), s.silenceRule);
     for (const a of list) {
@@ -368,6 +377,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
   }
   const READY = { state: 'ready' as Readiness, reasons: [] as ReadinessReason[] };
   for (const [center, list] of agentsOf) {
+    if (awaited.has(center)) continue;
     let observed = READY;
     if (troubled.has(center)) {
       const names = new Set((checksOf.get(center) ?? []).flatMap((c) => (c.group !== undefined ? [c.group] : [])));

@@ -36,6 +36,8 @@ export class FleetReader {
   private seenVersion = -1;
   private checksByCenter = new Map<string, CheckSnapshot[]>();
   private agentsSeen: KnownAgent[] = [];
+  /** Agents (`center/agent`) whose current results have been read since the server started. */
+  private readonly fresh = new Set<string>();
 
   constructor(
     private readonly state: LatestState,
@@ -129,10 +131,17 @@ export class FleetReader {
       if (list) list.push(c);
       else this.checksByCenter.set(c.center, [c]);
     }
+    for (const c of checks) this.fresh.add(`${c.center}/${c.agent}`);
     this.agentsSeen = [...agents.values()];
+    // An agent not heard since the start counts as heard for `silentAfter` (it may push any moment), but
+    // its results died with the last process: until they come again it is awaited, and its center holds.
+    const awaited = nowMs - this.startedAt < silentAfter;
     return {
       nowMs,
-      agents: [...agents.values()].map((a) => ({ province: a.province, center: a.center, agent: a.agent, heard: nowMs - a.lastHeardMs < silentAfter })),
+      agents: [...agents.values()].map((a) => ({
+        province: a.province, center: a.center, agent: a.agent, heard: nowMs - a.lastHeardMs < silentAfter,
+        ...(awaited && !this.fresh.has(`${a.center}/${a.agent}`) ? { awaited: true } : {}),
+      })),
       checks,
       names: this.names,
     };

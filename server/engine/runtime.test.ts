@@ -110,6 +110,50 @@ describe('engine runtime', () => {
     expect(outbox()).toEqual(['oncall check:sa-huynh/pc1/printer-1:firing', 'oncall check:sa-huynh/pc1/printer-1:resolved']);
   });
 
+  it('after a restart no center changes state until its agent pushes again (first push 8 s late): no blocked → ready → blocked', () => {
+    const id = { province: 'qng', center: 'sa-huynh', agent: 'pc1' };
+    const linesDown = (): void => {
+      state.apply(id, ['inet1', 'inet2'].flatMap((line) => {
+        const check = { check: `line-${line}`, kind: 'icmp', line };
+        return [series('centerwatch_check_info', { ...check, impact: 'blocking', group: 'lines' }, 1, now), series('centerwatch_probe_success', check, 0, now)];
+      }), now);
+    };
+    const first = runtime({});
+    for (const end = now + MIN; now < end; now += 1000) {
+      if (now % 5000 === 0) linesDown();
+      first.tick();
+    }
+    expect(store.transitions('center', 'sa-huynh', 0, now).map((t) => t.to)).toEqual(['blocked']);
+
+    state = new LatestState(1000); // a new process: the pushed values are gone
+    now += 2000;
+    const second = runtime({});
+    const seen: string[] = [];
+    for (const end = now + 8000; now < end; now += 1000) {
+      second.tick();
+      seen.push(second.state.centers.get('sa-huynh')!.settled.state);
+    }
+    expect(seen).toEqual(Array(8).fill('blocked'));
+    for (const end = now + 30_000; now < end; now += 1000) {
+      if (now % 5000 === 0) linesDown();
+      second.tick();
+    }
+    expect(store.transitions('center', 'sa-huynh', 0, now).map((t) => t.to)).toEqual(['blocked']);
+  });
+
+  it('after a restart, an agent that never pushes again turns its center offline once silent, not ready meanwhile', () => {
+    const id = { province: 'qng', center: 'sa-huynh', agent: 'pc1' };
+    const first = runtime({});
+    for (const end = now + MIN; now < end; now += 5000) {
+      state.apply(id, [series('centerwatch_check_info', { check: 'line-inet1', kind: 'icmp', line: 'inet1', impact: 'blocking', group: 'lines' }, 1, now), series('centerwatch_probe_success', { check: 'line-inet1', kind: 'icmp', line: 'inet1' }, 0, now)], now);
+      first.tick();
+    }
+    state = new LatestState(1000);
+    const second = runtime({});
+    for (const end = now + 2 * MIN; now < end; now += 1000) second.tick();
+    expect(store.transitions('center', 'sa-huynh', 0, now).map((t) => t.to)).toEqual(['blocked', 'offline']);
+  });
+
   it('sends the morning digest at 07:00 on working days, with yesterday and every center', () => {
     now = Date.UTC(2026, 10, 26, 23, 50); // 06:50 Friday
     const rt = runtime({ routes: [webhook('leaders')], digest: { at: '07:00', routes: ['leaders'] } });

@@ -5,6 +5,8 @@
  * - restart: the server is killed (-9) mid-incident while the receiver is down; after the restart and
  *   the receiver's return every message arrives exactly once (idempotency keys checked), and the alert
  *   state is what it was.
+ * - restart with every line of the center down and the agent's first push 6 s late: the center stays
+ *   blocked all along, on the page, in the API and in the store's transitions (which feed the uptime).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -13,6 +15,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildBins, eventually, startBin, type RunningBin } from '../helpers/bins.js';
 import { freePort } from '../helpers/prometheus.js';
+import { openSqliteStore } from '../../server/store/store.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const AGENT_TOKEN = 'e2e-agent-token-0123456789abcdef';
@@ -178,4 +181,77 @@ describe('engine end to end: agent → server → webhook', () => {
     expect(bad.status).toBe(400);
     expect((await api('/centers')).centers).toHaveLength(1);
   }, 60_000);
+});
+
+describe('engine end to end: a restart while every line is down', () => {
+  let dir: string;
+  let serverPort: number;
+  let server: RunningBin | undefined;
+  let agent: RunningBin | undefined;
+  const center = async (): Promise<any> => (await fetch(`http://127.0.0.1:${serverPort}/api/v1/centers/sa-huynh`)).json();
+
+  beforeAll(() => buildBins(), 120_000);
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cw-engine-restart-'));
+    const [agentPort, deadA, deadB] = [await freePort(), await freePort(), await freePort()];
+    serverPort = await freePort();
+    writeFileSync(
+      join(dir, 'server.yaml'),
+      `listen: 127.0.0.1:${serverPort}\ndata_dir: data\n` +
+        `tokens:\n  - { id: t1, token: "${AGENT_TOKEN}", province: qng, center: sa-huynh, agent: pc1 }\n` +
+        `engine:\n  interval: 250ms\n  public_url: "http://127.0.0.1:${serverPort}"\n`,
+    );
+    // Two "lines" (tcp to ports nobody listens on) in the lines group: both down, the center blocked.
+    const line = (id: string, port: number) => `  - { id: ${id}, kind: tcp, target: "127.0.0.1:${port}", interval: 1s, timeout: 500ms, impact: blocking, group: lines }\n`;
+    writeFileSync(
+      join(dir, 'agent.yaml'),
+      `center: { id: sa-huynh, name: "Phường Sa Huỳnh", province: qng }\nagent: { id: pc1, listen: "127.0.0.1:${agentPort}" }\n` +
+        `push:\n  interval: 1s\n  wal: { dir: wal }\n  targets:\n    - { name: province, url: "http://127.0.0.1:${serverPort}/api/v1/write", bearer_token: "${AGENT_TOKEN}", timeout: 2s }\n` +
+        `checks:\n${line('line-a', deadA)}${line('line-b', deadB)}`,
+    );
+    server = startBin('centerwatch-server', ['--config', join(dir, 'server.yaml')]);
+    agent = startBin('centerwatch-agent', ['--config', join(dir, 'agent.yaml')]);
+    await eventually(async () => ((await center()).state === 'blocked' ? true : undefined), 30_000, 'the center blocked');
+  }, 60_000);
+
+  afterEach(async () => {
+    agent?.child.kill('SIGCONT');
+    await agent?.stop();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the first push comes 6 s after the start: the center stays blocked, the store records no blocked → ready → blocked', async () => {
+    // The agent is frozen across the restart, so its first push reaches the new server late.
+    agent!.child.kill('SIGSTOP');
+    await server!.stop();
+    server = startBin('centerwatch-server', ['--config', join(dir, 'server.yaml')]);
+    const startedAt = Date.now();
+    const seen = new Set<string>();
+    await eventually(async () => ((await center()).state ? true : undefined), 15_000, 'the restarted server');
+    while (Date.now() - startedAt < 6000) {
+      seen.add((await center()).state);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    agent!.child.kill('SIGCONT');
+    const resumedAt = Date.now();
+    // Fresh data: the checks are known again (and the center judged on them).
+    await eventually(async () => ((await center()).checks?.length === 2 ? true : undefined), 15_000, 'the first push after the restart');
+    console.log(`first push after the restart: ${Date.now() - startedAt} ms after the start (${Date.now() - resumedAt} ms after the agent resumed)`);
+    const until = Date.now() + 3000;
+    while (Date.now() < until) {
+      seen.add((await center()).state);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await server!.stop();
+    const store = openSqliteStore(join(dir, 'data', 'engine.sqlite'));
+    let transitions: string[];
+    try {
+      transitions = store.transitions('center', 'sa-huynh', 0, Date.now() + 1).map((t) => t.to);
+    } finally {
+      store.close();
+    }
+    expect({ transitions, seen: [...seen] }).toEqual({ transitions: ['blocked'], seen: ['blocked'] });
+  }, 90_000);
 });
