@@ -9,7 +9,7 @@
  * - the skewed agent's samples are refused and counted, and poison nobody else's.
  *
  * Env: SOAK_MINUTES (60), SOAK_OUTAGE_AT (minute the upstream goes down, 20), SOAK_OUTAGE_MINUTES (5),
- * BENCH_AGENTS (2000), BENCH_SERIES (150), SOAK_WARMUP_MINUTES (10).
+ * BENCH_AGENTS (2000), BENCH_SERIES (150), SOAK_WARMUP_MINUTES (10), SOAK_SERVER_BIN (dist/centerwatch-server.mjs).
  * Quick check of the bench itself: SOAK_MINUTES=6 SOAK_OUTAGE_AT=2 SOAK_OUTAGE_MINUTES=1 BENCH_AGENTS=200.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -63,7 +63,7 @@ function startServer(dir: string, fleet: SimAgent[], upstream: string): ChildPro
     file,
     `listen: 127.0.0.1:${SERVER_PORT}\ndata_dir: ${join(dir, 'data')}\nforward:\n  - { name: prometheus, url: ${upstream} }\n${serverTokensYaml(fleet, 'soak')}`,
   );
-  return spawn('dist/centerwatch-server.mjs', ['--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.env.SOAK_SERVER_BIN ?? 'dist/centerwatch-server.mjs', ['--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 async function main(): Promise<void> {
