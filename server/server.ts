@@ -114,7 +114,7 @@ export class CenterwatchServer {
     const app = express();
     app.disable('x-powered-by');
     app.set('etag', false);
-    app.use(securityHeaders());
+    app.use(securityHeaders(Boolean(this.cfg.tls)));
     app.post(
       '/api/v1/write',
       writeHandler({

@@ -33,9 +33,14 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Referrer-Policy': 'no-referrer',
 };
 
-export function securityHeaders(): (req: Request, res: Response, next: NextFunction) => void {
+/** A year of HTTPS only, once the browser has seen it over HTTPS (RFC 6797: ignored over plain HTTP). */
+export const STRICT_TRANSPORT_SECURITY = 'max-age=31536000';
+
+/** @param https whether the server speaks TLS itself: then browsers are told to use nothing else. */
+export function securityHeaders(https = false): (req: Request, res: Response, next: NextFunction) => void {
   return (_req, res, next) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    if (https) res.setHeader('Strict-Transport-Security', STRICT_TRANSPORT_SECURITY);
     next();
   };
 }

@@ -34,6 +34,8 @@ function expectSecurityHeaders(what: string, h: Record<string, string | string[]
   expect(h['x-content-type-options'], what).toBe('nosniff');
   expect(h['x-frame-options'], what).toBe('DENY');
   expect(h['referrer-policy'], what).toBe('no-referrer');
+  // Over plain HTTP a Strict-Transport-Security header means nothing (RFC 6797); it is sent over TLS (server-lifecycle.test.ts).
+  expect(h['strict-transport-security'], what).toBeUndefined();
   const csp = String(h['content-security-policy'] ?? '');
   const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
   expect(directives.get('default-src'), what).toEqual(["'none'"]);

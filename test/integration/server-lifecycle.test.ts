@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { describe, expect, it } from 'vitest';
 import { sendWriteRequest } from '../../common/remote-write/sender.js';
 import { requireService } from '../helpers/ctx.js';
@@ -15,6 +16,12 @@ describe('server lifecycle', () => {
       const target = { name: 't', url: `https://127.0.0.1:${srv.port}/api/v1/write`, bearerToken: TOKEN_A, ca: cert.cert.toString(), timeoutMs: 5000, userAgent: 'test' };
       expect(await sendWriteRequest(target, body([series({ __name__: 'tls_up' })]), new AbortController().signal)).toMatchObject({ kind: 'sent', status: 204 });
       expect(srv.server.state.latest({ __name__: 'tls_up' })).toHaveLength(1);
+      // Browsers are told to use HTTPS only (Strict-Transport-Security), with the other security headers.
+      const headers = await new Promise<Record<string, unknown>>((resolve, reject) =>
+        httpsGet(`https://127.0.0.1:${srv.port}/healthz`, { ca: cert.cert.toString() }, (res) => (res.resume(), resolve(res.headers))).on('error', reject),
+      );
+      expect(headers['strict-transport-security']).toBe('max-age=31536000');
+      expect(headers['x-frame-options']).toBe('DENY');
       // plain HTTP to the HTTPS port is not served
       await expect(post(`http://127.0.0.1:${srv.port}`, body([]), auth(TOKEN_A))).rejects.toThrow(/hang up|ECONNRESET/);
     } finally {
