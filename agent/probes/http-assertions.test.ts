@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assertionSchema, compare, evaluateAssertions, parseJsonPath, resolveJsonPath, type Assertion, type ResponseView } from './http-assertions.js';
+import { performance } from 'node:perf_hooks';
+import { assertionSchema, compare, evaluateAssertions, jsonDepthExceeds, MAX_JSON_DEPTH, parseJsonPath, resolveJsonPath, type Assertion, type ResponseView } from './http-assertions.js';
 
 const doc = { data: { status: 'ok', items: [{ id: 1 }, { id: 2, tags: ['a', 'b'] }], count: '3', ready: true, none: null } };
 const res: ResponseView = {
@@ -94,7 +95,7 @@ describe('evaluateAssertions', () => {
         { source: 'json', path: 'data.count', op: 'ge', value: 3 },
         { source: 'json', path: 'data.ready', op: 'eq', value: true },
       ]),
-    ).toEqual([]);
+    ).toEqual({ failures: [] });
   });
 
   it('reports each failure with the subject, the check and a short actual value', () => {
@@ -107,14 +108,16 @@ describe('evaluateAssertions', () => {
         { source: 'body', op: 'contains', value: 'maintenance' },
         { source: 'json', path: 'data.status', op: 'gt', value: 1 },
       ]),
-    ).toEqual([
+    ).toEqual({
+      failures: [
       'status: lt 200 failed (got 200)',
       'json data.status: eq "degraded" failed (got "ok")',
       'json data.gone: exists failed (missing)',
       'header x-count: matches /^9/ failed (got "42")',
       'body: contains "maintenance" failed',
       'json data.status: gt 1 failed (got "ok", not a number)',
-    ]);
+      ],
+    });
   });
 
   it('fails json assertions on a body that is not JSON, and cuts long values short', () => {
@@ -123,9 +126,53 @@ describe('evaluateAssertions', () => {
       { source: 'json', path: 'a', op: 'exists' },
       { source: 'header', name: 'x-long', op: 'eq', value: 'z' },
     ].map((a) => assertionSchema.parse(a));
-    const [notJson, long] = evaluateAssertions(list, text);
+    const out = evaluateAssertions(list, text);
+    const [notJson, long] = 'failures' in out ? out.failures : [];
     expect(notJson).toBe('json a: body is not JSON');
     expect(long).toBe(`header x-long: eq "z" failed (got "${'y'.repeat(56)}...)`);
+  });
+
+  it('refuses a JSON body nested deeper than MAX_JSON_DEPTH before parsing it, and only for json assertions', () => {
+    const deep: ResponseView = { status: 200, headers: {}, body: '['.repeat(1024 * 1024) };
+    const json = [assertionSchema.parse({ source: 'json', path: 'status', op: 'eq', value: 'ok' })];
+    expect(evaluateAssertions(json, deep)).toEqual({ refused: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` });
+    const body = [assertionSchema.parse({ source: 'body', op: 'contains', value: 'ok' })];
+    expect(evaluateAssertions(body, deep)).toEqual({ failures: ['body: contains "ok" failed'] });
+    const atLimit: ResponseView = { status: 200, headers: {}, body: `${'['.repeat(MAX_JSON_DEPTH)}"ok"${']'.repeat(MAX_JSON_DEPTH)}` };
+    const first = [assertionSchema.parse({ source: 'json', path: `${'[0]'.repeat(MAX_JSON_DEPTH)}`, op: 'eq', value: 'ok' })];
+    expect(evaluateAssertions(first, atLimit)).toEqual({ failures: [] });
+  });
+});
+
+describe('jsonDepthExceeds', () => {
+  const exceeds = (text: string, limit: number) => jsonDepthExceeds(Buffer.from(text, 'utf8'), limit);
+
+  it.each([
+    ['{}', 1, false],
+    ['{}', 0, true],
+    ['[[1],[2,[3]]]', 3, false],
+    ['[[1],[2,[3]]]', 2, true],
+    ['{"a":{"b":[{}]}}', 4, false],
+    ['{"a":{"b":[{}]}}', 3, true],
+    // brackets inside strings, also after escaped quotes and backslashes, do not nest
+    [String.raw`["[[[[", "\\"]`, 1, false],
+    [String.raw`["\\"[[]`, 1, true],
+    [String.raw`["\"[[[[", {}]`, 2, false],
+    ['"{{{{"', 0, false],
+    ['[[[[', 3, true],
+    ['', 0, false],
+  ] as const)('%s with limit %d: %s', (text, limit, expected) => {
+    expect(exceeds(text, limit)).toBe(expected);
+  });
+
+  it('scans 1 MiB of nested brackets in one linear pass, stopping at the limit', () => {
+    const open = Buffer.alloc(1024 * 1024, '[');
+    expect(jsonDepthExceeds(open, MAX_JSON_DEPTH)).toBe(true);
+    const flat = Buffer.from(`[${'[0],'.repeat(200_000)}[0]]`);
+    const t0 = performance.now();
+    expect(jsonDepthExceeds(flat, MAX_JSON_DEPTH)).toBe(false);
+    // Linear: well under the 100 ms a quadratic scan (or a JSON.parse under --lite-mode) would take.
+    expect(performance.now() - t0).toBeLessThan(100);
   });
 });
 

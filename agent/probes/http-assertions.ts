@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bodyChecks, MAX_JSON_DEPTH, type Evaluation } from './http-body-checks.js';
 
 /**
  * Checks on an HTTP response, written as data (`{ source, op, value }`), never as a string DSL:
@@ -62,53 +63,15 @@ export function assertionProblem(a: Assertion): { field: 'op' | 'value'; message
   return undefined;
 }
 
-export type PathSegment = string | number;
+export type { PathSegment } from './http-body-checks.js';
 
-/**
- * Parses `data.items[0].status` (an optional leading `$` or `$.` is accepted) into segments.
- * `''` and `$` are the whole document. Returns undefined for anything else.
- */
-export function parseJsonPath(text: string): PathSegment[] | undefined {
-  let rest = text;
-  if (rest.startsWith('$.')) {
-    rest = rest.slice(2);
-    if (rest === '' || rest.startsWith('[')) return undefined;
-  } else if (rest.startsWith('$')) rest = rest.slice(1);
-  const segments: PathSegment[] = [];
-  let expectKey = rest.length > 0 && !rest.startsWith('[');
-  while (rest.length > 0) {
-    const m = expectKey ? /^[^.[\]]+/.exec(rest) : /^\[(\d+)\]/.exec(rest);
-    if (!m) return undefined;
-    segments.push(expectKey ? m[0] : Number(m[1]));
-    rest = rest.slice(m[0].length);
-    if (rest.startsWith('.')) {
-      rest = rest.slice(1);
-      if (rest.length === 0) return undefined;
-      expectKey = true;
-    } else if (rest.startsWith('[')) expectKey = false;
-    else if (rest.length > 0) return undefined;
-  }
-  return segments;
-}
+export { MAX_JSON_DEPTH } from './http-body-checks.js';
 
-/** The value at a path, or undefined when any step is missing. Own properties only (no `__proto__` tricks). */
-export function resolveJsonPath(doc: unknown, path: readonly PathSegment[]): unknown {
-  let cur: unknown = doc;
-  for (const seg of path) {
-    if (Array.isArray(cur)) {
-      const i = typeof seg === 'number' ? seg : /^\d+$/.test(seg) ? Number(seg) : NaN;
-      if (!(i >= 0 && i < cur.length)) return undefined;
-      cur = cur[i];
-    } else if (cur !== null && typeof cur === 'object') {
-      const key = String(seg);
-      if (!Object.hasOwn(cur, key)) return undefined;
-      cur = (cur as Record<string, unknown>)[key];
-    } else return undefined;
-  }
-  return cur;
-}
+/** The pure evaluation (http-body-checks.ts), shared with the body-check worker. */
+export const { compare, parseJsonPath, resolveJsonPath, jsonDepthExceeds } = bodyChecks();
+const { evaluate } = bodyChecks();
 
-/** What the evaluator needs of a response. */
+/** What the evaluator needs of a response, with the body as text (tests and small bodies). */
 export interface ResponseView {
   status: number;
   /** Node's incoming headers: lower-case names. */
@@ -117,119 +80,10 @@ export interface ResponseView {
 }
 
 /**
- * Evaluates every assertion and returns one short message per failure (empty: all passed).
- * Messages quote at most a short prefix of the actual value and never the body itself.
+ * Evaluates every assertion here, on the calling thread, and returns one short message per failure
+ * (empty: all passed), or the reason the body was refused. The probe sends bodies to the worker
+ * (http-body-worker.ts) instead; this is for status/header assertions and tests.
  */
-export function evaluateAssertions(assertions: readonly Assertion[], res: ResponseView): string[] {
-  const failures: string[] = [];
-  let json: { ok: true; doc: unknown } | { ok: false } | undefined;
-  for (const a of assertions) {
-    let actual: unknown;
-    let subject: string;
-    switch (a.source) {
-      case 'status':
-        actual = res.status;
-        subject = 'status';
-        break;
-      case 'body':
-        actual = res.body;
-        subject = 'body';
-        break;
-      case 'header': {
-        const h = res.headers[a.name.toLowerCase()];
-        actual = Array.isArray(h) ? h.join(', ') : h;
-        subject = `header ${a.name.toLowerCase()}`;
-        break;
-      }
-      case 'json': {
-        json ??= parseJson(res.body);
-        subject = `json ${a.path}`;
-        if (!json.ok) {
-          failures.push(`${subject}: body is not JSON`);
-          continue;
-        }
-        actual = resolveJsonPath(json.doc, parseJsonPath(a.path) ?? []);
-        break;
-      }
-    }
-    const verdict = compare(a.op, actual, a.value);
-    if (verdict === true) continue;
-    const expected = a.value === undefined ? '' : ` ${a.op.endsWith('matches') ? `/${String(a.value)}/` : show(a.value)}`;
-    const got = verdict === false ? (a.source === 'body' || actual === undefined ? '' : ` (got ${show(actual)})`) : ` (${verdict})`;
-    failures.push(`${subject}: ${a.op}${expected} failed${got}`);
-  }
-  return failures;
-}
-
-function parseJson(text: string): { ok: true; doc: unknown } | { ok: false } {
-  try {
-    return { ok: true, doc: JSON.parse(text) as unknown };
-  } catch {
-    return { ok: false };
-  }
-}
-
-/** True when it holds, false when it does not, or a reason text when it cannot be applied. */
-export function compare(op: AssertionOp, actual: unknown, expected: unknown): boolean | string {
-  if (op === 'exists') return actual !== undefined || 'missing';
-  if (op === 'not_exists') return actual === undefined;
-  if (actual === undefined) return 'missing';
-  switch (op) {
-    case 'eq':
-      return looselyEqual(actual, expected);
-    case 'ne':
-      return !looselyEqual(actual, expected);
-    case 'lt':
-    case 'le':
-    case 'gt':
-    case 'ge': {
-      const a = toNumber(actual);
-      const e = toNumber(expected);
-      if (a === undefined || e === undefined) return `got ${show(actual)}, not a number`;
-      return op === 'lt' ? a < e : op === 'le' ? a <= e : op === 'gt' ? a > e : a >= e;
-    }
-    case 'contains':
-    case 'not_contains': {
-      const has = Array.isArray(actual) ? actual.some((x) => looselyEqual(x, expected)) : asText(actual).includes(asText(expected));
-      return op === 'contains' ? has : !has;
-    }
-    case 'matches':
-    case 'not_matches': {
-      const hit = new RegExp(String(expected)).test(asText(actual));
-      return op === 'matches' ? hit : !hit;
-    }
-  }
-}
-
-/**
- * Equality across the text/number boundary: headers are always text and YAML authors write
- * `value: 200` or `value: "200"` interchangeably, so `"200"` equals `200` and `"true"` equals `true`.
- */
-function looselyEqual(actual: unknown, expected: unknown): boolean {
-  if (actual === expected) return true;
-  if (typeof actual === 'string' && typeof expected === 'number') return toNumber(actual) === expected;
-  if (typeof actual === 'number' && typeof expected === 'string') return toNumber(expected) === actual;
-  if (typeof actual === 'string' && typeof expected === 'boolean') return actual === String(expected);
-  if (typeof actual === 'boolean' && typeof expected === 'string') return String(actual) === expected;
-  return false;
-}
-
-function toNumber(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v === 'string' && v.trim() !== '') {
-    const n = Number(v);
-    return Number.isFinite(n) ? n : undefined;
-  }
-  return undefined;
-}
-
-function asText(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (v !== null && typeof v === 'object') return JSON.stringify(v);
-  return String(v);
-}
-
-function show(v: unknown): string {
-  const text = JSON.stringify(v) ?? String(v);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+export function evaluateAssertions(assertions: readonly Assertion[], res: ResponseView): Evaluation {
+  return evaluate(assertions, { status: res.status, headers: res.headers, body: Buffer.from(res.body, 'utf8') }, MAX_JSON_DEPTH);
 }

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import type { Reason, Session } from './types.js';
+import { bodyChecks, MAX_JSON_DEPTH } from './http-body-checks.js';
+
+const { jsonDepthExceeds } = bodyChecks();
 
 /** OAuth 2.0 client credentials grant (RFC 6749 §4.4): the probe gets its own bearer token. */
 export const oauth2Schema = z
@@ -58,6 +61,10 @@ export type TokenOutcome = { ok: true; token: string; lifetimeSeconds?: number }
 
 /** Reads a token endpoint's answer (RFC 6749 §5.1 / §5.2). */
 export function parseTokenResponse(status: number, body: string): TokenOutcome {
+  // A token answer is a flat object: anything nested this deep is not one, and is not parsed.
+  if (jsonDepthExceeds(Buffer.from(body, 'utf8'), MAX_JSON_DEPTH)) {
+    return { ok: false, reason: 'body_too_large', message: `token endpoint answer nested deeper than ${MAX_JSON_DEPTH} levels` };
+  }
   let doc: Record<string, unknown> | undefined;
   try {
     const parsed = JSON.parse(body) as unknown;

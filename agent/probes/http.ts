@@ -4,7 +4,8 @@ import { defineProbe, failure, success, type Observation, type ProbeResult, type
 import { bindAddress } from './binding.js';
 import { describeError, reasonFromError } from './errors.js';
 import { familyOf } from './target.js';
-import { evaluateAssertions } from './http-assertions.js';
+import { evaluateAssertions, MAX_JSON_DEPTH } from './http-assertions.js';
+import { bodyCheckWorker } from './http-body-worker.js';
 import { httpOptions, type HttpOptions } from './http-options.js';
 import { parseTokenResponse, tokenRequest, TokenCache } from './http-oauth2.js';
 import { redirectStep } from './http-redirects.js';
@@ -100,7 +101,7 @@ export const httpProbe = defineProbe({
         const fresh = await token();
         chain = await follow(url, o, authorization(o, fresh.token), send, phases);
       }
-      return verdict(chain.final, chain.redirects, chain.credentialsSent, o, phases);
+      return await verdict(chain.final, chain.redirects, chain.credentialsSent, o, phases, ctx.signal);
     } catch (err) {
       if (err instanceof HttpFailure) return failure(err.reason, err.message, { phases });
       return failure(reasonFromError(err, ctx.signal), describeError(err, ctx.signal), { phases });
@@ -133,7 +134,7 @@ async function follow(start: URL, o: HttpOptions, auth: string | undefined, send
 }
 
 /** Turns the final response into the result: status first, then the assertions. */
-function verdict(res: ExchangeResult, redirects: number, credentialsSent: boolean, o: HttpOptions, phases: Phases): ProbeResult {
+async function verdict(res: ExchangeResult, redirects: number, credentialsSent: boolean, o: HttpOptions, phases: Phases, signal: AbortSignal): Promise<ProbeResult> {
   const observations: Observation[] = [
     { metric: 'status_code', value: res.status },
     { metric: 'redirects', value: redirects },
@@ -151,10 +152,18 @@ function verdict(res: ExchangeResult, redirects: number, credentialsSent: boolea
     // With credentials sent, a 401 says they were refused: an auth problem, not the service's.
     return failure(res.status === 401 && credentialsSent ? 'auth' : 'http_status', `HTTP ${res.status}`, extra);
   }
-  const failed = evaluateAssertions(o.assertions, { status: res.status, headers: res.headers, body: res.body.toString('utf8') });
+  const readsBody = o.assertions.some((a) => a.source === 'body' || a.source === 'json');
+  // A cut body would be checked on a part: JSON that never parses, a not_contains that misses the rest.
+  if (readsBody && res.truncated) return failure('body_too_large', `HTTP ${res.status}: body over max_body_bytes (${o.max_body_bytes})`, extra);
+  const checked = readsBody
+    ? await bodyCheckWorker.check({ assertions: o.assertions, status: res.status, headers: res.headers, body: res.body, maxDepth: MAX_JSON_DEPTH }, signal)
+    : evaluateAssertions(o.assertions, { status: res.status, headers: res.headers, body: '' });
+  if ('aborted' in checked) return failure('timeout', `HTTP ${res.status}: body checks did not finish by the deadline`, extra);
+  if ('refused' in checked) return failure('body_too_large', `HTTP ${res.status}: ${checked.refused}`, extra);
+  const failed = checked.failures;
   if (failed.length > 0) {
     const more = failed.length > 3 ? `; and ${failed.length - 3} more` : '';
-    return failure('assertion', `HTTP ${res.status}: ${failed.slice(0, 3).join('; ')}${more}${note}`, extra);
+    return failure('assertion', `HTTP ${res.status}: ${failed.slice(0, 3).join('; ')}${more}`, extra);
   }
   const via = redirects > 0 ? ` after ${redirects} redirect${redirects > 1 ? 's' : ''}` : '';
   return success({ message: `HTTP ${res.status}${via}${note}`, ...extra });
@@ -165,6 +174,7 @@ async function fetchToken(o: HttpOptions, send: Send, signal: AbortSignal) {
   const req = tokenRequest(o.oauth2!);
   try {
     const res = await send(new URL(o.oauth2!.token_url), 'POST', { 'user-agent': USER_AGENT, ...req.headers }, req.body, true, TOKEN_BODY_BYTES);
+    if (res.truncated) return { ok: false as const, reason: 'body_too_large' as const, message: `token endpoint answer over ${TOKEN_BODY_BYTES} bytes` };
     return parseTokenResponse(res.status, res.body.toString('utf8'));
   } catch (err) {
     if (err instanceof HttpFailure) throw err;

@@ -14,6 +14,8 @@ export const REASONS = [
   'auth',
   'http_status',
   'assertion',
+  // an HTTP body over max_body_bytes, nested too deep, or too costly to check: refused unchecked
+  'body_too_large',
   'database_missing',
   'query_failed',
   // peripherals, power and clock

@@ -28,6 +28,7 @@ const REASON_WORDS: Record<string, Bilingual> = {
   auth: { vi: 'sai thông tin đăng nhập', en: 'authentication failed' },
   http_status: { vi: 'máy chủ trả lỗi', en: 'server error' },
   assertion: { vi: 'nội dung trả về không đúng', en: 'unexpected answer' },
+  body_too_large: { vi: 'nội dung trả về quá lớn để kiểm tra', en: 'answer too large to check' },
   database_missing: { vi: 'không có cơ sở dữ liệu', en: 'database missing' },
   query_failed: { vi: 'truy vấn lỗi', en: 'query failed' },
   missing: { vi: 'không tìm thấy thiết bị', en: 'device not found' },

@@ -76,6 +76,10 @@ function route(req: IncomingMessage, res: ServerResponse, body: string): void {
   else if (first === 'slow-body') {
     res.flushHeaders();
     setTimeout(() => res.end('late body'), 200);
+  } else if (first === 'nested') {
+    // Hostile JSON: only opening brackets, `second` KiB of them.
+    res.setHeader('content-type', 'application/json');
+    res.end(Buffer.alloc(Number(second) * 1024, '['));
   } else if (first === 'big') {
     // Streams far more than any probe may read; `bigFinished` proves the probe stopped it.
     bigFinished = false;
@@ -221,7 +225,7 @@ describe('http probe: status, assertions, body', () => {
   });
 
   it('stops reading an oversize body at max_body_bytes and drops the connection', async () => {
-    const { r } = await run(`${base}/big`, { max_body_bytes: 1024, assertions: [{ source: 'body', op: 'matches', value: '^a{1024}$' }] });
+    const { r } = await run(`${base}/big`, { max_body_bytes: 1024 });
     expect(r).toMatchObject({ up: true, message: 'HTTP 200; body cut at 1024 bytes' });
     expect(obs(r, 'content_length')).toBeUndefined();
     expect(await openConnections(plain)).toBe(0);
@@ -229,6 +233,25 @@ describe('http probe: status, assertions, body', () => {
     const declared = await run(`${base}/big/declared`, { max_body_bytes: 4096 });
     expect(obs(declared.r, 'content_length')).toBe(64 * 1024 * 1024);
     expect(bigFinished).toBe(false);
+  });
+
+  it('refuses a body over max_body_bytes that an assertion would read, instead of checking a part of it', async () => {
+    for (const assertion of [
+      { source: 'body', op: 'not_contains', value: 'error' },
+      { source: 'json', path: 'status', op: 'eq', value: 'ok' },
+    ]) {
+      const { r } = await run(`${base}/big`, { max_body_bytes: 1024, assertions: [assertion] });
+      expect(r).toMatchObject({ up: false, reason: 'body_too_large', message: 'HTTP 200: body over max_body_bytes (1024)' });
+      expect(bigFinished).toBe(false);
+    }
+  });
+
+  it('refuses 1 MiB of nested [ under a json assertion as body_too_large, before parsing it', async () => {
+    const { r } = await run(`${base}/nested/1024`, { assertions: [{ source: 'json', path: 'status', op: 'eq', value: 'ok' }] });
+    expect(r).toMatchObject({ up: false, reason: 'body_too_large', message: 'HTTP 200: JSON nested deeper than 64 levels' });
+    // Still a measured response: status and length are reported.
+    expect(obs(r, 'status_code')).toBe(200);
+    expect(obs(r, 'content_length')).toBe(1024 * 1024);
   });
 });
 
@@ -276,6 +299,13 @@ describe('http probe: auth', () => {
       expect(r).toMatchObject({ up: true, reason: 'ok' });
       expect(tokenFetches).toBe(2);
       expect(seen.at(-1)?.headers.authorization).toBe('Bearer tok-2');
+    });
+
+    it('refuses a token answer over 64 KiB or nested too deep as body_too_large', async () => {
+      const big = await run(`${base}/resource`, { oauth2: { ...oauth2(), token_url: `${base}/nested/1024` } });
+      expect(big.r).toMatchObject({ up: false, reason: 'body_too_large', message: 'token endpoint answer over 65536 bytes' });
+      const deep = await run(`${base}/resource`, { oauth2: { ...oauth2(), token_url: `${base}/nested/8` } });
+      expect(deep.r).toMatchObject({ up: false, reason: 'body_too_large', message: 'token endpoint answer nested deeper than 64 levels' });
     });
 
     it('fails auth when the token endpoint refuses the client, without quoting secrets', async () => {
