@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { serverConfigSchema } from '../config/schema.js';
-import { RELAY_URL, alertmanagerConfig } from './alertmanager-config.js';
+import { alertmanagerConfig } from './alertmanager-config.js';
+import { SECRET_DIR, TOKEN_PLACEHOLDER } from './am-receivers.js';
 
 const routes = [
   { name: 'ops', channel: 'webhook', options: { url: 'https://hooks.example.vn/cw', headers: { Authorization: 'Bearer secret-header' } } },
@@ -46,8 +47,8 @@ describe('routes', () => {
     expect(oncall.matchers).toEqual(['severity=~"critical"', 'province=~"quang-ngai"', 'center=~"sa-huynh|duc-pho"']);
     // Urgent alerts first and at any hour; the rest wait for paging hours and skip holidays.
     expect(ops.routes).toEqual([
-      { matchers: ['alertname="LinesDown"'] },
-      { matchers: ['alertname="CheckDown"', 'kind="ups"', 'impact="blocking"'] },
+      { matchers: ['alertname="CenterwatchLinesDown"'] },
+      { matchers: ['alertname="CenterwatchCheckDown"', 'kind="ups"', 'impact="blocking"'] },
       { active_time_intervals: ['paging-hours'], mute_time_intervals: ['holidays'] },
     ]);
   });
@@ -69,17 +70,54 @@ describe('routes', () => {
   });
 });
 
-describe('receivers', () => {
-  it('webhooks as configured, other channels to the relay with a comment, never a secret', () => {
+describe('receivers: Alertmanager\'s own integrations, never a secret, no relay', () => {
+  const zalo = { name: 'zalo-lead', channel: 'zalo', escalation_only: true, options: { app_id: '1', secret_key: 'secret-zalo-key', refresh_token: 'secret-zalo-refresh', user_ids: ['84'] } };
+
+  it('webhooks as configured, Telegram by telegram_configs, e-mail by email_configs', () => {
     const { am, text } = build({ routes });
     expect(am.receivers).toEqual([
       { name: 'blackhole' },
       { name: 'ops', webhook_configs: [{ url: 'https://hooks.example.vn/cw', send_resolved: true }] },
-      { name: 'oncall', webhook_configs: [{ url: `${RELAY_URL}oncall`, send_resolved: true }] },
-      { name: 'lead', webhook_configs: [{ url: `${RELAY_URL}lead`, send_resolved: true }] },
+      { name: 'oncall', telegram_configs: [{ bot_token: TOKEN_PLACEHOLDER, chat_id: 1, parse_mode: 'HTML', message: expect.stringContaining('{{ .Annotations.summary | html }}'), send_resolved: true }] },
+      {
+        name: 'lead',
+        email_configs: [
+          {
+            to: 'b@example.vn',
+            from: 'a@example.vn',
+            smarthost: 'smtp.example.vn:587',
+            require_tls: true,
+            auth_password_file: `${SECRET_DIR}/lead-smtp-password`,
+            headers: { Subject: expect.stringContaining('{{ .Annotations.summary }}') },
+            text: expect.stringContaining('{{ .Annotations.runbook_url }}'),
+            html: '',
+            send_resolved: true,
+          },
+        ],
+      },
     ]);
-    expect(text).toContain("# engine route \"oncall\" sends by telegram: its secrets stay in the server's config.");
-    expect(text).toContain('telegram_configs');
+    expect(text).not.toContain('relay/');
+    expect(text).toContain(`# engine route "oncall" (telegram): replace ${TOKEN_PLACEHOLDER} with the bot token`);
+    expect(text).toContain('bot_token_file');
+    expect(text).toContain(`# engine route "lead" (email): write the SMTP password to ${SECRET_DIR}/lead-smtp-password`);
+    expect(text).not.toMatch(/secret-/);
+  });
+
+  it('an English route gets the English annotations; a chat @name cannot be exported and says so', () => {
+    const { escalate_after: _a, escalate_to: _t, ...telegram } = routes[1]!;
+    const en = { ...telegram, lang: 'en', options: { token: 'secret-telegram:x', chat_id: 42 } };
+    expect(build({ routes: [en] }).am.receivers[1].telegram_configs[0].message).toContain('{{ .Annotations.summary_en | html }}');
+    const named = { ...telegram, options: { token: 'secret-telegram:x', chat_id: '@canhbao' } };
+    const { am, text } = build({ routes: [named] });
+    expect(am.receivers[1]).toEqual({ name: 'oncall' });
+    expect(text).toContain('Alertmanager needs a numeric chat_id');
+  });
+
+  it('Zalo: an empty receiver and a plain statement, in the header and above it', () => {
+    const { am, text } = build({ routes: [...routes, zalo] });
+    expect(am.receivers.at(-1)).toEqual({ name: 'zalo-lead' });
+    expect(text).toContain('# Zalo is not exported: Alertmanager has no Zalo receiver and centerwatch ships no relay.');
+    expect(text).toContain('# engine route "zalo-lead" (zalo) is NOT exported');
     expect(text).not.toMatch(/secret-/);
   });
 });
@@ -88,11 +126,11 @@ describe('inhibit rules mirror the dependency model', () => {
   it('center offline, agent silent, lines down, and each shared upstream', () => {
     const { am } = build({ upstreams: [{ name: 'ps', title: { vi: 'HT', en: 'S' }, checks: ['ps-http', 'ps-dns'] }] });
     expect(am.inhibit_rules).toEqual([
-      { source_matchers: ['alertname="CenterOffline"'], target_matchers: ['alertname=~"AgentSilent|LinesDown|CheckDown|CheckDegraded"'], equal: ['province', 'center'] },
-      { source_matchers: ['alertname="AgentSilent"'], target_matchers: ['alertname=~"CheckDown|CheckDegraded"'], equal: ['province', 'center', 'agent'] },
-      { source_matchers: ['alertname="LinesDown"'], target_matchers: ['alertname=~"CheckDown|CheckDegraded"', 'line=~".+"'], equal: ['province', 'center'] },
-      { source_matchers: ['alertname="LinesDown"'], target_matchers: ['alertname=~"CheckDown|CheckDegraded"', 'check=~"ps-http|ps-dns"'], equal: ['province', 'center'] },
-      { source_matchers: ['alertname="UpstreamDown"', 'upstream="ps"'], target_matchers: ['alertname="CheckDown"', 'check=~"ps-http|ps-dns"'], equal: ['province'] },
+      { source_matchers: ['alertname="CenterwatchCenterOffline"'], target_matchers: ['alertname=~"CenterwatchAgentSilent|CenterwatchLinesDown|CenterwatchCheckDown|CenterwatchCheckDegraded"'], equal: ['province', 'center'] },
+      { source_matchers: ['alertname="CenterwatchAgentSilent"'], target_matchers: ['alertname=~"CenterwatchCheckDown|CenterwatchCheckDegraded"'], equal: ['province', 'center', 'agent'] },
+      { source_matchers: ['alertname="CenterwatchLinesDown"'], target_matchers: ['alertname=~"CenterwatchCheckDown|CenterwatchCheckDegraded"', 'line=~".+"'], equal: ['province', 'center'] },
+      { source_matchers: ['alertname="CenterwatchLinesDown"'], target_matchers: ['alertname=~"CenterwatchCheckDown|CenterwatchCheckDegraded"', 'check=~"ps-http|ps-dns"'], equal: ['province', 'center'] },
+      { source_matchers: ['alertname="CenterwatchUpstreamDown"', 'upstream="ps"'], target_matchers: ['alertname="CenterwatchCheckDown"', 'check=~"ps-http|ps-dns"'], equal: ['province'] },
     ]);
   });
 });

@@ -9,17 +9,16 @@
  *    (LinesDown, a blocking UPS check) go out at once. Per-province calendars get their own intervals;
  *  - inhibit rules: the engine's dependency model (server/engine/dependencies.ts).
  *
- * Channel secrets stay in the server's config: only webhook routes are exported as they are; the
- * others point at a relay URL to fill in (RELAY_URL), with a comment.
+ * Alert names are the exported rules' (`CenterwatchLinesDown`…, names.ts). Receivers use Alertmanager's
+ * own integrations (am-receivers.ts); channel secrets stay in the server's config.
  */
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
 import type { ServerConfig } from '../config/schema.js';
 import type { EngineConfig, RouteConfig } from '../config/engine-schema.js';
 import { WEEKDAY_SPANS, type Span } from '../engine/calendar.js';
 import { alternation, quote } from './common.js';
-
-/** Where non-webhook routes are sent: a placeholder for a relay (or replace with a native receiver). */
-export const RELAY_URL = 'http://127.0.0.1:9099/centerwatch-relay/';
+import { receiverOf } from './am-receivers.js';
+import { exportedName as n } from './names.js';
 export const TIMEZONE = 'Asia/Ho_Chi_Minh';
 const NOWHERE = 'blackhole';
 
@@ -57,7 +56,7 @@ function calendarOf(engine: EngineConfig, province?: string): Calendar {
 }
 
 /** Routes in the engine that wait for office hours; urgent alerts are matched first and never wait. */
-const URGENT: string[][] = [['alertname="LinesDown"'], ['alertname="CheckDown"', 'kind="ups"', 'impact="blocking"']];
+const URGENT: string[][] = [[`alertname="${n('LinesDown')}"`], [`alertname="${n('CheckDown')}"`, 'kind="ups"', 'impact="blocking"']];
 
 function routeOf(r: RouteConfig, engine: EngineConfig, provinces: string[], hasHolidays: (p?: string) => boolean): Record<string, unknown> {
   const sev = r.severities.filter((s) => s !== 'info');
@@ -78,30 +77,19 @@ function routeOf(r: RouteConfig, engine: EngineConfig, provinces: string[], hasH
   return { receiver: r.name, matchers, continue: true, ...(children.length ? { routes: children } : {}) };
 }
 
-function receiverOf(r: RouteConfig): { receiver: Record<string, unknown>; comment?: string } {
-  if (r.channel === 'webhook') {
-    const comment = r.options.headers ? 'the route\'s headers are not exported (Alertmanager webhooks take http_config: authorization, basic_auth)' : undefined;
-    return { receiver: { name: r.name, webhook_configs: [{ url: r.options.url, send_resolved: true }] }, ...(comment ? { comment } : {}) };
-  }
-  return {
-    receiver: { name: r.name, webhook_configs: [{ url: `${RELAY_URL}${r.name}`, send_resolved: true }] },
-    comment: `engine route "${r.name}" sends by ${r.channel}: its secrets stay in the server's config. Point this at a relay, or replace it with Alertmanager's own ${r.channel === 'email' ? 'email_configs' : r.channel === 'telegram' ? 'telegram_configs' : r.channel === 'slack' ? 'slack_configs' : 'receiver'} (see README, "Scale-out export").`,
-  };
-}
-
 function inhibitRules(engine: EngineConfig): Array<Record<string, unknown>> {
-  const checks = 'CheckDown|CheckDegraded';
+  const checks = `${n('CheckDown')}|${n('CheckDegraded')}`;
   const rules: Array<Record<string, unknown>> = [
-    { source_matchers: ['alertname="CenterOffline"'], target_matchers: [`alertname=~"AgentSilent|LinesDown|${checks}"`], equal: ['province', 'center'] },
-    { source_matchers: ['alertname="AgentSilent"'], target_matchers: [`alertname=~"${checks}"`], equal: ['province', 'center', 'agent'] },
-    { source_matchers: ['alertname="LinesDown"'], target_matchers: [`alertname=~"${checks}"`, 'line=~".+"'], equal: ['province', 'center'] },
+    { source_matchers: [`alertname="${n('CenterOffline')}"`], target_matchers: [`alertname=~"${n('AgentSilent')}|${n('LinesDown')}|${checks}"`], equal: ['province', 'center'] },
+    { source_matchers: [`alertname="${n('AgentSilent')}"`], target_matchers: [`alertname=~"${checks}"`], equal: ['province', 'center', 'agent'] },
+    { source_matchers: [`alertname="${n('LinesDown')}"`], target_matchers: [`alertname=~"${checks}"`, 'line=~".+"'], equal: ['province', 'center'] },
   ];
   const upstreamChecks = engine.upstreams.flatMap((u) => u.checks);
   if (upstreamChecks.length > 0) {
-    rules.push({ source_matchers: ['alertname="LinesDown"'], target_matchers: [`alertname=~"${checks}"`, `check=~${quote(alternation(upstreamChecks))}`], equal: ['province', 'center'] });
+    rules.push({ source_matchers: [`alertname="${n('LinesDown')}"`], target_matchers: [`alertname=~"${checks}"`, `check=~${quote(alternation(upstreamChecks))}`], equal: ['province', 'center'] });
   }
   for (const u of engine.upstreams) {
-    rules.push({ source_matchers: ['alertname="UpstreamDown"', `upstream=${quote(u.name)}`], target_matchers: ['alertname="CheckDown"', `check=~${quote(alternation(u.checks))}`], equal: ['province'] });
+    rules.push({ source_matchers: [`alertname="${n('UpstreamDown')}"`, `upstream=${quote(u.name)}`], target_matchers: [`alertname="${n('CheckDown')}"`, `check=~${quote(alternation(u.checks))}`], equal: ['province'] });
   }
   return rules;
 }
@@ -147,6 +135,9 @@ export function alertmanagerConfig(cfg: ServerConfig): string {
     ' Not exported: escalation (escalate_after/escalate_to), the morning digest, and engine.silences',
     ' (create those with `amtool silence add`). Inhibited alerts send no resolved message, where the',
     ' engine sends one for every alert it announced.',
+    '',
+    ' Zalo is not exported: Alertmanager has no Zalo receiver and centerwatch ships no relay. A Zalo route',
+    ' below is an empty receiver; keep Zalo on the server\'s own engine.',
     ...(paged.length === 0 ? ['', ' engine.routes has no route: nothing is sent.'] : []),
   ].join('\n');
   const seq = doc.get('receivers', true);

@@ -1,8 +1,11 @@
 /**
  * Annotations of the exported alerting rules: Go templates Prometheus expands per alert, in Vietnamese
  * (`summary`, `description`, what a ward's staff read) and English (`summary_en`, `description_en`).
- * The words follow the engine's messages (server/engine/describe.ts). Pure.
+ * The words follow the engine's messages (server/engine/describe.ts). Every alert also links to its
+ * section of the runbook (`runbook_url`) and to the Grafana dashboard of its center or province
+ * (`dashboard_url`). Pure.
  */
+import { GRAFANA_UID, RUNBOOK_ANCHORS, type EngineAlert, type LinkBases } from './names.js';
 
 /** The center's display name from `centerwatch_center_info` (pushed by its agents), else its id. */
 const CENTER = '{{ with query (printf "centerwatch_center_info{center=%q}" $labels.center) }}{{ . | first | label "name" }}{{ else }}{{ $labels.center }}{{ end }}';
@@ -21,6 +24,21 @@ export interface AnnotationContext {
 
 type Annotations = Record<'summary' | 'summary_en' | 'description' | 'description_en', string>;
 
+/** A label value as a URL query value (Go's `urlquery`: a center id is safe, but not every label is). */
+const param = (label: string): string => `{{ $labels.${label} | urlquery }}`;
+
+/**
+ * `runbook_url` and `dashboard_url` of an alert: Center detail with its province and center selected, or
+ * for a province-wide alert, Links across centers (which center fails on which upstream).
+ */
+export function links(alert: EngineAlert, bases: LinkBases): Record<'runbook_url' | 'dashboard_url', string> {
+  const dashboard =
+    alert === 'UpstreamDown'
+      ? `${bases.grafanaUrl}/d/${GRAFANA_UID.linksAcrossCenters}?var-province=${param('province')}`
+      : `${bases.grafanaUrl}/d/${GRAFANA_UID.centerDetail}?var-province=${param('province')}&var-center=${param('center')}`;
+  return { runbook_url: `${bases.runbookUrl}#${RUNBOOK_ANCHORS[alert]}`, dashboard_url: dashboard };
+}
+
 const WHAT_VI = '{{ if and (eq $labels.kind "icmp") $labels.line }}đường truyền {{ $labels.line }} mất kết nối{{ else }}{{ $labels.check }} ({{ $labels.kind }}) không hoạt động{{ end }}';
 const WHAT_EN = '{{ if and (eq $labels.kind "icmp") $labels.line }}line {{ $labels.line }} is down{{ else }}{{ $labels.check }} ({{ $labels.kind }}) is down{{ end }}';
 
@@ -30,7 +48,7 @@ function checkDownEffect(severity: AnnotationContext['severity']): { vi: string;
   return { vi: 'Chỉ ghi nhận, không gửi cảnh báo.', en: 'Recorded only, never paged.' };
 }
 
-export const ANNOTATIONS = {
+export const ANNOTATIONS: Record<EngineAlert, (c: AnnotationContext) => Annotations> = {
   CenterOffline: (c: AnnotationContext): Annotations => ({
     summary: `${CENTER}: không nhận được dữ liệu từ trung tâm (chưa rõ nguyên nhân)`,
     summary_en: `${CENTER}: no data from the center (cause unknown)`,
@@ -70,4 +88,4 @@ export const ANNOTATIONS = {
     description: `${c.title?.vi ?? '{{ $labels.upstream }}'} lỗi tại ít nhất ${c.minCenters} trung tâm và ${Math.round((c.minShare ?? 0) * 100)} % số trung tâm kiểm tra nó — các trung tâm không thể giải quyết hồ sơ trên hệ thống này.`,
     description_en: `${c.title?.en ?? '{{ $labels.upstream }}'} fails at ${c.minCenters} centers or more and ${Math.round((c.minShare ?? 0) * 100)} % of those checking it.`,
   }),
-} as const;
+};

@@ -13,6 +13,7 @@ import type { Province } from '../engine/scenario-harness.js';
 import { METRIC } from '../../common/metrics.js';
 import { promDuration } from './common.js';
 import { engineRuleOf } from './prometheus-rules.js';
+import { ENGINE_ALERTS, exportedName, type EngineAlert as EngineAlertName } from './names.js';
 
 /** What a step may do besides changing checks: stop or resume an agent's pushes. */
 export interface Network {
@@ -26,6 +27,7 @@ export interface Step {
 }
 
 export interface EngineAlert {
+  /** As the exported rules name it (`CenterwatchCheckDown`). */
   alertname: string;
   labels: Record<string, string>;
   firedAtS: number;
@@ -39,7 +41,7 @@ export interface ParityRun {
   testFile: Record<string, unknown>;
 }
 
-export const ALERT_NAMES = ['CenterOffline', 'AgentSilent', 'CheckDown', 'CheckDegraded', 'LinesDown', 'UpstreamDown'] as const;
+export const ALERT_NAMES = ENGINE_ALERTS.map(exportedName);
 
 export function playScenario(p: Province, steps: readonly Step[], endS: number, rulesFile: string, gridS = 15): ParityRun {
   for (const st of steps) if (st.atS % gridS !== 0) throw new Error(`step at ${st.atS}s is off the ${gridS}s grid`);
@@ -116,7 +118,7 @@ export function playScenario(p: Province, steps: readonly Step[], endS: number, 
   return { alerts, testFile };
 }
 
-/** Fire → resolve pairs from the engine's outputs, labelled as the exported rules label them. */
+/** Fire → resolve pairs from the engine's outputs, named and labelled as the exported rules do. */
 function engineAlerts(p: Province, startMs: number): EngineAlert[] {
   const byId = new Map<string, EngineAlert>();
   for (const o of p.outputs) {
@@ -126,7 +128,7 @@ function engineAlerts(p: Province, startMs: number): EngineAlert[] {
         const c = p.checks.find((x) => x.center === o.alert.center && x.check === o.alert.check)!;
         labels.engine_rule = engineRuleOf(p.cfg, c);
       }
-      byId.set(o.alert.id, { alertname: alertname!, labels, firedAtS: (o.at - startMs) / 1000, resolvedAtS: undefined });
+      byId.set(o.alert.id, { alertname: exportedName(alertname as EngineAlertName), labels, firedAtS: (o.at - startMs) / 1000, resolvedAtS: undefined });
     } else if (o.type === 'resolve') {
       const a = byId.get(o.alert.id);
       if (a) a.resolvedAtS = (o.at - startMs) / 1000;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { engineConfigSchema } from '../config/engine-schema.js';
@@ -5,6 +6,7 @@ import { serverConfigSchema } from '../config/schema.js';
 import { engineSettings } from '../engine/settings.js';
 import { promDuration } from './common.js';
 import { checkScopes, engineRuleOf, prometheusRuleFile, prometheusRules, type AlertingRule } from './prometheus-rules.js';
+import { ENGINE_ALERTS, RUNBOOK_ANCHORS, linkBases, linkBasesFromEnv } from './names.js';
 
 const engine = engineConfigSchema.parse({
   upstreams: [{ name: 'provincial-system', title: { vi: 'Hệ thống một cửa tỉnh', en: 'the provincial system' }, checks: ['provincial-system', 'provincial-dns'] }],
@@ -18,7 +20,7 @@ const engine = engineConfigSchema.parse({
   ],
 });
 const rules = prometheusRuleFile(engine).groups[0]!.rules;
-const named = (alert: string): AlertingRule[] => rules.filter((r) => r.alert === alert);
+const named = (alert: string): AlertingRule[] => rules.filter((r) => r.alert === `Centerwatch${alert}`);
 
 describe('CheckDown follows engine.rules (first match wins, then the defaults)', () => {
   const checks = [
@@ -32,7 +34,7 @@ describe('CheckDown follows engine.rules (first match wins, then the defaults)',
   it.each(checks)('$check ($kind) is timed by $scope, with the engine\'s for and recover_for', (c) => {
     expect(engineRuleOf(engine, c)).toBe(c.scope);
     const want = engineSettings(engine, () => false).ruleFor(c);
-    const mine = rules.filter((r) => r.alert === 'CheckDown' && r.labels.engine_rule === c.scope);
+    const mine = named('CheckDown').filter((r) => r.labels.engine_rule === c.scope);
     expect(mine.map((r) => r.labels.severity)).toEqual(['critical', 'warning', 'info']);
     for (const r of mine) {
       expect(r.for ?? '0s').toBe(promDuration(want.forMs));
@@ -55,20 +57,20 @@ describe('CheckDown follows engine.rules (first match wins, then the defaults)',
   });
 
   it('keeps the severity a check fired with only where any_of groups make redundancy possible', () => {
-    expect(named('CheckDown').find((r) => r.labels.severity === 'critical')!.expr).toContain('ALERTS{alertname="CheckDown", severity="warning"}');
-    const plain = prometheusRuleFile(engineConfigSchema.parse({ groups: [] })).groups[0]!.rules.filter((r) => r.alert === 'CheckDown');
+    expect(named('CheckDown').find((r) => r.labels.severity === 'critical')!.expr).toContain('ALERTS{alertname="CenterwatchCheckDown", severity="warning"}');
+    const plain = prometheusRuleFile(engineConfigSchema.parse({ groups: [] })).groups[0]!.rules.filter((r) => r.alert === 'CenterwatchCheckDown');
     expect(plain.map((r) => r.expr).join('\n')).not.toContain('ALERTS');
   });
 });
 
 describe('the other alerts', () => {
   it('come in the order later rules read them (ALERTS of the same evaluation)', () => {
-    expect([...new Set(rules.map((r) => r.alert))]).toEqual(['CenterOffline', 'AgentSilent', 'CheckDown', 'CheckDegraded', 'LinesDown', 'UpstreamDown']);
+    expect([...new Set(rules.map((r) => r.alert))]).toEqual(['CenterwatchCenterOffline', 'CenterwatchAgentSilent', 'CenterwatchCheckDown', 'CenterwatchCheckDegraded', 'CenterwatchLinesDown', 'CenterwatchUpstreamDown']);
   });
 
   it('silence fires at once after agent_silent_after, as the engine', () => {
     const e = engineConfigSchema.parse({ agent_silent_after: '90s' });
-    const silent = prometheusRuleFile(e).groups[0]!.rules.find((r) => r.alert === 'AgentSilent')!;
+    const silent = prometheusRuleFile(e).groups[0]!.rules.find((r) => r.alert === 'CenterwatchAgentSilent')!;
     expect(silent.expr).toContain('timestamp(centerwatch_agent_info)) >= 90)');
     expect(silent.for).toBeUndefined();
     expect(silent.keep_firing_for).toBeUndefined();
@@ -90,11 +92,40 @@ describe('the other alerts', () => {
     expect(u!.expr).toContain('check=~"provincial-system|provincial-dns"');
     expect(u!.expr).toContain(') >= 4 and on (province)');
     expect(u!.expr).toMatch(/>= 0\.6$/);
+    // It reads the prefixed alerts of the same group: an unprefixed name would read nothing.
+    expect(u!.expr).toContain('ALERTS{alertname="CenterwatchCheckDown", alertstate="firing"');
+    expect(u!.expr).toContain('ALERTS{alertname=~"CenterwatchCenterOffline|CenterwatchLinesDown"}');
     expect(u!.annotations.summary).toContain('Hệ thống một cửa tỉnh');
   });
 
-  it('every rule has Vietnamese and English annotations', () => {
-    for (const r of rules) expect(Object.keys(r.annotations).sort()).toEqual(['description', 'description_en', 'summary', 'summary_en']);
+  it('every rule has Vietnamese and English annotations, a runbook link and a dashboard link', () => {
+    for (const r of rules) expect(Object.keys(r.annotations).sort()).toEqual(['dashboard_url', 'description', 'description_en', 'runbook_url', 'summary', 'summary_en']);
+  });
+});
+
+describe('alert names and links', () => {
+  it('every alert name is prefixed, so it cannot collide with another team\'s in a shared Prometheus', () => {
+    expect(rules.every((r) => /^Centerwatch[A-Z]/.test(r.alert))).toBe(true);
+  });
+
+  it('runbook_url points at an anchor docs/runbook.md has; dashboard_url at Center detail with the province and center', () => {
+    const runbook = readFileSync(new URL('../../docs/runbook.md', import.meta.url), 'utf8');
+    for (const name of ENGINE_ALERTS) expect(runbook, name).toContain(`<a id="${RUNBOOK_ANCHORS[name]}"></a>`);
+    expect(named('LinesDown')[0]!.annotations).toMatchObject({
+      runbook_url: 'http://127.0.0.1:9480/docs/runbook.md#lines-down',
+      dashboard_url: 'http://127.0.0.1:3000/d/centerwatch-center?var-province={{ $labels.province | urlquery }}&var-center={{ $labels.center | urlquery }}',
+    });
+    expect(named('UpstreamDown')[0]!.annotations.dashboard_url).toBe('http://127.0.0.1:3000/d/centerwatch-links?var-province={{ $labels.province | urlquery }}');
+  });
+
+  it('link bases: given ones win (trailing slash dropped), else relative to engine.public_url', () => {
+    expect(linkBases('https://giamsat.qng.gov.vn/')).toEqual({ runbookUrl: 'https://giamsat.qng.gov.vn/docs/runbook.md', grafanaUrl: 'https://giamsat.qng.gov.vn:3000' });
+    expect(linkBases('http://[::1]:9480', linkBasesFromEnv({ CENTERWATCH_GRAFANA_URL: 'https://grafana.qng.gov.vn/', CENTERWATCH_RUNBOOK_URL: '' }))).toEqual({
+      runbookUrl: 'http://[::1]:9480/docs/runbook.md',
+      grafanaUrl: 'https://grafana.qng.gov.vn',
+    });
+    const custom = prometheusRuleFile(engine, { links: { runbookUrl: 'https://wiki.qng.gov.vn/runbook' } }).groups[0]!.rules[0]!;
+    expect(custom.annotations.runbook_url).toBe('https://wiki.qng.gov.vn/runbook#center-offline');
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { METRIC } from '../../common/metrics.js';
 import { alternation, quote } from './common.js';
+import { exportedName } from './names.js';
 
 /** The labels naming one check: the agent's own three, set by the server from the token, plus its id. */
 export const CHECK_KEY = 'province, center, agent, check';
@@ -50,7 +51,7 @@ export function membersUp(anyOfGroups: readonly string[]): string {
  * follows); Prometheus has no memory but its own `ALERTS` series, so the rules look there.
  */
 export function heldAs(severity: 'critical' | 'warning'): string {
-  return selector('ALERTS', [['alertname', '=', 'CheckDown'], ['severity', '=', severity]]);
+  return selector('ALERTS', [['alertname', '=', exportedName('CheckDown')], ['severity', '=', severity]]);
 }
 
 /**

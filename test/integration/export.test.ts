@@ -23,15 +23,17 @@ const haveTools = requireService(commandExists('promtool') && commandExists('amt
 
 interface Run {
   status: number | null;
+  /** stdout then stderr. */
   out: string;
+  stdout: string;
 }
-const exec = (cmd: string, args: string[], cwd: string): Promise<Run> =>
+const exec = (cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> =>
   new Promise((resolve) => {
-    execFile(cmd, args, { cwd, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, out: `${stdout}${stderr}` });
+    execFile(cmd, args, { cwd, encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, out: `${stdout}${stderr}`, stdout });
     });
   });
-const cli = (args: string[]): Promise<Run> => exec(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], process.cwd());
+const cli = (args: string[], env: Record<string, string> = {}): Promise<Run> => exec(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], process.cwd(), env);
 
 let dir: string;
 beforeAll(() => {
@@ -53,7 +55,8 @@ const SERVER_YAML = stringify({
     routes: [
       { name: 'ops', channel: 'webhook', options: { url: 'https://hooks.example.vn/centerwatch', headers: { Authorization: 'Bearer not-exported-1' } } },
       { name: 'oncall', channel: 'telegram', severities: ['critical'], options: { token: 'not-exported-2:abcdef', chat_id: -100123 }, escalate_after: '15m', escalate_to: 'lead' },
-      { name: 'lead', channel: 'email', escalation_only: true, options: { host: 'smtp.example.vn', from: 'a@example.vn', to: ['b@example.vn'], password: 'not-exported-3' } },
+      { name: 'lead', channel: 'email', escalation_only: true, options: { host: 'smtp.example.vn', from: 'a@example.vn', to: ['b@example.vn'], user: 'canhbao', password: 'not-exported-3' } },
+      { name: 'lanh-dao', channel: 'zalo', escalation_only: true, options: { app_id: '123', secret_key: 'not-exported-4', refresh_token: 'not-exported-5', user_ids: ['84123'] } },
     ],
   },
 });
@@ -63,12 +66,21 @@ describe.skipIf(!haveTools)('exported files pass promtool and amtool', () => {
     const config = join(dir, 'server.yaml');
     writeFileSync(config, SERVER_YAML);
     const files = { 'prometheus-rules': 'centerwatch-rules.yml', 'prometheus-config': 'prometheus.yml', 'alertmanager-config': 'alertmanager.yml' };
+    const text: Record<string, string> = {};
     for (const [target, file] of Object.entries(files)) {
-      const r = await cli(['export', target, '--config', config]);
+      const r = await cli(['export', target, '--config', config], { CENTERWATCH_GRAFANA_URL: 'https://grafana.qng.gov.vn/' });
       expect(r.status, r.out).toBe(0);
       expect(r.out).not.toMatch(/not-exported/);
-      writeFileSync(join(dir, file), r.out);
+      writeFileSync(join(dir, file), r.stdout);
+      text[target] = r.stdout;
     }
+    // Alertmanager's own Telegram and e-mail receivers, Zalo stated as not exported: no relay to run.
+    expect(text['alertmanager-config']).toMatch(/telegram_configs:/);
+    expect(text['alertmanager-config']).toMatch(/email_configs:/);
+    expect(text['alertmanager-config']).toContain('Zalo is not exported');
+    expect(text['alertmanager-config']).not.toContain('relay/');
+    // The links' base from the environment.
+    expect(text['prometheus-rules']).toContain('dashboard_url: https://grafana.qng.gov.vn/d/centerwatch-center?var-province=');
     const prom = await exec('promtool', ['check', 'config', 'prometheus.yml'], dir);
     expect(prom.out).toMatch(/SUCCESS: \d+ rules found/);
     expect(prom.status, prom.out).toBe(0);
@@ -77,6 +89,7 @@ describe.skipIf(!haveTools)('exported files pass promtool and amtool', () => {
     const am = await exec('amtool', ['check-config', 'alertmanager.yml'], dir);
     // offline, silent, lines → line checks, lines → upstream checks, one per upstream (2).
     expect(am.out).toMatch(/6 inhibit rules/);
+    expect(am.out).toMatch(/5 receivers/);
     expect(am.status, am.out).toBe(0);
   });
 
@@ -116,11 +129,11 @@ describe.skipIf(!haveTools)('parity: the exported rules and the engine fire and 
     const { parity, result } = await promtoolTest('lines', bareRules(p), (f) => playScenario(p, LINES, 360, f));
     expect(summary(parity)).toEqual([
       // The first line fired while its twin was up: a warning, and it stays one.
-      'CheckDown line-inet1 warning 60→250',
-      'CheckDown line-inet2 critical 120→250',
-      'LinesDown sa-huynh critical 120→250',
+      'CenterwatchCheckDown line-inet1 warning 60→250',
+      'CenterwatchCheckDown line-inet2 critical 120→250',
+      'CenterwatchLinesDown sa-huynh critical 120→250',
       // for 30s, recover_for 60s (the defaults).
-      'CheckDown provincial-system critical 150→300',
+      'CenterwatchCheckDown provincial-system critical 150→300',
     ]);
     expect(result.out).toMatch(/SUCCESS/);
     expect(result.status, result.out).toBe(0);
@@ -136,7 +149,7 @@ describe.skipIf(!haveTools)('parity: the exported rules and the engine fire and 
     ];
     const { parity, result } = await promtoolTest('silent', bareRules(p), (f) => playScenario(p, steps, 840, f));
     // Last pushes at 45 s and 105 s; silent from 45 s later.
-    expect(summary(parity)).toEqual(['AgentSilent pc2 warning 90→720', 'CenterOffline sa-huynh critical 150→720', 'AgentSilent pc1 warning 150→720']);
+    expect(summary(parity)).toEqual(['CenterwatchAgentSilent pc2 warning 90→720', 'CenterwatchCenterOffline sa-huynh critical 150→720', 'CenterwatchAgentSilent pc1 warning 150→720']);
     expect(result.status, result.out).toBe(0);
   });
 
@@ -148,10 +161,10 @@ describe.skipIf(!haveTools)('parity: the exported rules and the engine fire and 
       playScenario(p, [{ atS: 60, apply: failing(false) }, { atS: 180, apply: failing(true) }], 330, f),
     );
     expect(summary(parity)).toEqual([
-      'CheckDown provincial-system critical 90→240',
-      'CheckDown provincial-system critical 90→240',
-      'CheckDown provincial-system critical 90→240',
-      'UpstreamDown provincial-system critical 90→240',
+      'CenterwatchCheckDown provincial-system critical 90→240',
+      'CenterwatchCheckDown provincial-system critical 90→240',
+      'CenterwatchCheckDown provincial-system critical 90→240',
+      'CenterwatchUpstreamDown provincial-system critical 90→240',
     ]);
     expect(result.status, result.out).toBe(0);
   });
@@ -163,7 +176,7 @@ describe.skipIf(!haveTools)('parity: the exported rules and the engine fire and 
     const { result } = await promtoolTest('teeth', rules, (f) => playScenario(p, LINES, 360, f));
     expect(result.status).not.toBe(0);
     // Resolved at 4m (recover_for ignored), where the engine still holds it until 4m10s.
-    expect(result.out).toMatch(/alertname: CheckDown, time: 4m0?s?/);
+    expect(result.out).toMatch(/alertname: CenterwatchCheckDown, time: 4m0?s?/);
   });
 });
 
@@ -171,10 +184,10 @@ describe.skipIf(!haveTools)('parity needs what the rules hold in memory', () => 
   it('without the severity a check fired with, the first line turns critical when the second goes', async () => {
     const p = new Province().addCenter('sa-huynh', 'Phường Sa Huỳnh');
     const rules = bareRules(p);
-    for (const g of rules.groups) for (const r of g.rules) r.expr = r.expr.replaceAll('ALERTS{alertname="CheckDown", severity=', 'ALERTS{alertname="Forgotten", severity=');
+    for (const g of rules.groups) for (const r of g.rules) r.expr = r.expr.replaceAll('ALERTS{alertname="CenterwatchCheckDown", severity=', 'ALERTS{alertname="Forgotten", severity=');
     const { result } = await promtoolTest('memory', rules, (f) => playScenario(p, LINES, 360, f));
     expect(result.status).not.toBe(0);
-    expect(result.out).toMatch(/alertname: CheckDown, time: 2m,/);
+    expect(result.out).toMatch(/alertname: CenterwatchCheckDown, time: 2m,/);
   });
 
   it('without the staleness branch, a center silent for over 5 minutes resolves by itself', async () => {
@@ -189,12 +202,12 @@ describe.skipIf(!haveTools)('parity needs what the rules hold in memory', () => 
     const { result } = await promtoolTest('stale', rules, (f) => playScenario(p, steps, 660, f));
     expect(result.status).not.toBe(0);
     // Last push at 45 s: still inside the 5-minute lookback at 5m45s (2.x includes its start), gone at 6m.
-    expect(result.out).toMatch(/alertname: CenterOffline, time: 6m,/);
+    expect(result.out).toMatch(/alertname: CenterwatchCenterOffline, time: 6m,/);
   });
 });
 
 describe.skipIf(!haveTools)('annotations', () => {
-  it('LinesDown says it in Vietnamese with the center name (and in English)', async () => {
+  it('LinesDown says it in Vietnamese with the center name (and in English), with its runbook section and dashboard', async () => {
     const p = new Province().addCenter('sa-huynh', 'Phường Sa Huỳnh');
     const rules = prometheusRuleFile(p.cfg);
     const { result } = await promtoolTest('words', rules, (f) => {
@@ -203,7 +216,7 @@ describe.skipIf(!haveTools)('annotations', () => {
       test.alert_rule_test = [
         {
           eval_time: '45s',
-          alertname: 'LinesDown',
+          alertname: 'CenterwatchLinesDown',
           exp_alerts: [
             {
               exp_labels: { province: 'qng', center: 'sa-huynh', severity: 'critical' },
@@ -212,6 +225,8 @@ describe.skipIf(!haveTools)('annotations', () => {
                 summary_en: 'Phường Sa Huỳnh: both lines down',
                 description: 'Mọi đường truyền của trung tâm sa-huynh đều mất kết nối — không thể tiếp nhận hồ sơ trực tuyến. Gọi nhà mạng; kiểm tra modem/router.',
                 description_en: 'Every line of center sa-huynh is down: no online applications. Call the carriers; check the modem/router.',
+                runbook_url: 'https://ready.example.vn/docs/runbook.md#lines-down',
+                dashboard_url: 'https://ready.example.vn:3000/d/centerwatch-center?var-province=qng&var-center=sa-huynh',
               },
             },
           ],
