@@ -35,7 +35,8 @@ export class Agent {
   /** Metrics and schedule for a config; a reload builds them anew (counters restart, as after a restart). */
   private build(config: AgentConfig): void {
     this.config = config;
-    this.metrics = new AgentMetrics(config.checks, PROBES);
+    const lineDescription = (line: string | undefined) => config.lines.find((l) => l.name === line)?.description;
+    this.metrics = new AgentMetrics(config.checks.map((c) => ({ ...c, lineDescription: lineDescription(c.line) })), PROBES);
     registerProcessMetrics(this.metrics.registry, agentVersion(), () => this.configLoaded, config.center.name ?? config.center.id);
     this.push?.register(this.metrics.registry);
     this.scheduler = new Scheduler({

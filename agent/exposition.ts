@@ -10,6 +10,9 @@ export interface ExposedCheck {
   impact: string;
   group?: string | undefined;
   labels: Record<string, string>;
+  /** Display name and line description, carried by `centerwatch_check_info` so messages can use names. */
+  description?: string | undefined;
+  lineDescription?: string | undefined;
 }
 
 type Labels = Record<string, string>;
@@ -51,9 +54,10 @@ export class AgentMetrics {
     this.runs = new Counter({ name: METRIC.probeRunsTotal, help: 'Runs of the check by result.', labelNames: [...this.base, 'result'], registers: reg });
     this.skipped = new Counter({ name: METRIC.probeSkippedTotal, help: 'Runs skipped because the previous run was still in flight.', labelNames: this.base, registers: reg });
     this.abandoned = new Counter({ name: METRIC.probeAbandonedTotal, help: 'Runs given up on at the hard deadline because the probe did not return.', labelNames: this.base, registers: reg });
-    const info = gauge(METRIC.checkInfo, 'Static facts about each configured check.', [...CHECK_LABELS, 'impact', 'group']);
+    const info = gauge(METRIC.checkInfo, 'Static facts about each configured check.', [...CHECK_LABELS, 'impact', 'group', 'description', 'line_description']);
     for (const c of checks) {
-      info.set({ check: c.id, kind: c.kind, line: c.line ?? '', impact: c.impact, group: c.group ?? '' }, 1);
+      const names = { ...(c.description ? { description: c.description } : {}), ...(c.lineDescription ? { line_description: c.lineDescription } : {}) };
+      info.set({ check: c.id, kind: c.kind, line: c.line ?? '', impact: c.impact, group: c.group ?? '', ...names }, 1);
       for (const r of ['success', 'failure']) this.runs.inc({ ...this.labelsOf(c), result: r }, 0);
       this.skipped.inc(this.labelsOf(c), 0);
     }

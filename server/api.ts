@@ -7,7 +7,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { matcher, type EngineConfig } from './config/engine-schema.js';
-import { reasonText } from './engine/describe.js';
+import { reasonWords } from './engine/describe.js';
+import type { TimedReason } from './engine/readiness.js';
 import type { EngineRuntime } from './engine/runtime.js';
 import { parseRecurrence, validateMatchers } from './engine/silences.js';
 import type { Store } from './store/store.js';
@@ -59,6 +60,12 @@ export function apiRouter(d: ApiDeps): Router {
     return found.id;
   };
 
+  /** Each reason with its own time (`sinceMs`) and its words, naming checks as the messages do. */
+  const reasonsOf = (center: string, reasons: readonly TimedReason[]) => {
+    const checks = d.engine.centerChecks(center);
+    return reasons.map((x) => ({ ...x, text: reasonWords(x, checks) }));
+  };
+
   const centerView = (center: string) => {
     const c = d.engine.state.centers.get(center);
     if (!c) return undefined;
@@ -70,7 +77,7 @@ export function apiRouter(d: ApiDeps): Router {
       name: d.engine.centerName(center),
       state: c.settled.state,
       sinceMs: c.sinceMs,
-      reasons: c.reasons.map((x) => ({ ...x, text: reasonText(x) })),
+      reasons: reasonsOf(center, c.reasons),
       uptime30d: knownShare(uptime) ?? null,
       agents: d.engine.agents().filter((a) => a.center === center).map((a) => ({ agent: a.agent, lastHeardMs: a.lastHeardMs })),
     };
@@ -80,7 +87,7 @@ export function apiRouter(d: ApiDeps): Router {
     const province = typeof req.query.province === 'string' ? req.query.province : undefined;
     const list = [...d.engine.state.centers.entries()]
       .filter(([, c]) => province === undefined || c.province === province)
-      .map(([center, c]) => ({ province: c.province, center, name: d.engine.centerName(center), state: c.settled.state, sinceMs: c.sinceMs, reasons: c.reasons.map((x) => ({ ...x, text: reasonText(x) })) }));
+      .map(([center, c]) => ({ province: c.province, center, name: d.engine.centerName(center), state: c.settled.state, sinceMs: c.sinceMs, reasons: reasonsOf(center, c.reasons) }));
     res.json({ centers: list });
   });
 

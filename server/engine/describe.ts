@@ -2,14 +2,34 @@
  * What an alert says, pure: the plain-words summary, what it blocks for citizens and what to do first,
  * in Vietnamese and English. Center names and check ids are user text: notifiers escape them.
  */
-import type { Bilingual } from '../notifiers/event.js';
-import type { Impact, ReadinessReason } from './readiness.js';
+import type { Bilingual, Lang } from '../notifiers/event.js';
+import type { Impact, ReadinessReason, TimedReason } from './readiness.js';
+
+/** A line as people know it: its name and, when the agent's config gives one, its description (the carrier). */
+export interface LineName {
+  line: string;
+  description?: string | undefined;
+}
 
 export type Subject =
-  | { kind: 'lines_down'; lines: number }
+  | { kind: 'lines_down'; lines: number; members?: LineName[] }
   | { kind: 'center_offline' }
   | { kind: 'agent_silent'; agent: string }
-  | { kind: 'check'; check: string; checkKind: string; line?: string; impact: Impact; reason?: string; upstreamTitle?: Bilingual; redundant: boolean; degraded?: boolean }
+  | {
+      kind: 'check';
+      check: string;
+      checkKind: string;
+      line?: string;
+      /** The line's description (its carrier, "Cáp quang VNPT"). */
+      lineDescription?: string;
+      /** The check's display name (a shared system's title, the check's description); the id when absent. */
+      title?: Bilingual;
+      impact: Impact;
+      reason?: string;
+      upstreamTitle?: Bilingual;
+      redundant: boolean;
+      degraded?: boolean;
+    }
   | { kind: 'province'; upstreamTitle: Bilingual; centers: number };
 
 export interface Description {
@@ -85,6 +105,25 @@ for (const k of ['postgres', 'mysql', 'mssql', 'oracle', 'mongodb', 'redis']) RU
 
 const SERVE: Bilingual = { vi: 'không thể tiếp nhận hồ sơ trực tuyến', en: 'cannot accept online dossiers' };
 
+const withCarrier = (l: LineName): string => (l.description ? `${l.line} (${l.description})` : l.line);
+
+/** "đường truyền inet2 (Cáp quang VNPT)". */
+export function lineWords(l: LineName): Bilingual {
+  return { vi: `đường truyền ${withCarrier(l)}`, en: `line ${withCarrier(l)}` };
+}
+
+/** What naming a check needs. */
+export type NamedCheck = Pick<Extract<Subject, { kind: 'check' }>, 'check' | 'checkKind' | 'line' | 'lineDescription' | 'title' | 'upstreamTitle'>;
+
+/** How people call a check: its title, a line check by its line, a device by its noun; its id as the last resort. */
+export function checkName(c: NamedCheck): Bilingual {
+  const title = c.title ?? c.upstreamTitle;
+  if (title) return title;
+  if (c.checkKind === 'icmp' && c.line !== undefined) return lineWords({ line: c.line, description: c.lineDescription });
+  const noun = KIND_NOUN[c.checkKind];
+  return noun ? { vi: `${noun.vi} ${c.check}`, en: `${noun.en} ${c.check}` } : { vi: c.check, en: c.check };
+}
+
 export function describe(s: Subject): Description {
   switch (s.kind) {
     case 'lines_down':
@@ -96,7 +135,9 @@ export function describe(s: Subject): Description {
               ? { vi: 'cả hai đường truyền mất kết nối', en: 'both lines are down' }
               : { vi: `cả ${s.lines} đường truyền mất kết nối`, en: `all ${s.lines} lines are down` },
         blocks: SERVE,
-        runbook: { vi: 'gọi nhà mạng của từng đường truyền; kiểm tra router, modem và nguồn điện', en: "call each line's carrier; check the router, modem and power" },
+        runbook: s.members?.length
+          ? { vi: `gọi nhà mạng của từng đường truyền: ${s.members.map(withCarrier).join(', ')}; kiểm tra router, modem và nguồn điện`, en: `call each line's carrier: ${s.members.map(withCarrier).join(', ')}; check the router, modem and power` }
+          : { vi: 'gọi nhà mạng của từng đường truyền; kiểm tra router, modem và nguồn điện', en: "call each line's carrier; check the router, modem and power" },
       };
     case 'center_offline':
       return {
@@ -123,34 +164,44 @@ export function describe(s: Subject): Description {
 function describeCheck(s: Extract<Subject, { kind: 'check' }>): Description {
   const why = s.reason !== undefined && s.reason !== 'ok' ? REASON_WORDS[s.reason] ?? { vi: s.reason, en: s.reason } : undefined;
   const suffix = (lang: 'vi' | 'en'): string => (why ? ` (${why[lang]})` : '');
+  const line = s.checkKind === 'icmp' && s.line !== undefined ? { line: s.line, description: s.lineDescription } : undefined;
+  const carrier = line?.description ? ` (${line.description})` : '';
   let summary: Bilingual;
   if (s.degraded) {
-    const what = s.checkKind === 'icmp' && s.line !== undefined ? { vi: `đường truyền ${s.line}`, en: `line ${s.line}` } : { vi: s.check, en: s.check };
+    const what = checkName(s);
     return {
       summary: { vi: `${what.vi} chất lượng kém (vượt ngưỡng)`, en: `${what.en} degraded (over threshold)` },
       blocks: { vi: 'vẫn phục vụ nhưng chậm hoặc chập chờn', en: 'still serving, slowly or intermittently' },
-      ...(s.checkKind === 'icmp' ? { runbook: { vi: 'báo nhà mạng: mất gói hoặc trễ cao', en: 'tell the carrier: packet loss or high latency' } } : {}),
+      ...(line ? { runbook: { vi: `báo nhà mạng${carrier}: mất gói hoặc trễ cao`, en: `tell the carrier${carrier}: packet loss or high latency` } } : {}),
     };
   }
-  if (s.checkKind === 'icmp' && s.line !== undefined) {
-    summary = { vi: `đường truyền ${s.line} mất kết nối`, en: `line ${s.line} is down` };
-  } else if (s.upstreamTitle) {
-    summary = { vi: `không truy cập được ${s.upstreamTitle.vi}${suffix('vi')}`, en: `${s.upstreamTitle.en} unreachable${suffix('en')}` };
-  } else if (KIND_NOUN[s.checkKind]) {
-    const noun = KIND_NOUN[s.checkKind]!;
-    summary = { vi: `${noun.vi} ${s.check} lỗi${suffix('vi')}`, en: `${noun.en} ${s.check} failing${suffix('en')}` };
+  const name = checkName(s);
+  if (line) {
+    summary = { vi: `${name.vi} mất kết nối`, en: `${name.en} is down` };
+  } else if (s.upstreamTitle || !KIND_NOUN[s.checkKind]) {
+    summary = { vi: `không truy cập được ${name.vi}${suffix('vi')}`, en: `${name.en} unreachable${suffix('en')}` };
   } else {
-    summary = { vi: `không truy cập được ${s.check}${suffix('vi')}`, en: `${s.check} unreachable${suffix('en')}` };
+    summary = { vi: `${name.vi} lỗi${suffix('vi')}`, en: `${name.en} failing${suffix('en')}` };
   }
   const d: Description = { summary };
   if (s.redundant) d.blocks = { vi: 'mất dự phòng, vẫn phục vụ bằng đường còn lại', en: 'redundancy lost, still serving on the rest' };
   else if (s.impact === 'blocking') d.blocks = { vi: 'trung tâm không thể phục vụ việc này', en: 'the center cannot serve this' };
-  d.runbook = RUNBOOK[s.checkKind] ?? (s.upstreamTitle ? RUNBOOK_UPSTREAM : RUNBOOK_DEFAULT);
+  d.runbook =
+    line && carrier
+      ? { vi: `gọi nhà mạng của đường truyền này${carrier}; kiểm tra modem/router`, en: `call this line's carrier${carrier}; check the modem/router` }
+      : RUNBOOK[s.checkKind] ?? (s.upstreamTitle ? RUNBOOK_UPSTREAM : RUNBOOK_DEFAULT);
   return d;
 }
 
-/** Why a center is not ready, in plain words for leaders (the readiness page, the digest). */
-export function reasonText(r: ReadinessReason, name: (check: string) => string = (c) => c): Bilingual {
+/** Why a center is not ready, in plain words for leaders; `named` finds what the reason's check ids stand for. */
+export function reasonText(r: ReadinessReason, named: (check: string) => NamedCheck | undefined = () => undefined): Bilingual {
+  const name = (id: string): Bilingual => {
+    const c = named(id);
+    return c ? checkName(c) : { vi: id, en: id };
+  };
+  // Two checks of one shared system read as that system once.
+  const names = (ids: readonly string[], lang: Lang): string => [...new Set(ids.map((id) => name(id)[lang]))].join(', ');
+  const both = (f: (lang: Lang) => string): Bilingual => ({ vi: f('vi'), en: f('en') });
   switch (r.kind) {
     case 'no_agent_heard':
       return { vi: 'Mất liên lạc với trung tâm (chưa rõ nguyên nhân)', en: 'No contact with the center (cause unknown)' };
@@ -159,14 +210,59 @@ export function reasonText(r: ReadinessReason, name: (check: string) => string =
     case 'group_down':
       return r.group === 'lines'
         ? { vi: `Mất kết nối Internet (cả ${r.down.length} đường truyền)`, en: `No Internet (all ${r.down.length} lines down)` }
-        : { vi: `Nhóm ${r.group} không hoạt động: ${r.down.map(name).join(', ')}`, en: `${r.group} down: ${r.down.map(name).join(', ')}` };
+        : both((l) => (l === 'vi' ? `Nhóm ${r.group} không hoạt động: ${names(r.down, l)}` : `${r.group} down: ${names(r.down, l)}`));
     case 'redundancy_lost':
       return r.group === 'lines'
-        ? { vi: `Mất dự phòng đường truyền: ${r.down.map(name).join(', ')} lỗi`, en: `Line redundancy lost: ${r.down.map(name).join(', ')} down` }
-        : { vi: `Mất dự phòng ${r.group}: ${r.down.map(name).join(', ')} lỗi`, en: `${r.group} redundancy lost: ${r.down.map(name).join(', ')} down` };
+        ? both((l) => (l === 'vi' ? `Mất dự phòng: ${names(r.down, l)} mất kết nối` : `Redundancy lost: ${names(r.down, l)} down`))
+        : both((l) => (l === 'vi' ? `Mất dự phòng ${r.group}: ${names(r.down, l)} lỗi` : `${r.group} redundancy lost: ${names(r.down, l)} down`));
     case 'check_down':
-      return { vi: `${name(r.check)} không hoạt động`, en: `${name(r.check)} down` };
+      return both((l) => (l === 'vi' ? `${name(r.check).vi} không hoạt động` : `${name(r.check).en} down`));
     case 'check_degraded':
-      return { vi: `${name(r.check)} chất lượng kém`, en: `${name(r.check)} degraded` };
+      return both((l) => (l === 'vi' ? `${name(r.check).vi} chất lượng kém` : `${name(r.check).en} degraded`));
   }
+}
+
+/** A check as the fleet reports it, as far as words need it. */
+export interface CheckFacts {
+  check: string;
+  kind: string;
+  line?: string | undefined;
+  /** The line's description from the agent's config (its carrier, "Cáp quang VNPT"). */
+  lineDescription?: string | undefined;
+  /** The check's display name: the title of the shared system it reaches, else its description. */
+  title?: Bilingual | undefined;
+  impact: Impact;
+  /** The probe's reason code of the latest result. */
+  reason?: string | undefined;
+}
+
+const capitalize = (b: Bilingual): Bilingual => ({ vi: b.vi.charAt(0).toUpperCase() + b.vi.slice(1), en: b.en.charAt(0).toUpperCase() + b.en.slice(1) });
+
+/**
+ * The words for one readiness reason wherever it is shown (page, API, digest): a reason about one check
+ * reads like the alert about it ("Máy in quầy 1 lỗi (hết giấy)"), with the names the messages use.
+ */
+export function reasonWords(r: ReadinessReason, checks: readonly CheckFacts[]): Bilingual {
+  const find = (id: string): CheckFacts | undefined => checks.find((c) => c.check === id);
+  const subject = (c: CheckFacts, degraded: boolean): Extract<Subject, { kind: 'check' }> => ({
+    kind: 'check', check: c.check, checkKind: c.kind, impact: c.impact, redundant: false, ...(degraded ? { degraded } : {}),
+    ...(c.line ? { line: c.line } : {}), ...(c.lineDescription ? { lineDescription: c.lineDescription } : {}), ...(c.title ? { title: c.title } : {}), ...(c.reason ? { reason: c.reason } : {}),
+  });
+  const one = r.kind === 'check_down' || r.kind === 'check_degraded' ? r.check : r.kind === 'group_down' && r.down.length === 1 ? r.down[0]! : undefined;
+  const c = one === undefined ? undefined : find(one);
+  if (c) return capitalize(describe(subject(c, r.kind === 'check_degraded')).summary);
+  return reasonText(r, (id) => {
+    const f = find(id);
+    return f && subject(f, false);
+  });
+}
+
+/** Worst first: the reason shown on a tile. */
+const REASON_RANK: Record<ReadinessReason['kind'], number> = { no_agent_heard: 0, group_down: 1, check_down: 2, agents_silent: 3, redundancy_lost: 4, check_degraded: 5 };
+
+/** The strongest reason, in words, with its own time. */
+export function mainReason(reasons: readonly TimedReason[], checks: readonly CheckFacts[]): { text: Bilingual; sinceMs: number } | undefined {
+  const blocking = (r: ReadinessReason): number => ('impact' in r && r.impact === 'blocking' ? 0 : 1);
+  const first = [...reasons].sort((a, b) => blocking(a) - blocking(b) || REASON_RANK[a.kind] - REASON_RANK[b.kind])[0];
+  return first ? { text: reasonWords(first, checks), sinceMs: first.sinceMs } : undefined;
 }

@@ -19,9 +19,9 @@
 import { initialAlertState, step, type AlertRule, type AlertState } from './alerts.js';
 import type { OfficeCalendar } from './calendar.js';
 import { rootCauses, type Problem, type ProblemKind } from './dependencies.js';
-import { describe, type Subject } from './describe.js';
+import { describe, type CheckFacts, type Subject } from './describe.js';
 import { notifyAt, severityOf, type Severity } from './paging.js';
-import { readiness, settle, type CheckStatus, type GroupPolicy, type Impact, type Readiness, type ReadinessReason } from './readiness.js';
+import { readiness, settle, type CheckStatus, type GroupPolicy, type Impact, type Readiness, type ReadinessReason, type TimedReason } from './readiness.js';
 import type { AlertEvent, Bilingual } from '../notifiers/event.js';
 
 export interface AgentSnapshot {
@@ -36,18 +36,14 @@ export interface AgentSnapshot {
   awaited?: boolean;
 }
 
-export interface CheckSnapshot {
+/** A check's latest result; what words need of it (names, reason) is `CheckFacts`. */
+export interface CheckSnapshot extends CheckFacts {
   province: string;
   center: string;
   agent: string;
-  check: string;
-  kind: string;
-  line?: string | undefined;
-  impact: Impact;
   group?: string | undefined;
   up: boolean;
   degraded: boolean;
-  reason?: string | undefined;
   /** Extra labels carried onto the alert (matched by silences, sent to label-based channels). */
   labels?: Record<string, string>;
 }
@@ -119,7 +115,7 @@ export interface CenterReadiness {
   province: string;
   settled: { state: Readiness; candidate: Readiness; streak: number };
   sinceMs: number;
-  reasons: ReadinessReason[];
+  reasons: TimedReason[];
 }
 
 export interface EngineState {
@@ -148,7 +144,7 @@ export type EngineOutput =
   | { type: 'resolve'; alert: AlertSummary; resolvedAtMs: number; announced: boolean }
   | { type: 'note'; alert: AlertSummary; action: 'suppressed' | 'silenced' | 'held' | 'flapping' | 'announced'; detail?: unknown }
   | { type: 'message'; alert: AlertSummary; event: AlertEvent }
-  | { type: 'readiness'; province: string; center: string; from: Readiness | undefined; to: Readiness; atMs: number; reasons: ReadinessReason[] };
+  | { type: 'readiness'; province: string; center: string; from: Readiness | undefined; to: Readiness; atMs: number; reasons: TimedReason[] };
 
 export function emptyEngineState(): EngineState {
   return { tracked: new Map(), centers: new Map(), active: new Set(), sweptMs: 0 };
@@ -242,7 +238,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     if (c.up && !active.has(entity)) continue;
     const upstream = s.upstreamOf.get(c.check);
     const redundant = c.group !== undefined && s.groupModes.get(c.group) === 'any_of' && (groupUp.get(`${c.center}/${c.group}`) ?? 0) > 0;
-    const subject = (): Subject => ({ kind: 'check', check: c.check, checkKind: c.kind, impact: c.impact, redundant, ...(c.line !== undefined ? { line: c.line } : {}), ...(c.reason !== undefined ? { reason: c.reason } : {}), ...(upstream ? { upstreamTitle: s.upstreamTitles.get(upstream)! } : {}) });
+    const subject = (): Subject => ({ ...names(c), kind: 'check', check: c.check, checkKind: c.kind, impact: c.impact, redundant, ...(c.reason !== undefined ? { reason: c.reason } : {}), ...(upstream ? { upstreamTitle: s.upstreamTitles.get(upstream)! } : {}) });
     observe(
       entity,
       () => ({
@@ -264,7 +260,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     const bad = c.up && c.degraded;
     if (c.impact === 'info' || (!bad && !troubledBefore.has(c.center))) continue;
     const entity = `degraded:${c.center}/${c.agent}/${c.check}`;
-    const subject = (): Subject => ({ kind: 'check', check: c.check, checkKind: c.kind, impact: 'degrading', redundant: false, degraded: true, ...(c.line !== undefined ? { line: c.line } : {}) });
+    const subject = (): Subject => ({ ...names(c), kind: 'check', check: c.check, checkKind: c.kind, impact: 'degrading', redundant: false, degraded: true });
     const upstream = s.upstreamOf.get(c.check);
     observe(
       entity,
@@ -276,12 +272,13 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
   for (const [center, l] of lines) {
     const entity = `lines:${center}`;
     const first = l.members[0]!;
+    const subject: Subject = { kind: 'lines_down', lines: l.members.length, members: l.members.flatMap((m) => (m.line !== undefined ? [{ line: m.line, ...(m.lineDescription ? { description: m.lineDescription } : {}) }] : [])) };
     observe(
       entity,
-      () => ({ entity, kind: 'lines_down', province: l.province, center, subject: { kind: 'lines_down', lines: l.members.length }, impact: 'blocking', urgent: true, labels: { province: l.province, center, alertname: 'LinesDown' }, problem: { province: l.province, center } }),
+      () => ({ entity, kind: 'lines_down', province: l.province, center, subject, impact: 'blocking', urgent: true, labels: { province: l.province, center, alertname: 'LinesDown' }, problem: { province: l.province, center } }),
       l.members.some((m) => m.up),
       s.ruleFor({ kind: first.kind, check: first.check, group: s.linesGroup }),
-      (t) => (t.occurrence?.announced ? {} : { subject: { kind: 'lines_down', lines: l.members.length } }),
+      (t) => (t.occurrence?.announced ? {} : { subject }),
     );
   }
 
@@ -368,13 +365,42 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
   for (const a of snap.agents) if (!a.heard) troubled.add(a.center);
   const checksOf = new Map<string, CheckStatus[]>();
   const impactOfGroup = new Map<string, Impact>();
+  /** `center/check` → `center/agent/check`: the alert entities behind a readiness reason. */
+  const entityOf = new Map<string, string>();
   for (const c of live) {
     if (!troubled.has(c.center)) continue;
+    entityOf.set(`${c.center}/${c.check}`, `${c.center}/${c.agent}/${c.check}`);
     const list = checksOf.get(c.center) ?? [];
     list.push({ id: c.check, impact: c.impact, up: c.up, degraded: c.degraded, ...(c.group !== undefined ? { group: c.group } : {}) });
     checksOf.set(c.center, list);
     if (c.group !== undefined) impactOfGroup.set(`${c.center}/${c.group}`, stronger(impactOfGroup.get(`${c.center}/${c.group}`), c.impact));
   }
+  /**
+   * When a reason began: from the alert entities behind it (their first bad result), which outlive an
+   * offline spell and a restart; a group of alternatives went down with its last member.
+   */
+  const began = (center: string, r: ReadinessReason): number | undefined => {
+    const since = (entity: string): number | undefined => tracked.get(entity)?.alert.badSince;
+    const check = (prefix: 'check' | 'degraded', id: string): number | undefined => since(`${prefix}:${entityOf.get(`${center}/${id}`)}`);
+    switch (r.kind) {
+      case 'no_agent_heard':
+        return since(`offline:${center}`);
+      case 'agents_silent':
+        return earliest(r.agents.map((a) => since(`silent:${center}/${a}`)));
+      case 'check_down':
+        return check('check', r.check);
+      case 'check_degraded':
+        return check('degraded', r.check);
+      case 'redundancy_lost':
+        return earliest(r.down.map((id) => check('check', id)));
+      case 'group_down': {
+        const times = r.down.map((id) => check('check', id));
+        return s.groupModes.get(r.group) === 'any_of' ? latest(times) : earliest(times);
+      }
+    }
+  };
+  const timed = (center: string, reasons: readonly ReadinessReason[], prev: readonly TimedReason[]): TimedReason[] =>
+    reasons.map((r) => ({ ...r, sinceMs: began(center, r) ?? prev.find((p) => reasonKey(p) === reasonKey(r))?.sinceMs ?? now }));
   const READY = { state: 'ready' as Readiness, reasons: [] as ReadinessReason[] };
   for (const [center, list] of agentsOf) {
     if (awaited.has(center)) continue;
@@ -387,20 +413,34 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     const prev = centers.get(center);
     if (!prev) {
       // The first evaluation of a center takes its state at once: there is nothing to hold against.
-      centers.set(center, { province: list[0]!.province, settled: { state: observed.state, candidate: observed.state, streak: 0 }, sinceMs: now, reasons: observed.reasons });
-      outputs.push({ type: 'readiness', province: list[0]!.province, center, from: undefined, to: observed.state, atMs: now, reasons: observed.reasons });
+      const reasons = timed(center, observed.reasons, []);
+      centers.set(center, { province: list[0]!.province, settled: { state: observed.state, candidate: observed.state, streak: 0 }, sinceMs: now, reasons });
+      outputs.push({ type: 'readiness', province: list[0]!.province, center, from: undefined, to: observed.state, atMs: now, reasons });
       continue;
     }
     if (observed === READY && prev.settled.state === 'ready' && prev.settled.streak === 0) continue; // steady
     const settled = settle(prev.settled, observed.state, s.enterAfter, s.leaveAfter);
     const changed = settled.state !== prev.settled.state;
-    centers.set(center, { ...prev, settled, sinceMs: changed ? now : prev.sinceMs, reasons: settled.state === observed.state ? observed.reasons : prev.reasons });
-    if (changed) outputs.push({ type: 'readiness', province: prev.province, center, from: prev.settled.state, to: settled.state, atMs: now, reasons: observed.reasons });
+    const reasons = timed(center, observed.reasons, prev.reasons);
+    centers.set(center, { ...prev, settled, sinceMs: changed ? now : prev.sinceMs, reasons: settled.state === observed.state ? reasons : prev.reasons });
+    if (changed) outputs.push({ type: 'readiness', province: prev.province, center, from: prev.settled.state, to: settled.state, atMs: now, reasons });
   }
   return { state, outputs };
 }
 
 const IMPACT_RANK: Record<Impact, number> = { info: 0, degrading: 1, blocking: 2 };
+
+const defined = (xs: ReadonlyArray<number | undefined>): number[] => xs.filter((x): x is number => x !== undefined);
+const earliest = (xs: ReadonlyArray<number | undefined>): number | undefined => (defined(xs).length ? Math.min(...defined(xs)) : undefined);
+const latest = (xs: ReadonlyArray<number | undefined>): number | undefined => (defined(xs).length ? Math.max(...defined(xs)) : undefined);
+const reasonKey = (r: ReadinessReason): string => `${r.kind}/${'group' in r ? r.group : 'check' in r ? r.check : ''}`;
+
+/** The names a check's words use: its line (with the carrier) and its display name. */
+const names = (c: CheckSnapshot): { line?: string; lineDescription?: string; title?: Bilingual } => ({
+  ...(c.line !== undefined ? { line: c.line } : {}),
+  ...(c.lineDescription ? { lineDescription: c.lineDescription } : {}),
+  ...(c.title ? { title: c.title } : {}),
+});
 const stronger = (a: Impact | undefined, b: Impact): Impact => (a === undefined || IMPACT_RANK[b] > IMPACT_RANK[a] ? b : a);
 
 /** A blocking check with its redundancy still up only degrades the center: a warning, not a page at night. */

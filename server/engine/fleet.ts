@@ -8,11 +8,22 @@ import type { Label } from '../../common/remote-write/proto.js';
 import type { EngineConfig } from '../config/engine-schema.js';
 import type { TokenConfig } from '../config/schema.js';
 import type { LatestState, WatchedSeries } from '../state.js';
+import type { Bilingual } from '../notifiers/event.js';
 import type { CheckSnapshot, FleetSnapshot } from './evaluate.js';
 import type { Impact } from './readiness.js';
 
 const IMPACTS = new Set<Impact>(['blocking', 'degrading', 'info']);
 const labelOf = (labels: readonly Label[], name: string): string | undefined => labels.find((l) => l.name === name)?.value;
+
+/**
+ * How people call a check: the title of the shared system it reaches (what the messages say), else the
+ * description the agent's config gives it; undefined leaves its id.
+ */
+export function checkTitle(cfg: Pick<EngineConfig, 'upstreams'>, check: string, description: string | undefined): Bilingual | undefined {
+  const upstream = cfg.upstreams.find((u) => u.checks.includes(check));
+  if (upstream) return upstream.title;
+  return description ? { vi: description, en: description } : undefined;
+}
 
 export interface KnownAgent {
   province: string;
@@ -75,9 +86,12 @@ export class FleetReader {
     const impact = labelOf(labels, 'impact') as Impact;
     const check = labelOf(labels, 'check');
     if (!check || !IMPACTS.has(impact)) return undefined;
+    const title = checkTitle(this.cfg, check, labelOf(labels, 'description') || undefined);
+    const lineDescription = labelOf(labels, 'line_description') || undefined;
     const c: CheckSnapshot = {
       province: labelOf(labels, 'province') ?? '', center: labelOf(labels, 'center') ?? '', agent: labelOf(labels, 'agent') ?? '', check, kind: labelOf(labels, 'kind') ?? '',
       line: labelOf(labels, 'line') || undefined, group: labelOf(labels, 'group') || undefined, impact, up: true, degraded: false,
+      ...(title ? { title } : {}), ...(lineDescription ? { lineDescription } : {}),
     };
     this.checkByKey.set(`${c.center}/${c.agent}/${c.check}`, c);
     return c;

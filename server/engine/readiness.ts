@@ -34,6 +34,9 @@ export type ReadinessReason =
   | { kind: 'check_degraded'; check: string }
   | { kind: 'agents_silent'; agents: string[] };
 
+/** A reason with its own time: since when it has held (not when the center's state last changed). */
+export type TimedReason = ReadinessReason & { sinceMs: number };
+
 export interface ReadinessInput {
   checks: readonly CheckStatus[];
   groups: readonly GroupPolicy[];

@@ -14,7 +14,7 @@ import type { AlertEvent } from '../notifiers/event.js';
 import { initialAlertState } from './alerts.js';
 import { formatDigest, nextDigestAt } from './digest.js';
 import { escalationDue } from './escalation.js';
-import { describe, reasonText, type Subject } from './describe.js';
+import { describe, mainReason, reasonWords, type Subject } from './describe.js';
 import { emptyEngineState, evaluate, eventOf, type AlertSummary, type CheckSnapshot, type EngineOutput, type EngineState, type Tracked } from './evaluate.js';
 import { FleetReader, type KnownAgent } from './fleet.js';
 import { replayTimeline, type ReplayedSample } from './replay.js';
@@ -302,7 +302,8 @@ export class EngineRuntime {
           const until = back && back.to === (list.at(-1)?.to ?? from) ? toMs + 1 : toMs;
           this.o.store.replaceTransitions('center', center, gap.fromMs, until, list);
           const alert = gap.alertId ? this.o.store.getAlert(gap.alertId) : undefined;
-          if (alert) this.o.store.saveAlert(alert, { action: 'timeline_corrected', atMs: nowMs, detail: { timeline: points.map((p) => ({ atMs: p.atMs, state: p.state, reasons: p.reasons.map((r) => reasonText(r).vi) })) } });
+          const checks = this.centerChecks(center);
+          if (alert) this.o.store.saveAlert(alert, { action: 'timeline_corrected', atMs: nowMs, detail: { timeline: points.map((p) => ({ atMs: p.atMs, state: p.state, reasons: p.reasons.map((r) => reasonWords(r, checks).vi) })) } });
         }
       }
       if (gap.toMs !== undefined && nowMs - gap.toMs > GAP_REPLAY_MS) this.gaps.delete(center);
@@ -320,7 +321,7 @@ export class EngineRuntime {
     const dayMs = 86_400_000;
     const centers = [...this.engine.centers].map(([id, c]) => {
       const share = this.o.store.uptimeShare(id, nowMs - dayMs, nowMs, this.settings.calendarOf(c.province)).share;
-      const reason = c.settled.state !== 'ready' && c.reasons[0] ? reasonText(c.reasons[0]) : undefined;
+      const reason = c.settled.state !== 'ready' ? mainReason(c.reasons, this.centerChecks(id))?.text : undefined;
       return { id, name: this.centerName(id), state: c.settled.state, ...(reason ? { reason } : {}), ...(share !== undefined ? { uptimeShare: share } : {}) };
     });
     const incidents = this.o.store

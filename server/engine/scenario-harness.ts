@@ -6,6 +6,7 @@
 import { engineConfigSchema, type EngineConfig } from '../config/engine-schema.js';
 import { plainText } from '../notifiers/text.js';
 import { emptyEngineState, evaluate, type AgentSnapshot, type CheckSnapshot, type EngineOutput, type EngineState } from './evaluate.js';
+import { checkTitle } from './fleet.js';
 import { engineSettings } from './settings.js';
 import { matches, recurrenceActive } from './silences.js';
 import type { SilenceMatcher } from '../store/types.js';
@@ -48,7 +49,7 @@ export class Province {
     this.checks.push(
       { ...base, check: 'line-inet1', kind: 'icmp', line: 'inet1', impact: 'blocking', group: 'lines' },
       { ...base, check: 'line-inet2', kind: 'icmp', line: 'inet2', impact: 'blocking', group: 'lines' },
-      { ...base, check: 'provincial-system', kind: 'http', line: 'inet1', impact: 'blocking' },
+      { ...base, check: 'provincial-system', kind: 'http', line: 'inet1', impact: 'blocking', ...titled(this.cfg, 'provincial-system') },
       { ...base, check: 'printer-1', kind: 'printer', impact: 'degrading', group: 'counter-1' },
     );
     return this;
@@ -109,6 +110,12 @@ export class Province {
     this.outputs.length = 0;
     return this;
   }
+}
+
+/** The display name the fleet would give the check (a shared system's title). */
+function titled(cfg: EngineConfig, check: string): Pick<CheckSnapshot, 'title'> {
+  const title = checkTitle(cfg, check, undefined);
+  return title ? { title } : {};
 }
 
 /** `HH:MM:SS` at UTC+7. */

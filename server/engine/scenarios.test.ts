@@ -16,7 +16,7 @@ describe('a line dies and recovers', () => {
     p.set('sa-huynh', 'line-inet2', true).run(2 * MIN);
     expect(p.messages()).toEqual([
       '08:00:10 🟠 Phường Sa Huỳnh: đường truyền inet2 mất kết nối từ 08:00 27/11/2026 — mất dự phòng, vẫn phục vụ bằng đường còn lại',
-      '08:05:20 ✅ Phường Sa Huỳnh: đường truyền inet2 mất kết nối — đã khôi phục lúc 08:05 (mất 5 phút)',
+      '08:05:20 ✅ Phường Sa Huỳnh: đường truyền inet2 mất kết nối — đã khôi phục lúc 08:05 (kéo dài 5 phút)',
     ]);
     // enter after 2 evaluations, leave after 3.
     expect(p.readiness('sa-huynh')).toEqual(['08:00:00 ready', '08:00:11 degraded', '08:05:12 ready']);
@@ -33,7 +33,7 @@ describe('both lines die', () => {
     p.run(2 * MIN);
     expect(p.messages()).toEqual([
       '08:12:00 🔴 Phường Sa Huỳnh: cả hai đường truyền mất kết nối từ 08:12 27/11/2026 — không thể tiếp nhận hồ sơ trực tuyến',
-      '08:40:10 ✅ Phường Sa Huỳnh: cả hai đường truyền mất kết nối — đã khôi phục lúc 08:40 (mất 28 phút)',
+      '08:40:10 ✅ Phường Sa Huỳnh: cả hai đường truyền mất kết nối — đã khôi phục lúc 08:40 (kéo dài 28 phút)',
     ]);
     expect(p.notes('suppressed').sort()).toEqual(['check:sa-huynh/pc1/line-inet1', 'check:sa-huynh/pc1/line-inet2', 'check:sa-huynh/pc1/provincial-system']);
     expect(p.readiness('sa-huynh')).toEqual(['08:12:01 blocked', '08:40:02 ready']);
@@ -48,8 +48,8 @@ describe('both lines die', () => {
     expect(p.messages()).toEqual([
       '08:00:05 🟠 Phường Sa Huỳnh: đường truyền inet1 mất kết nối từ 08:00 27/11/2026 — mất dự phòng, vẫn phục vụ bằng đường còn lại',
       '08:01:05 🔴 Phường Sa Huỳnh: cả hai đường truyền mất kết nối từ 08:01 27/11/2026 — không thể tiếp nhận hồ sơ trực tuyến',
-      '08:11:15 ✅ Phường Sa Huỳnh: đường truyền inet1 mất kết nối — đã khôi phục lúc 08:11 (mất 11 phút)',
-      '08:11:15 ✅ Phường Sa Huỳnh: cả hai đường truyền mất kết nối — đã khôi phục lúc 08:11 (mất 10 phút)',
+      '08:11:15 ✅ Phường Sa Huỳnh: đường truyền inet1 mất kết nối — đã khôi phục lúc 08:11 (kéo dài 11 phút)',
+      '08:11:15 ✅ Phường Sa Huỳnh: cả hai đường truyền mất kết nối — đã khôi phục lúc 08:11 (kéo dài 10 phút)',
     ]);
   });
 
@@ -126,7 +126,7 @@ describe('a shared upstream fails for 50 centers', () => {
     p.run(3 * MIN);
     expect(p.messages()).toEqual([
       '08:00:40 🔴 qng: Hệ thống một cửa tỉnh không truy cập được từ 50 trung tâm từ 08:00 27/11/2026 — các trung tâm không thể giải quyết hồ sơ trên hệ thống này',
-      '08:06:10 ✅ qng: Hệ thống một cửa tỉnh không truy cập được từ 50 trung tâm — đã khôi phục lúc 08:06 (mất 5 phút)',
+      '08:06:10 ✅ qng: Hệ thống một cửa tỉnh không truy cập được từ 50 trung tâm — đã khôi phục lúc 08:06 (kéo dài 5 phút)',
     ]);
     expect(p.notes('suppressed')).toHaveLength(50);
   });
@@ -158,8 +158,8 @@ describe('an agent goes silent vs the whole center goes silent', () => {
     expect(p.messages()).toEqual([
       '08:00:10 🟠 Phường Sa Huỳnh: máy pc2 không gửi dữ liệu từ 08:00 27/11/2026',
       '08:01:10 🔴 Phường Sa Huỳnh: không nhận được dữ liệu từ trung tâm (chưa rõ nguyên nhân) từ 08:01 27/11/2026 — có thể không phục vụ được người dân',
-      '08:11:10 ✅ Phường Sa Huỳnh: không nhận được dữ liệu từ trung tâm (chưa rõ nguyên nhân) — đã khôi phục lúc 08:11 (mất 10 phút)',
-      '08:11:10 ✅ Phường Sa Huỳnh: máy pc2 không gửi dữ liệu — đã khôi phục lúc 08:11 (mất 11 phút)',
+      '08:11:10 ✅ Phường Sa Huỳnh: không nhận được dữ liệu từ trung tâm (chưa rõ nguyên nhân) — đã khôi phục lúc 08:11 (kéo dài 10 phút)',
+      '08:11:10 ✅ Phường Sa Huỳnh: máy pc2 không gửi dữ liệu — đã khôi phục lúc 08:11 (kéo dài 11 phút)',
     ]);
     expect(p.readiness('sa-huynh')).toEqual(['08:00:00 ready', '08:00:11 degraded', '08:01:11 offline', '08:11:12 ready']);
     // The checks of silent agents were held, not reported as down.
@@ -237,5 +237,29 @@ describe('silences and maintenance windows', () => {
     expect(p.messages()).toEqual([]);
     // Recorded all the same: the readiness history is not silenced.
     expect(p.readiness('sa-huynh')).toEqual(['08:00:00 ready', '08:00:06 blocked', '08:30:07 ready']);
+  });
+});
+
+describe('messages name the line and its carrier (the line description)', () => {
+  it('one line down: summary and what to do name its carrier; then both: each line with its carrier', () => {
+    const p = new Province().addCenter('sa-huynh', 'Phường Sa Huỳnh');
+    p.set('sa-huynh', 'line-inet1', true, { lineDescription: 'Viettel FTTH' }).set('sa-huynh', 'line-inet2', true, { lineDescription: 'Cáp quang VNPT' });
+    p.run(5 * S);
+    p.set('sa-huynh', 'line-inet2', false).run(MIN);
+    p.set('sa-huynh', 'line-inet1', false).run(MIN);
+    const events = p.outputs.flatMap((o) => (o.type === 'message' ? [o.event] : []));
+    expect(events.map((e) => [e.summary.vi, e.runbook?.vi])).toEqual([
+      ['đường truyền inet2 (Cáp quang VNPT) mất kết nối', 'gọi nhà mạng của đường truyền này (Cáp quang VNPT); kiểm tra modem/router'],
+      ['cả hai đường truyền mất kết nối', 'gọi nhà mạng của từng đường truyền: inet1 (Viettel FTTH), inet2 (Cáp quang VNPT); kiểm tra router, modem và nguồn điện'],
+    ]);
+    expect(events[1]!.runbook?.en).toBe("call each line's carrier: inet1 (Viettel FTTH), inet2 (Cáp quang VNPT); check the router, modem and power");
+  });
+
+  it('a degraded line: the warning names the carrier to tell', () => {
+    const p = new Province().addCenter('sa-huynh', 'Phường Sa Huỳnh');
+    p.set('sa-huynh', 'line-inet2', true, { lineDescription: 'Cáp quang VNPT' }).run(5 * S);
+    p.set('sa-huynh', 'line-inet2', true, { degraded: true }).run(5 * MIN);
+    const event = p.outputs.flatMap((o) => (o.type === 'message' ? [o.event] : []))[0]!;
+    expect([event.summary.vi, event.runbook?.vi]).toEqual(['đường truyền inet2 (Cáp quang VNPT) chất lượng kém (vượt ngưỡng)', 'báo nhà mạng (Cáp quang VNPT): mất gói hoặc trễ cao']);
   });
 });

@@ -30,7 +30,7 @@ describe('telegram.format (sendMessage, parse_mode HTML)', () => {
       'resolved vi',
       RESOLVED,
       'vi',
-      '<b>✅ Phường Sa Huỳnh: cả hai đường truyền mất kết nối — đã khôi phục lúc 08:40 (mất 28 phút)</b>\n' +
+      '<b>✅ Phường Sa Huỳnh: cả hai đường truyền mất kết nối — đã khôi phục lúc 08:40 (kéo dài 28 phút)</b>\n' +
         '<a href="https://ready.example.vn/c/qng-sahuynh">Chi tiết</a>',
     ],
     [

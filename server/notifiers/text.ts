@@ -3,7 +3,7 @@
  * markup and escaping; nothing here escapes, because each channel escapes differently.
  *
  *   🔴 Phường Sa Huỳnh: cả hai đường truyền mất kết nối từ 08:12 27/11/2026 — không thể tiếp nhận hồ sơ trực tuyến
- *   ✅ Phường Sa Huỳnh: cả hai đường truyền mất kết nối — đã khôi phục lúc 08:40 (mất 28 phút)
+ *   ✅ Phường Sa Huỳnh: cả hai đường truyền mất kết nối — đã khôi phục lúc 08:40 (kéo dài 28 phút)
  */
 import type { AlertEvent, Lang } from './event.js';
 
@@ -42,7 +42,7 @@ export function formatDuration(ms: number, lang: Lang): string {
 const EMOJI: Record<AlertEvent['severity'], string> = { critical: '🔴', warning: '🟠', info: '🔵' };
 
 const WORDS = {
-  vi: { since: 'từ', resolved: 'đã khôi phục', at: 'lúc', lasted: 'mất', details: 'Chi tiết', runbook: 'Cách xử lý' },
+  vi: { since: 'từ', resolved: 'đã khôi phục', at: 'lúc', lasted: 'kéo dài', details: 'Chi tiết', runbook: 'Cách xử lý' },
   en: { since: 'since', resolved: 'recovered', at: 'at', lasted: 'down for', details: 'Details', runbook: 'What to do' },
 } as const;
 

@@ -57,13 +57,15 @@ export class ReadinessWeb {
       const c = this.d.engine.state.centers.get(change.center);
       if (!c) return;
       const reason = change.to === 'ready' ? undefined : mainReason(change.reasons, this.d.engine.centerChecks(change.center));
+      // The time shown is the reason's own (the tile's), not the moment the state changed.
+      const sinceMs = reason?.sinceMs ?? change.atMs;
       const now = this.d.now();
       this.broadcast('readiness', {
         center: change.center,
         state: change.to,
-        sinceMs: change.atMs,
-        reason: reason ?? null,
-        since: { vi: sinceText(change.atMs, now, 'vi'), en: sinceText(change.atMs, now, 'en') },
+        sinceMs,
+        reason: reason?.text ?? null,
+        since: { vi: sinceText(sinceMs, now, 'vi'), en: sinceText(sinceMs, now, 'en') },
       });
     });
     // Proxies close idle connections; a comment line every 25 s keeps the stream open.

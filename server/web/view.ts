@@ -4,9 +4,10 @@
  */
 import { provinceName } from '../../common/provinces.js';
 import type { Bilingual } from '../notifiers/event.js';
-import { describe, reasonText } from '../engine/describe.js';
-import type { CheckSnapshot } from '../engine/evaluate.js';
-import type { Readiness, ReadinessReason } from '../engine/readiness.js';
+import { mainReason, type CheckFacts } from '../engine/describe.js';
+import type { Readiness, TimedReason } from '../engine/readiness.js';
+
+export { mainReason };
 
 export interface Tile {
   province: string;
@@ -14,6 +15,10 @@ export interface Tile {
   center: string;
   name: string;
   state: Readiness;
+  /**
+   * Since when what the tile says holds: its reason's own time when not ready (the last line fell at
+   * 10:05 though the center was blocked from 09:00 for another cause), else the state's.
+   */
   sinceMs: number;
   /** Why it is not ready (the first, strongest reason); absent when ready. */
   reason?: Bilingual;
@@ -21,43 +26,15 @@ export interface Tile {
   uptime30d?: number;
 }
 
-const capitalize = (b: Bilingual): Bilingual => ({ vi: b.vi.charAt(0).toUpperCase() + b.vi.slice(1), en: b.en.charAt(0).toUpperCase() + b.en.slice(1) });
-
-/** The words for one readiness reason, using what the center's checks say (kind, probe reason). */
-export function reasonWords(r: ReadinessReason, checks: readonly CheckSnapshot[]): Bilingual {
-  const check = (id: string) => checks.find((c) => c.check === id);
-  if (r.kind === 'check_down' || r.kind === 'check_degraded') {
-    const c = check(r.check);
-    if (c) {
-      const words = describe({ kind: 'check', check: c.check, checkKind: c.kind, impact: c.impact, redundant: false, degraded: r.kind === 'check_degraded', ...(c.line ? { line: c.line } : {}), ...(c.reason ? { reason: c.reason } : {}) }).summary;
-      return capitalize(words);
-    }
-  }
-  if (r.kind === 'group_down' && r.down.length === 1) {
-    const c = check(r.down[0]!);
-    if (c) return capitalize(describe({ kind: 'check', check: c.check, checkKind: c.kind, impact: c.impact, redundant: false, ...(c.line ? { line: c.line } : {}), ...(c.reason ? { reason: c.reason } : {}) }).summary);
-  }
-  return reasonText(r);
-}
-
-/** Worst first: the reason shown on a tile. */
-const REASON_RANK: Record<ReadinessReason['kind'], number> = { no_agent_heard: 0, group_down: 1, check_down: 2, agents_silent: 3, redundancy_lost: 4, check_degraded: 5 };
-
-export function mainReason(reasons: readonly ReadinessReason[], checks: readonly CheckSnapshot[]): Bilingual | undefined {
-  const blocking = (r: ReadinessReason): number => ('impact' in r && r.impact === 'blocking' ? 0 : 1);
-  const first = [...reasons].sort((a, b) => blocking(a) - blocking(b) || REASON_RANK[a.kind] - REASON_RANK[b.kind])[0];
-  return first ? reasonWords(first, checks) : undefined;
-}
-
 export function tileOf(
-  c: { province: string; center: string; name: string; state: Readiness; sinceMs: number; reasons: readonly ReadinessReason[] },
-  checks: readonly CheckSnapshot[],
+  c: { province: string; center: string; name: string; state: Readiness; sinceMs: number; reasons: readonly TimedReason[] },
+  checks: readonly CheckFacts[],
   uptime30d: number | undefined,
 ): Tile {
   const reason = c.state === 'ready' ? undefined : mainReason(c.reasons, checks);
   return {
-    province: c.province, provinceName: provinceName(c.province), center: c.center, name: c.name, state: c.state, sinceMs: c.sinceMs,
-    ...(reason ? { reason } : {}), ...(uptime30d !== undefined ? { uptime30d } : {}),
+    province: c.province, provinceName: provinceName(c.province), center: c.center, name: c.name, state: c.state, sinceMs: reason?.sinceMs ?? c.sinceMs,
+    ...(reason ? { reason: reason.text } : {}), ...(uptime30d !== undefined ? { uptime30d } : {}),
   };
 }
 

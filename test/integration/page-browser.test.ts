@@ -97,7 +97,7 @@ describe.skipIf(!requireService(existsSync(CHROMIUM), `${CHROMIUM} not installed
     expect(await tile(page, fleet[1]!.center).getAttribute('class')).toBe('tile s-blocked');
     expect(await tile(page, fleet[1]!.center).textContent()).toMatch(/Gián đoạn[\s\S]*Mất kết nối Internet \(cả 3 đường truyền\) từ \d\d:\d\d/i);
     expect(await tile(page, fleet[2]!.center).getAttribute('class')).toBe('tile s-degraded');
-    expect(await tile(page, fleet[2]!.center).textContent()).toMatch(/Mất dự phòng đường truyền: line-inet2 lỗi/);
+    expect(await tile(page, fleet[2]!.center).textContent()).toMatch(/Mất dự phòng: đường truyền inet2 mất kết nối/);
     expect(await tile(page, fleet[3]!.center).textContent()).toMatch(/Máy in printer-counter lỗi/);
     expect(await page.locator('.province li.tile.s-ready').count()).toBe(37);
     expect(await page.locator('.n[data-state="blocked"]').innerText()).toBe('1');
