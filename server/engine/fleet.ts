@@ -102,7 +102,11 @@ export class FleetReader {
     const agents = new Map<string, KnownAgent>();
     // Agents enrolled with their own token are expected even before they are first heard.
     for (const t of this.tokens) if (t.agent) agents.set(`${t.center}/${t.agent}`, { province: t.province, center: t.center, agent: t.agent, lastHeardMs: this.startedAt });
-    for (const a of st.agents()) agents.set(`${a.center}/${a.agent}`, { province: a.province, center: a.center, agent: a.agent, lastHeardMs: Math.max(a.lastHeardMs, this.startedAt) });
+    for (const a of st.agents()) {
+      agents.set(`${a.center}/${a.agent}`, { province: a.province, center: a.center, agent: a.agent, lastHeardMs: Math.max(a.lastHeardMs, this.startedAt) });
+      // The state holds only what arrived since the start: a push from this agent is its fresh data (even one with no check).
+      this.fresh.add(`${a.center}/${a.agent}`);
+    }
 
     // Each series' label array lives as long as the series: what is derived from it is computed once.
     const checks: CheckSnapshot[] = [];
