@@ -25,13 +25,18 @@ export function registerEngineMetrics(registry: Registry, engine: () => EngineRu
   });
   new Gauge({
     name: METRIC.alertsFiring,
-    help: 'Alerts firing now, by severity (announced, suppressed, silenced or held alike).',
-    labelNames: ['severity'],
+    help: 'Alerts firing now, by province and severity (announced, suppressed, silenced or held alike).',
+    labelNames: ['province', 'severity'],
     registers,
     collect() {
-      const counts = new Map<string, number>(SEVERITIES.map((s) => [s, 0]));
-      for (const t of engine()?.state.tracked.values() ?? []) if (t.occurrence) counts.set(t.occurrence.severity, (counts.get(t.occurrence.severity) ?? 0) + 1);
-      for (const [severity, n] of counts) this.set({ severity }, n);
+      // Every province with a center, every severity, from 0: a dashboard filtered by province shows a 0, not "no data".
+      const state = engine()?.state;
+      const counts = new Map<string, { province: string; severity: string; n: number }>();
+      const at = (province: string, severity: string) => counts.get(`${province}\0${severity}`) ?? counts.set(`${province}\0${severity}`, { province, severity, n: 0 }).get(`${province}\0${severity}`)!;
+      for (const c of state?.centers.values() ?? []) for (const s of SEVERITIES) at(c.province, s);
+      for (const t of state?.tracked.values() ?? []) if (t.occurrence) at(t.province, t.occurrence.severity).n++;
+      this.reset();
+      for (const { province, severity, n } of counts.values()) this.set({ province, severity }, n);
     },
   });
   new Gauge({
