@@ -8,6 +8,31 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { GRAFANA_UID } from '../server/export/names.js';
+
+/**
+ * Words in both languages. The viewers are Vietnamese IT staff: titles are Vietnamese, and each
+ * panel's description ends with its English title (`EN: …`) so the dashboards stay readable to
+ * anyone and searchable by the English name.
+ */
+export interface Words {
+  vi: string;
+  en: string;
+}
+
+/** A panel's title and description: the Vietnamese title, the description in Vietnamese then English. */
+export interface Caption {
+  title: string;
+  description: string;
+}
+
+export function caption(title: Words, about?: Words): Caption {
+  const english = `EN: ${title.en}${about ? `. ${about.en}` : ''}`;
+  return { title: title.vi, description: about ? `${about.vi}\n\n${english}` : english };
+}
+
+/** A row's title: rows have no description, so both languages on the bar. */
+export const rowTitle = (w: Words): string => `${w.vi} · ${w.en}`;
 
 /** The provisioned Prometheus datasource (dashboards/provisioning/datasources/centerwatch.yaml). */
 export const DATASOURCE_UID = 'centerwatch-prometheus';
@@ -16,7 +41,7 @@ export const DATASOURCE_UID = 'centerwatch-prometheus';
 export const DS: { type: string; uid: string } = { type: 'prometheus', uid: '${datasource}' };
 
 export function datasourceVariable(): dashboard.DatasourceVariableBuilder {
-  return new dashboard.DatasourceVariableBuilder('datasource').label('Datasource').type('prometheus').current({ text: 'centerwatch', value: DATASOURCE_UID });
+  return new dashboard.DatasourceVariableBuilder('datasource').label('Nguồn dữ liệu').type('prometheus').current({ text: 'centerwatch', value: DATASOURCE_UID });
 }
 
 /**
@@ -39,14 +64,14 @@ function labelVariable(name: string, label: string, selector: string, labelName:
 
 /** Provinces come from the probe results: the server sets `province` from the agent's token. */
 export const provinceVariable = (opts: { multi?: boolean } = {}): dashboard.QueryVariableBuilder =>
-  labelVariable('province', 'Province', 'centerwatch_probe_success', 'province', opts);
+  labelVariable('province', 'Tỉnh', 'centerwatch_probe_success', 'province', opts);
 
 export const centerVariable = (opts: { multi?: boolean } = {}): dashboard.QueryVariableBuilder =>
-  labelVariable('center', 'Center', 'centerwatch_probe_success{province=~"$province"}', 'center', opts);
+  labelVariable('center', 'Trung tâm', 'centerwatch_probe_success{province=~"$province"}', 'center', opts);
 
 /** Lines are the icmp checks' `line` label (tslcd, inet1, inet2 in the center template). */
 export const lineVariable = (): dashboard.QueryVariableBuilder =>
-  labelVariable('line', 'Line', 'centerwatch_line_loss_ratio{center="$center"}', 'line', { multi: true });
+  labelVariable('line', 'Đường truyền', 'centerwatch_line_loss_ratio{center="$center"}', 'line', { multi: true });
 
 /** One PromQL target. `instant` for tables, stats and bar gauges that show the value now. */
 export function q(expr: string, legend = '__auto', opts: { instant?: boolean; format?: prometheus.PromQueryFormat; refId?: string } = {}): prometheus.DataqueryBuilder {
@@ -64,24 +89,39 @@ export function thresholds(steps: Array<[number | null, string]>): dashboard.Thr
   return new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps(steps.map(([value, color]) => ({ value, color })));
 }
 
-export function timeSeries(title: string, unit: string, ...targets: prometheus.DataqueryBuilder[]): timeseries.PanelBuilder {
-  const p = new timeseries.PanelBuilder().title(title).datasource(DS).unit(unit).gridPos(grid(12)).lineWidth(1).fillOpacity(10).spanNulls(false);
+export function timeSeries(c: Caption, unit: string, ...targets: prometheus.DataqueryBuilder[]): timeseries.PanelBuilder {
+  const p = new timeseries.PanelBuilder().title(c.title).description(c.description).datasource(DS).unit(unit).gridPos(grid(12)).lineWidth(1).fillOpacity(10).spanNulls(false);
   for (const t of targets) p.withTarget(t);
   return p;
 }
 
-export function statPanel(title: string, unit: string, ...targets: prometheus.DataqueryBuilder[]): stat.PanelBuilder {
-  const p = new stat.PanelBuilder().title(title).datasource(DS).unit(unit).gridPos(grid(6, 6));
+export function statPanel(c: Caption, unit: string, ...targets: prometheus.DataqueryBuilder[]): stat.PanelBuilder {
+  const p = new stat.PanelBuilder().title(c.title).description(c.description).datasource(DS).unit(unit).gridPos(grid(6, 6));
   for (const t of targets) p.withTarget(t);
   return p;
 }
 
-/** What every dashboard shares: a UTC+7 day, tag, refresh, the datasource variable first. */
-export function baseDashboard(uid: string, title: string, description: string): dashboard.DashboardBuilder {
-  return new dashboard.DashboardBuilder(title)
+/**
+ * Grafana URL of Center detail for the center of a data point, with the time range kept: the data
+ * link of every per-center panel, so a province's overview drills down to one center.
+ */
+export const CENTER_DETAIL_LINK = `/d/${GRAFANA_UID.centerDetail}?var-province=\${__field.labels.province}&var-center=\${__field.labels.center}&\${__url_time_range}`;
+
+export function centerDetailLink(): dashboard.DashboardLinkBuilder {
+  return new dashboard.DashboardLinkBuilder('Chi tiết trung tâm ${__field.labels.center}').type(dashboard.DashboardLinkType.Link).url(CENTER_DETAIL_LINK);
+}
+
+/**
+ * What every dashboard shares: a UTC+7 day, tag, refresh, the datasource variable first, and links to
+ * the other centerwatch dashboards carrying the variables (province, center) and the time range: the
+ * way back from a center to its province.
+ */
+export function baseDashboard(uid: string, title: Words, description: Words): dashboard.DashboardBuilder {
+  return new dashboard.DashboardBuilder(`centerwatch / ${title.vi}`)
     .uid(uid)
-    .description(description)
+    .description(`${description.vi} EN: ${title.en}. ${description.en}`)
     .tags(['centerwatch'])
+    .link(new dashboard.DashboardLinkBuilder('centerwatch').type(dashboard.DashboardLinkType.Dashboards).tags(['centerwatch']).asDropdown(false).includeVars(true).keepTime(true))
     .timezone('Asia/Ho_Chi_Minh')
     .time({ from: 'now-6h', to: 'now' })
     .refresh('30s')
@@ -95,10 +135,25 @@ export function baseDashboard(uid: string, title: string, description: string): 
  */
 export function finish(b: cog.Builder<dashboard.Dashboard>): dashboard.Dashboard {
   const d = b.build();
+  d.panels = (d.panels ?? []).flatMap((p) => (p.type === 'row' ? openRow(p as dashboard.RowPanel) : [p]));
   let id = 1;
-  for (const p of d.panels ?? []) {
+  for (const p of d.panels) {
     p.id = id++;
     if (p.type === 'row') for (const child of (p as dashboard.RowPanel).panels) child.id = id++;
   }
   return d;
 }
+
+/**
+ * An open row's panels follow it at the top level (Grafana drops panels held inside an open row);
+ * a collapsed row keeps them inside. The SDK marks every row holding panels collapsed: `open()` below
+ * unmarks it, the grid positions it computed stay right in either form.
+ */
+function openRow(row: dashboard.RowPanel): Array<dashboard.Panel | dashboard.RowPanel> {
+  if (row.collapsed) return [row];
+  const children = row.panels;
+  return [{ ...row, panels: [] }, ...children];
+}
+
+/** A row shown open when the dashboard loads (call after its panels are added). */
+export const open = (row: dashboard.RowBuilder): dashboard.RowBuilder => row.collapsed(false);

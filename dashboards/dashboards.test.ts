@@ -8,7 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { requireService } from '../test/helpers/ctx.js';
 import { commandExists } from '../test/helpers/servers.js';
-import { DATASOURCE_UID } from './common.js';
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { METRIC } from '../common/metrics.js';
+import { pushSchema } from '../agent/push/schema.js';
+import { GRAFANA_UID } from '../server/export/names.js';
+import { CENTER_DETAIL_LINK, DATASOURCE_UID } from './common.js';
 import { DASHBOARDS, render } from './index.js';
 import { readinessCode } from './province-overview.js';
 import { isKnownMetric, metricNames, panelQueries, substitute, variableQueries } from './promql.js';
@@ -23,11 +27,23 @@ const VALUES: Record<string, string> = { province: PROVINCE, center: CENTER, lin
  * so an entry that has become testable is noticed and removed. Key: `<dashboard>/<panel title>`.
  */
 const NEEDS_HARDWARE = new Set([
-  'center-detail/Queued print jobs', // centerwatch_printer_queued_jobs: an IPP printer or a CUPS queue
-  'center-detail/UPS runtime left', // centerwatch_ups_*: a UPS behind NUT
-  'center-detail/UPS charge',
-  'center-detail/On battery',
+  'center-detail/Lệnh in đang chờ', // centerwatch_printer_queued_jobs: an IPP printer or a CUPS queue
+  'center-detail/Thời gian lưu điện còn lại', // centerwatch_ups_*: a UPS behind NUT
+  'center-detail/Mức pin UPS',
+  'center-detail/Đang chạy bằng pin',
+  'center-detail/Độ trễ sao chép CSDL', // centerwatch_db_replication_lag_seconds: a postgres or mysql replica
 ]);
+
+type AnyPanel = dashboard.Panel | dashboard.RowPanel;
+/** Every panel of a dashboard, rows' children included (rows themselves left out). */
+const panelsOf = (d: dashboard.Dashboard): dashboard.Panel[] =>
+  (d.panels ?? []).flatMap((p: AnyPanel) => (p.type === 'row' ? (p as dashboard.RowPanel).panels : [p as dashboard.Panel]));
+const exprsOf = (p: dashboard.Panel): string[] => (p.targets ?? []).map((t) => (t as { expr?: string }).expr ?? '');
+const linksOf = (p: dashboard.Panel): Array<{ url?: string }> => (p.fieldConfig?.defaults?.links ?? []) as Array<{ url?: string }>;
+/** Variables a query reads (`$center`, `${line}`), Grafana's own `$__…` left out. */
+const varsOf = (expr: string): string[] => [...expr.matchAll(/\$\{?([a-zA-Z][a-zA-Z0-9_]*)/g)].map((m) => m[1]!);
+/** Panels of the province overview that show one series per center: each must drill down. */
+const perCenter = (d: dashboard.Dashboard): dashboard.Panel[] => panelsOf(d).filter((p) => (p.targets ?? []).some((t) => /\{\{center\}\}/.test((t as { legendFormat?: string }).legendFormat ?? '')));
 
 const ALL = Object.entries(DASHBOARDS).flatMap(([name, build]) => panelQueries(build()).map((p) => ({ key: `${name}/${p.panel}`, expr: p.expr })));
 
@@ -68,6 +84,86 @@ describe('dashboards as code', () => {
       const ds = build().templating?.list?.find((v) => v.type === 'datasource');
       expect(ds?.current?.value).toBe(DATASOURCE_UID);
     }
+  });
+
+  it('province → center: per-center panels of the overview link to Center detail, which reads no variable the link does not set', () => {
+    const overview = DASHBOARDS['province-overview']!();
+    const linked = perCenter(overview);
+    expect(linked.map((p) => p.title)).toEqual(['Tỉ lệ thời gian sẵn sàng (mọi giờ)', 'Trạng thái từng trung tâm']);
+    for (const p of linked) {
+      expect(linksOf(p).map((l) => l.url), p.title).toEqual([CENTER_DETAIL_LINK]);
+      // The link reads the center and province labels: the query must keep both.
+      for (const e of exprsOf(p)) expect(e, p.title).toMatch(/by \(province, center\)/);
+    }
+    expect(CENTER_DETAIL_LINK).toMatch(new RegExp(`^/d/${GRAFANA_UID.centerDetail}\\?var-province=\\$\\{__field\\.labels\\.province\\}&var-center=\\$\\{__field\\.labels\\.center\\}&`));
+    // Every panel of Center detail reads $center (so the link reaches all of them); $line has an All default.
+    const detail = DASHBOARDS['center-detail']!();
+    const missing = panelsOf(detail).filter((p) => !exprsOf(p).every((e) => varsOf(e).includes('center')));
+    expect(missing.map((p) => p.title)).toEqual([]);
+    const read = new Set(panelsOf(detail).flatMap((p) => exprsOf(p).flatMap(varsOf)));
+    expect([...read].sort()).toEqual(['center', 'line']);
+  });
+
+  it('center → province: every dashboard links to the others, carrying the variables and the time range', () => {
+    for (const [name, build] of Object.entries(DASHBOARDS)) {
+      const d = build();
+      expect(d.tags, name).toContain('centerwatch');
+      expect(d.links, name).toEqual([expect.objectContaining({ type: 'dashboards', tags: ['centerwatch'], includeVars: true, keepTime: true })]);
+    }
+  });
+
+  it('Center detail opens with its first two rows (lines, links) unfolded, the others folded', () => {
+    const top = DASHBOARDS['center-detail']!().panels ?? [];
+    const rows = top.filter((p) => p.type === 'row') as dashboard.RowPanel[];
+    expect(rows.map((r) => [r.title, r.collapsed])).toEqual([
+      ['Đường truyền · Lines', false],
+      ['Kết nối tới các hệ thống · Links', false],
+      ['Thiết bị ngoại vi · Peripherals', true],
+      ['Máy tính · Machines', true],
+      ['Cơ sở dữ liệu · Databases', true],
+    ]);
+    // Grafana drops panels held inside an open row: an open row's panels follow it at the top level.
+    for (const r of rows) expect(r.panels.length === 0, r.title).toBe(!r.collapsed);
+    expect(top.filter((p) => p.type !== 'row').length).toBe(8);
+    expect(top.findIndex((p) => p.type !== 'row')).toBe(1);
+  });
+
+  it('titles are Vietnamese; each description ends with the English title', () => {
+    const english: string[] = [];
+    for (const [name, build] of Object.entries(DASHBOARDS)) {
+      const d = build();
+      expect(d.description, name).toMatch(/EN: /);
+      for (const p of panelsOf(d)) {
+        const en = /(?:^|\n\n)EN: ([^.]+)/.exec(p.description ?? '')?.[1];
+        expect(en, `${name}/${p.title}`).toBeDefined();
+        if (en === p.title) english.push(`${name}/${p.title}`);
+      }
+      for (const v of d.templating?.list ?? []) expect(['Nguồn dữ liệu', 'Tỉnh', 'Trung tâm', 'Đường truyền'], `${name}/$${v.name}`).toContain(v.label);
+    }
+    expect(english).toEqual([]);
+    expect(DASHBOARDS['province-overview']!().title).toBe('centerwatch / Tổng quan tỉnh');
+  });
+
+  it('Center detail has panels for USB devices, scanners, the NTP offset and database replication lag', () => {
+    const read = new Set(panelsOf(DASHBOARDS['center-detail']!()).flatMap((p) => exprsOf(p).flatMap(metricNames)));
+    const scanners = panelsOf(DASHBOARDS['center-detail']!()).filter((p) => exprsOf(p).some((e) => e.includes('kind="scanner"')));
+    expect([METRIC.usbDevices, METRIC.scannerStateInfo, METRIC.clockOffsetSeconds, METRIC.dbReplicationLagSeconds].filter((m) => !read.has(m))).toEqual([]);
+    expect(scanners.map((p) => p.title)).toEqual(['Máy quét']);
+  });
+
+  it('every query of a dashboard with a province variable is filtered by it (or by $center, inside it)', () => {
+    const unfiltered = Object.entries(DASHBOARDS).flatMap(([name, build]) => {
+      const d = build();
+      if (!d.templating?.list?.some((v) => v.name === 'province')) return [];
+      return panelsOf(d).flatMap((p) => exprsOf(p).filter((e) => !/\$province|\$center/.test(e)).map(() => `${name}/${p.title}`));
+    });
+    expect(unfiltered).toEqual([]);
+  });
+
+  it('the datasource provisioning file states the agents\' real push interval', () => {
+    const text = readFileSync(new URL('./provisioning/datasources/centerwatch.yaml', import.meta.url), 'utf8');
+    const stated = /Agents push every (\d+) s/.exec(text)?.[1];
+    expect(Number(stated) * 1000).toBe(pushSchema.shape.interval.parse(undefined));
   });
 
   it('metricNames reads metric names, not label names, values or functions', () => {
@@ -138,18 +234,33 @@ describe.skipIf(!requireService(hasProm, 'prometheus not installed (Debian packa
       return a.result as Vec;
     };
     // The real agent's checks all pass: its center's engine state is ready (code 0).
-    await expect.poll(async () => (await run('province-overview/Readiness by center')).map((s) => [s.metric.center, s.value[1]]), { timeout: 30_000 }).toEqual([[CENTER, '0']]);
+    await expect.poll(async () => (await run('province-overview/Trạng thái từng trung tâm')).map((s) => [s.metric.center, s.value[1]]), { timeout: 30_000 }).toEqual([[CENTER, '0']]);
     // The simulator's fault: national-portal fails from hue-p1 only (hue is not in $province, so 0 here)…
-    const failing = await run('links-across-centers/Centers failing, by upstream');
+    const failing = await run('links-across-centers/Số trung tâm lỗi, theo hệ thống');
     expect(failing.find((s) => s.metric.check === 'national-portal')?.value[1]).toBe('0');
     // …and with every province selected, it is one center.
-    const all = await stack.query(substitute(ALL.find((x) => x.key === 'links-across-centers/Centers failing, by upstream')!.expr, { ...VALUES, province: '.+' }));
+    const all = await stack.query(substitute(ALL.find((x) => x.key === 'links-across-centers/Số trung tâm lỗi, theo hệ thống')!.expr, { ...VALUES, province: '.+' }));
     const byCheck = Object.fromEntries((all.result as Vec).map((s) => [s.metric.check, s.value[1]]));
     expect(byCheck['national-portal']).toBe('1');
     expect(byCheck['vneid-sso']).toBe('0');
     // Versions: the real agent's version, from its own push through the server.
-    const versions = await run('agents/Agent versions');
+    const versions = await run('agents/Phiên bản agent');
     expect(versions.map((s) => s.metric.version)).toEqual([expect.stringMatching(/^\d+\.\d+\.\d+/)]);
+    // Every per-center panel of the overview answers with the two labels its drill-down link reads.
+    for (const p of perCenter(DASHBOARDS['province-overview']!())) {
+      const series = await run(`province-overview/${p.title}`);
+      expect(series.length, p.title).toBeGreaterThan(0);
+      for (const s of series) expect(s.metric, p.title).toMatchObject({ province: PROVINCE, center: expect.any(String) });
+    }
+    // Alerts firing follows $province: the stack's province has its series, another province none.
+    expect((await run('province-overview/Cảnh báo đang mở')).map((s) => s.metric.severity).sort()).toEqual(['critical', 'info', 'warning']);
+    const elsewhere = await stack.query(substitute(ALL.find((x) => x.key === 'province-overview/Cảnh báo đang mở')!.expr, { ...VALUES, province: 'nowhere' }));
+    expect(elsewhere.result).toEqual([]);
+    // The scanner's eSCL state and the clock offset from the loopback responders.
+    expect((await run('center-detail/Trạng thái máy quét (eSCL)')).map((s) => s.metric.state)).toEqual(['idle']);
+    const offset = await run('center-detail/Lệch đồng hồ (NTP)');
+    expect(offset.map((s) => Math.abs(Number(s.value[1])))).toEqual([expect.any(Number)]);
+    expect(Math.abs(Number(offset[0]!.value[1]))).toBeLessThan(0.5);
   }, 60_000);
 
   it('the variables list the stack\'s province, center and lines', async () => {

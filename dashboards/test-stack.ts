@@ -4,11 +4,15 @@
  *   and alert gauges live there, not in what agents push);
  * - the server bin, which forwards what its agent pushes to that Prometheus with province/center set
  *   from the token;
- * - the agent bin with an icmp line check on 127.0.0.1, an HTTP check of a loopback server and a host check;
+ * - the agent bin with an icmp line check on 127.0.0.1, an HTTP check of a loopback server, a host
+ *   check, an NTP check of a loopback SNTP responder, an eSCL scanner check of the same HTTP server and a
+ *   USB check of impact info (whatever the machine has plugged in: the count is a series even when it is 0,
+ *   and a machine with nothing plugged in keeps its center ready);
  * - the simulator fleet pushing straight to Prometheus (auth off: identity labels in the series).
  * The real agent shares its center with a simulated one, so one set of variable values fits every panel.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -40,6 +44,37 @@ export interface Stack {
   labelValues(label: string, selector: string): Promise<string[]>;
   log(): string;
   close(): Promise<void>;
+}
+
+/** An eSCL ScannerStatus document (Mopria eSCL 2.63), the part the scanner probe reads. */
+const SCANNER_STATUS =
+  '<?xml version="1.0" encoding="UTF-8"?>\n<scan:ScannerStatus xmlns:scan="http://schemas.hp.com/imaging/escl/2011/05/03" xmlns:pwg="http://www.pwg.org/schemas/2010/12/sm">' +
+  '<pwg:Version>2.63</pwg:Version><pwg:State>Idle</pwg:State></scan:ScannerStatus>\n';
+
+/** NTP time of a Unix time in ms, written at `offset` (RFC 5905: seconds since 1900, 32-bit fraction). */
+function writeNtpTime(buf: Buffer, offset: number, unixMs: number): void {
+  buf.writeUInt32BE(Math.floor(unixMs / 1000) + 2_208_988_800, offset);
+  buf.writeUInt32BE(Math.floor(((unixMs % 1000) / 1000) * 2 ** 32), offset + 4);
+}
+
+/** A stratum-1 SNTP server on loopback answering with this machine's clock: offset ≈ 0. */
+async function startSntp(): Promise<{ port: number; socket: Socket }> {
+  const socket = createSocket('udp4');
+  socket.on('message', (req, from) => {
+    if (req.length < 48) return;
+    const res = Buffer.alloc(48);
+    res[0] = (0 << 6) | (4 << 3) | 4; // LI 0, VN 4, mode 4 (server)
+    res[1] = 1;
+    res.write('LOCL', 12, 'ascii');
+    const now = Date.now();
+    writeNtpTime(res, 16, now);
+    req.copy(res, 24, 40, 48); // originate = the client's transmit
+    writeNtpTime(res, 32, now);
+    writeNtpTime(res, 40, now);
+    socket.send(res, from.port, from.address);
+  });
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+  return { port: socket.address().port, socket };
 }
 
 async function startPrometheus(dir: string, scrapeTarget: string): Promise<{ base: string; child: ChildProcess; stderr(): string }> {
@@ -75,7 +110,11 @@ export async function startStack(): Promise<Stack> {
   const [serverPort, agentPort] = [await freePort(), await freePort()];
   const prom = await startPrometheus(dir, `127.0.0.1:${serverPort}`);
 
-  const web: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
+  const web: Server = createServer((req, res) => {
+    if (req.url === '/eSCL/ScannerStatus') return void res.writeHead(200, { 'content-type': 'text/xml' }).end(SCANNER_STATUS);
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+  });
+  const sntp = await startSntp();
   await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
   const webPort = (web.address() as { port: number }).port;
 
@@ -94,7 +133,10 @@ export async function startStack(): Promise<Stack> {
       `checks:\n` +
       `  - { id: line-lo, kind: icmp, target: 127.0.0.1, line: loopback, interval: 1s, timeout: 1s, impact: blocking, group: lines }\n` +
       `  - { id: portal, kind: http, target: "http://127.0.0.1:${webPort}/", interval: 1s, timeout: 1s, impact: degrading }\n` +
-      `  - { id: host, kind: host, interval: 1s, timeout: 1s }\n`,
+      `  - { id: host, kind: host, interval: 1s, timeout: 1s }\n` +
+      `  - { id: clock, kind: ntp, target: "127.0.0.1:${sntp.port}", interval: 1s, timeout: 1s }\n` +
+      `  - { id: scanner-1, kind: scanner, target: "http://127.0.0.1:${webPort}/eSCL", interval: 1s, timeout: 1s }\n` +
+      `  - { id: id-card-reader, kind: usb, interval: 1s, timeout: 1s, impact: info, options: { name: "." } }\n`,
   );
   const server: RunningBin = startBin('centerwatch-server', ['--config', join(dir, 'server.yaml')]);
   const agent: RunningBin = startBin('centerwatch-agent', ['--config', join(dir, 'agent.yaml')]);
@@ -128,6 +170,7 @@ export async function startStack(): Promise<Stack> {
       const exited = new Promise((r) => prom.child.once('exit', r));
       prom.child.kill('SIGTERM');
       await exited;
+      sntp.socket.close();
       web.closeAllConnections();
       await new Promise<void>((r) => web.close(() => r()));
       rmSync(dir, { recursive: true, force: true });
