@@ -1,44 +1,8 @@
 import type { z } from 'zod';
+import type { Reason } from '../../common/catalogue.js';
 
-/**
- * Why a check failed or degraded: a closed set, so alerts and dashboards can branch on it.
- * Never derived from the text of an error message.
- */
-export const REASONS = [
-  'ok',
-  'timeout',
-  'refused',
-  'unreachable',
-  'dns',
-  'tls',
-  'auth',
-  'http_status',
-  'assertion',
-  // an HTTP body over max_body_bytes, nested too deep, or too costly to check: refused unchecked
-  'body_too_large',
-  'database_missing',
-  'query_failed',
-  // peripherals, power and clock
-  'missing',
-  'offline',
-  'media_empty',
-  'media_low',
-  'media_jam',
-  'marker_empty',
-  'marker_low',
-  'door_open',
-  'service_requested',
-  'on_battery',
-  'low_battery',
-  'clock_offset',
-  'protocol',
-  'threshold',
-  'not_permitted',
-  'missing_binary',
-  'config',
-  'internal_error',
-] as const;
-export type Reason = (typeof REASONS)[number];
+/** Why a check failed or degraded: the closed set lives in common/catalogue.ts, each reason with its words. */
+export { REASONS, type Reason } from '../../common/catalogue.js';
 
 /** Named stages of one probe run, exported as `centerwatch_probe_phase_seconds{phase}`. */
 export const PHASES = ['resolve', 'connect', 'tls', 'auth', 'request', 'first_byte', 'transfer', 'query'] as const;

@@ -1,7 +1,8 @@
 /**
  * What an alert says, pure: the plain-words summary, what it blocks for citizens and what to do first,
- * in Vietnamese and English. Center names and check ids are user text: notifiers escape them.
+ * in Vietnamese and English. Per-kind and per-reason words come from common/catalogue.ts. Center names and check ids are user text: notifiers escape them.
  */
+import { DEFAULT_RUNBOOK, kindEntry, reasonWord } from '../../common/catalogue.js';
 import type { Bilingual, Lang } from '../notifiers/event.js';
 import type { Impact, ReadinessReason, TimedReason } from './readiness.js';
 
@@ -38,70 +39,15 @@ export interface Description {
   runbook?: Bilingual;
 }
 
-/** The probe's reason codes in plain words (the closed set of agent/probes/types.ts). */
-const REASON_WORDS: Record<string, Bilingual> = {
-  timeout: { vi: 'quá thời gian chờ', en: 'timed out' },
-  refused: { vi: 'bị từ chối kết nối', en: 'connection refused' },
-  unreachable: { vi: 'không tới được', en: 'unreachable' },
-  dns: { vi: 'lỗi phân giải tên miền', en: 'DNS failure' },
-  tls: { vi: 'lỗi chứng chỉ/TLS', en: 'TLS failure' },
-  auth: { vi: 'sai thông tin đăng nhập', en: 'authentication failed' },
-  http_status: { vi: 'máy chủ trả lỗi', en: 'server error' },
-  assertion: { vi: 'nội dung trả về không đúng', en: 'unexpected answer' },
-  body_too_large: { vi: 'nội dung trả về quá lớn để kiểm tra', en: 'answer too large to check' },
-  database_missing: { vi: 'không có cơ sở dữ liệu', en: 'database missing' },
-  query_failed: { vi: 'truy vấn lỗi', en: 'query failed' },
-  missing: { vi: 'không tìm thấy thiết bị', en: 'device not found' },
-  offline: { vi: 'thiết bị ngừng hoạt động', en: 'device offline' },
-  media_empty: { vi: 'hết giấy', en: 'out of paper' },
-  media_low: { vi: 'sắp hết giấy', en: 'paper low' },
-  media_jam: { vi: 'kẹt giấy', en: 'paper jam' },
-  marker_empty: { vi: 'hết mực', en: 'out of toner' },
-  marker_low: { vi: 'sắp hết mực', en: 'toner low' },
-  door_open: { vi: 'nắp máy đang mở', en: 'cover open' },
-  service_requested: { vi: 'cần bảo trì', en: 'service requested' },
-  on_battery: { vi: 'mất điện lưới, đang chạy pin', en: 'mains lost, on battery' },
-  low_battery: { vi: 'pin lưu điện sắp cạn', en: 'battery low' },
-  clock_offset: { vi: 'đồng hồ lệch giờ', en: 'clock off' },
-  threshold: { vi: 'vượt ngưỡng', en: 'threshold exceeded' },
-};
+/** A probe's reason code in plain words (undefined for `ok` and codes this build does not know). */
+export { reasonWord };
 
-/** A probe's reason code in plain words (undefined for `ok` and unknown codes). */
-export function reasonWord(code: string | undefined): Bilingual | undefined {
-  return code === undefined || code === 'ok' ? undefined : REASON_WORDS[code];
-}
+/** A line check: a check of a kind the page lists under lines, bound to a line. */
+const lineOf = (c: { checkKind: string; line?: string | undefined; lineDescription?: string | undefined }): LineName | undefined =>
+  kindEntry(c.checkKind)?.section === 'lines' && c.line !== undefined ? { line: c.line, description: c.lineDescription } : undefined;
 
-const KIND_NOUN: Record<string, Bilingual> = {
-  printer: { vi: 'Máy in', en: 'Printer' },
-  scanner: { vi: 'Máy quét', en: 'Scanner' },
-  usb: { vi: 'Thiết bị USB', en: 'USB device' },
-  ups: { vi: 'Bộ lưu điện', en: 'UPS' },
-  ntp: { vi: 'Đồng hồ máy', en: 'Clock' },
-  host: { vi: 'Máy tính', en: 'Computer' },
-  postgres: { vi: 'Cơ sở dữ liệu', en: 'Database' },
-  mysql: { vi: 'Cơ sở dữ liệu', en: 'Database' },
-  mssql: { vi: 'Cơ sở dữ liệu', en: 'Database' },
-  oracle: { vi: 'Cơ sở dữ liệu', en: 'Database' },
-  mongodb: { vi: 'Cơ sở dữ liệu', en: 'Database' },
-  redis: { vi: 'Cơ sở dữ liệu', en: 'Database' },
-};
-
-/** What to do first, per kind of check. */
-const RUNBOOK: Record<string, Bilingual> = {
-  icmp: { vi: 'gọi nhà mạng của đường truyền này; kiểm tra modem/router', en: "call this line's carrier; check the modem/router" },
-  http: { vi: 'thử mở trang trên máy khác; nếu vẫn lỗi, báo đơn vị quản lý hệ thống', en: 'try the site from another PC; if it still fails, tell the system operator' },
-  dns: { vi: 'kiểm tra cấu hình DNS của máy và router', en: "check the PC's and router's DNS settings" },
-  tcp: { vi: 'kiểm tra dịch vụ và tường lửa phía máy chủ', en: 'check the service and the firewall on the server side' },
-  printer: { vi: 'kiểm tra nguồn, cáp, giấy, mực và hàng đợi in', en: 'check power, cable, paper, toner and the print queue' },
-  scanner: { vi: 'kiểm tra nguồn, cáp và trình điều khiển máy quét', en: "check the scanner's power, cable and driver" },
-  usb: { vi: 'cắm lại thiết bị; thử cổng USB khác', en: 'plug the device in again; try another USB port' },
-  ups: { vi: 'kiểm tra điện lưới; chuẩn bị tắt máy an toàn nếu pin sắp cạn', en: 'check mains power; prepare a clean shutdown if the battery runs low' },
-  ntp: { vi: 'đồng bộ lại giờ hệ thống (chữ ký số cần đúng giờ)', en: 'resynchronise the clock (digital signatures need the right time)' },
-  host: { vi: 'kiểm tra ổ đĩa, bộ nhớ và tải của máy', en: "check the machine's disk, memory and load" },
-};
+/** For kinds this build does not know (an agent newer than the server). */
 const RUNBOOK_UPSTREAM: Bilingual = { vi: 'thử từ máy khác; nếu vẫn lỗi, báo đơn vị vận hành hệ thống', en: 'try from another PC; if it still fails, tell the system operator' };
-const RUNBOOK_DEFAULT: Bilingual = { vi: 'kiểm tra kết nối và tài khoản; báo quản trị hệ thống nếu vẫn lỗi', en: 'check the connection and credentials; tell the administrator if it still fails' };
-for (const k of ['postgres', 'mysql', 'mssql', 'oracle', 'mongodb', 'redis']) RUNBOOK[k] = { vi: 'báo quản trị cơ sở dữ liệu; kiểm tra kết nối tới máy chủ CSDL', en: 'tell the database administrator; check the link to the database server' };
 
 const SERVE: Bilingual = { vi: 'không thể tiếp nhận hồ sơ trực tuyến', en: 'cannot accept online dossiers' };
 
@@ -119,9 +65,11 @@ export type NamedCheck = Pick<Extract<Subject, { kind: 'check' }>, 'check' | 'ch
 export function checkName(c: NamedCheck): Bilingual {
   const title = c.title ?? c.upstreamTitle;
   if (title) return title;
-  if (c.checkKind === 'icmp' && c.line !== undefined) return lineWords({ line: c.line, description: c.lineDescription });
-  const noun = KIND_NOUN[c.checkKind];
-  return noun ? { vi: `${noun.vi} ${c.check}`, en: `${noun.en} ${c.check}` } : { vi: c.check, en: c.check };
+  const line = lineOf(c);
+  if (line) return lineWords(line);
+  const kind = kindEntry(c.checkKind);
+  // Something reached over the network goes by its own id; a thing the center has by its noun too.
+  return kind?.subject === 'thing' ? { vi: `${kind.noun.vi} ${c.check}`, en: `${kind.noun.en} ${c.check}` } : { vi: c.check, en: c.check };
 }
 
 export function describe(s: Subject): Description {
@@ -162,9 +110,10 @@ export function describe(s: Subject): Description {
 }
 
 function describeCheck(s: Extract<Subject, { kind: 'check' }>): Description {
-  const why = s.reason !== undefined && s.reason !== 'ok' ? REASON_WORDS[s.reason] ?? { vi: s.reason, en: s.reason } : undefined;
+  // A code this build does not know (a newer agent) is shown as it came: better than nothing.
+  const why = s.reason !== undefined && s.reason !== 'ok' ? reasonWord(s.reason) ?? { vi: s.reason, en: s.reason } : undefined;
   const suffix = (lang: 'vi' | 'en'): string => (why ? ` (${why[lang]})` : '');
-  const line = s.checkKind === 'icmp' && s.line !== undefined ? { line: s.line, description: s.lineDescription } : undefined;
+  const line = lineOf(s);
   const carrier = line?.description ? ` (${line.description})` : '';
   let summary: Bilingual;
   if (s.degraded) {
@@ -178,7 +127,7 @@ function describeCheck(s: Extract<Subject, { kind: 'check' }>): Description {
   const name = checkName(s);
   if (line) {
     summary = { vi: `${name.vi} mất kết nối`, en: `${name.en} is down` };
-  } else if (s.upstreamTitle || !KIND_NOUN[s.checkKind]) {
+  } else if (s.upstreamTitle || kindEntry(s.checkKind)?.subject !== 'thing') {
     summary = { vi: `không truy cập được ${name.vi}${suffix('vi')}`, en: `${name.en} unreachable${suffix('en')}` };
   } else {
     summary = { vi: `${name.vi} lỗi${suffix('vi')}`, en: `${name.en} failing${suffix('en')}` };
@@ -189,7 +138,7 @@ function describeCheck(s: Extract<Subject, { kind: 'check' }>): Description {
   d.runbook =
     line && carrier
       ? { vi: `gọi nhà mạng của đường truyền này${carrier}; kiểm tra modem/router`, en: `call this line's carrier${carrier}; check the modem/router` }
-      : RUNBOOK[s.checkKind] ?? (s.upstreamTitle ? RUNBOOK_UPSTREAM : RUNBOOK_DEFAULT);
+      : kindEntry(s.checkKind)?.runbook ?? (s.upstreamTitle ? RUNBOOK_UPSTREAM : DEFAULT_RUNBOOK);
   return d;
 }
 

@@ -5,6 +5,7 @@
  *   Sẵn sàng 40 · Suy giảm 1 · Gián đoạn 1 · Mất liên lạc 0
  *   …centers not ready, yesterday's incidents, the lowest uptime shares
  */
+import { STATE_WORDS, wordsIn } from '../../common/catalogue.js';
 import { defaultCalendar, localTime, type OfficeCalendar } from './calendar.js';
 import type { Bilingual, Lang } from '../notifiers/event.js';
 import { formatClock, formatDuration, formatTime } from '../notifiers/text.js';
@@ -67,14 +68,14 @@ const LOWEST_SHOWN = 5;
 const WORDS = {
   vi: {
     title: 'Báo cáo sáng', centers: 'trung tâm sẵn sàng',
-    state: { ready: 'Sẵn sàng', degraded: 'Suy giảm', blocked: 'Gián đoạn', offline: 'Mất liên lạc' },
+    state: wordsIn(STATE_WORDS, 'vi'),
     allReady: 'Tất cả trung tâm sẵn sàng.', notReady: 'Trung tâm chưa sẵn sàng:',
     incidents: 'Sự cố hôm qua:', noIncidents: 'Hôm qua không có sự cố.', ongoing: 'chưa khôi phục, đã',
     lowest: 'Tỉ lệ sẵn sàng trong giờ hành chính hôm qua thấp nhất:', since: 'từ',
   },
   en: {
     title: 'Morning report', centers: 'centers ready',
-    state: { ready: 'Ready', degraded: 'Degraded', blocked: 'Blocked', offline: 'Offline' },
+    state: wordsIn(STATE_WORDS, 'en'),
     allReady: 'All centers are ready.', notReady: 'Centers not ready:',
     incidents: "Yesterday's incidents:", noIncidents: 'No incidents yesterday.', ongoing: 'not recovered, down for',
     lowest: "Lowest ready share in yesterday's office hours:", since: 'since',

@@ -20,7 +20,7 @@ import { initialAlertState, step, type AlertRule, type AlertState } from './aler
 import type { OfficeCalendar } from './calendar.js';
 import { rootCauses, type Problem, type ProblemKind } from './dependencies.js';
 import { describe, type CheckFacts, type Subject } from './describe.js';
-import { notifyAt, severityOf, type Severity } from './paging.js';
+import { notifyAt, severityOf, urgentCheck, type Severity } from './paging.js';
 import { readiness, settle, type CheckStatus, type GroupPolicy, type Impact, type Readiness, type ReadinessReason, type TimedReason } from './readiness.js';
 import type { AlertEvent, Bilingual } from '../notifiers/event.js';
 
@@ -242,7 +242,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     observe(
       entity,
       () => ({
-        entity, kind: 'check', province: c.province, center: c.center, agent: c.agent, check: c.check, subject: subject(), impact: c.impact, urgent: c.kind === 'ups' && c.impact === 'blocking',
+        entity, kind: 'check', province: c.province, center: c.center, agent: c.agent, check: c.check, subject: subject(), impact: c.impact, urgent: urgentCheck(c.kind, c.impact),
         labels: { ...c.labels, province: c.province, center: c.center, agent: c.agent, check: c.check, kind: c.kind, ...(c.line ? { line: c.line } : {}), ...(c.group ? { group: c.group } : {}), impact: c.impact, alertname: 'CheckDown' },
         problem: { province: c.province, center: c.center, agent: c.agent, check: c.check, ...(c.line ? { line: c.line } : {}), ...(upstream ? { upstream } : {}) },
       }),

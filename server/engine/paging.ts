@@ -2,6 +2,7 @@
  * When a message goes out, pure: nothing at 2 a.m. for a printer, but a center that lost every line or
  * its power close to opening is paged at once.
  */
+import { kindEntry } from '../../common/catalogue.js';
 import { isEvaluated, nextOpening, type OfficeCalendar } from './calendar.js';
 import type { Impact } from './readiness.js';
 
@@ -10,6 +11,11 @@ export type Severity = 'critical' | 'warning' | 'info';
 /** blocking → critical, degrading → warning, info → info. */
 export function severityOf(impact: Impact): Severity {
   return impact === 'blocking' ? 'critical' : impact === 'degrading' ? 'warning' : 'info';
+}
+
+/** A check that pages outside office hours when it fails: a blocking one of a kind the catalogue marks urgent (a UPS). */
+export function urgentCheck(kind: string, impact: Impact): boolean {
+  return impact === 'blocking' && kindEntry(kind)?.urgency === 'urgent_when_blocking';
 }
 
 export interface PagingInput {

@@ -6,7 +6,7 @@
  *    route (`continue`), one notification per alert (`group_by: ['...']`), info never sent;
  *  - office hours: non-urgent alerts wait for `paging-hours` (office hours from `lead_time` before each
  *    opening, Asia/Ho_Chi_Minh) and are muted on holidays, as the engine holds them; urgent ones
- *    (LinesDown, a blocking UPS check) go out at once. Per-province calendars get their own intervals;
+ *    (LinesDown, a blocking check of an urgent kind: a UPS) go out at once. Per-province calendars get their own intervals;
  *  - inhibit rules: the engine's dependency model (server/engine/dependencies.ts).
  *
  * Alert names are the exported rules' (`CenterwatchLinesDown`…, names.ts). Receivers use Alertmanager's
@@ -15,6 +15,7 @@
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
 import type { ServerConfig } from '../config/schema.js';
 import type { EngineConfig, RouteConfig } from '../config/engine-schema.js';
+import { kindsWhere } from '../../common/catalogue.js';
 import { WEEKDAY_SPANS, type Span } from '../engine/calendar.js';
 import { alternation, quote } from './common.js';
 import { receiverOf } from './am-receivers.js';
@@ -55,8 +56,15 @@ function calendarOf(engine: EngineConfig, province?: string): Calendar {
   return { saturday_morning: o.saturday_morning ?? c.saturday_morning, holidays: o.holidays ?? c.holidays, extra_workdays: o.extra_workdays ?? c.extra_workdays };
 }
 
-/** Routes in the engine that wait for office hours; urgent alerts are matched first and never wait. */
-const URGENT: string[][] = [[`alertname="${n('LinesDown')}"`], [`alertname="${n('CheckDown')}"`, 'kind="ups"', 'impact="blocking"']];
+/**
+ * Routes in the engine that wait for office hours; urgent alerts are matched first and never wait: every
+ * line down, and a blocking check of a kind the catalogue marks urgent (server/engine/paging.ts).
+ */
+const URGENT_KINDS = kindsWhere((e) => e.urgency === 'urgent_when_blocking');
+const URGENT: string[][] = [
+  [`alertname="${n('LinesDown')}"`],
+  ...(URGENT_KINDS.length ? [[`alertname="${n('CheckDown')}"`, URGENT_KINDS.length === 1 ? `kind=${quote(URGENT_KINDS[0]!)}` : `kind=~${quote(alternation(URGENT_KINDS))}`, 'impact="blocking"']] : []),
+];
 
 function routeOf(r: RouteConfig, engine: EngineConfig, provinces: string[], hasHolidays: (p?: string) => boolean): Record<string, unknown> {
   const sev = r.severities.filter((s) => s !== 'info');

@@ -1,10 +1,12 @@
 /**
  * Annotations of the exported alerting rules: Go templates Prometheus expands per alert, in Vietnamese
  * (`summary`, `description`, what a ward's staff read) and English (`summary_en`, `description_en`).
- * The words follow the engine's messages (server/engine/describe.ts). Every alert also links to its
+ * The words follow the engine's messages (server/engine/describe.ts), per kind from common/catalogue.ts. Every alert also links to its
  * section of the runbook (`runbook_url`) and to the Grafana dashboard of its center or province
  * (`dashboard_url`). Pure.
  */
+import { DEFAULT_RUNBOOK, KIND_CATALOGUE, KINDS, kindsWhere, type Bilingual, type KindEntry, type ProbeKind } from '../../common/catalogue.js';
+import { quote } from './common.js';
 import { GRAFANA_UID, RUNBOOK_ANCHORS, type EngineAlert, type LinkBases } from './names.js';
 
 /** The center's display name from `centerwatch_center_info` (pushed by its agents), else its id. */
@@ -39,8 +41,35 @@ export function links(alert: EngineAlert, bases: LinkBases): Record<'runbook_url
   return { runbook_url: `${bases.runbookUrl}#${RUNBOOK_ANCHORS[alert]}`, dashboard_url: dashboard };
 }
 
-const WHAT_VI = '{{ if and (eq $labels.kind "icmp") $labels.line }}đường truyền {{ $labels.line }} mất kết nối{{ else }}{{ $labels.check }} ({{ $labels.kind }}) không hoạt động{{ end }}';
-const WHAT_EN = '{{ if and (eq $labels.kind "icmp") $labels.line }}line {{ $labels.line }} is down{{ else }}{{ $labels.check }} ({{ $labels.kind }}) is down{{ end }}';
+/** A Go-template switch on `$labels.kind` over the catalogue; kinds with the same text share a branch. */
+function perKind(text: (e: KindEntry) => string | undefined, otherwise: string): string {
+  const branches = new Map<string, ProbeKind[]>();
+  for (const k of KINDS) {
+    const t = text(KIND_CATALOGUE[k]);
+    if (t !== undefined) branches.set(t, [...(branches.get(t) ?? []), k]);
+  }
+  if (branches.size === 0) return otherwise;
+  const ifs = [...branches].map(([t, kinds], i) => `{{ ${i === 0 ? 'if' : 'else if'} eq $labels.kind ${kinds.map(quote).join(' ')} }}${t}`);
+  return `${ifs.join('')}{{ else }}${otherwise}{{ end }}`;
+}
+
+/** A line check: a kind the catalogue lists under lines, with its `line` label. */
+const LINE_KINDS = kindsWhere((e) => e.section === 'lines');
+const IS_LINE = LINE_KINDS.length ? `and (eq $labels.kind ${LINE_KINDS.map(quote).join(' ')}) $labels.line` : 'false';
+
+/** How people call a check, as the engine does: a line by its line, a thing by its noun and id, else its id. */
+const name = (lang: keyof Bilingual): string =>
+  `{{ if ${IS_LINE} }}${lang === 'vi' ? 'đường truyền' : 'line'} {{ $labels.line }}{{ else }}${perKind((e) => (e.subject === 'thing' ? `${e.noun[lang]} {{ $labels.check }}` : undefined), '{{ $labels.check }}')}{{ end }}`;
+
+/** What is down, as the engine says it: "đường truyền inet1 mất kết nối", "Máy in printer-1 lỗi", "không truy cập được portal". */
+const what = (lang: keyof Bilingual): string => {
+  const down = lang === 'vi' ? { line: 'mất kết nối', thing: 'lỗi' } : { line: 'is down', thing: 'failing' };
+  const reached = lang === 'vi' ? 'không truy cập được {{ $labels.check }}' : '{{ $labels.check }} unreachable';
+  return `{{ if ${IS_LINE} }}${name(lang)} ${down.line}{{ else }}${perKind((e) => (e.subject === 'thing' ? `${e.noun[lang]} {{ $labels.check }} ${down.thing}` : undefined), reached)}{{ end }}`;
+};
+
+/** What to do first, per kind. */
+const firstStep = (lang: keyof Bilingual): string => perKind((e) => e.runbook[lang], DEFAULT_RUNBOOK[lang]);
 
 function checkDownEffect(severity: AnnotationContext['severity']): { vi: string; en: string } {
   if (severity === 'critical') return { vi: 'Trung tâm có thể không tiếp nhận được hồ sơ.', en: 'The center may be unable to serve citizens.' };
@@ -64,15 +93,15 @@ export const ANNOTATIONS: Record<EngineAlert, (c: AnnotationContext) => Annotati
   CheckDown: (c: AnnotationContext): Annotations => {
     const effect = checkDownEffect(c.severity);
     return {
-      summary: `${CENTER}: ${WHAT_VI}`,
-      summary_en: `${CENTER}: ${WHAT_EN}`,
-      description: `Kiểm tra {{ $labels.check }} trên máy {{ $labels.agent }} lỗi${c.for === '0s' ? '' : ` liên tục ${c.for}`} (mức ảnh hưởng: {{ $labels.impact }}). ${effect.vi}`,
-      description_en: `Check {{ $labels.check }} on {{ $labels.agent }} failed${c.for === '0s' ? '' : ` for ${c.for}`} (impact: {{ $labels.impact }}). ${effect.en}`,
+      summary: `${CENTER}: ${what('vi')}`,
+      summary_en: `${CENTER}: ${what('en')}`,
+      description: `Kiểm tra {{ $labels.check }} trên máy {{ $labels.agent }} lỗi${c.for === '0s' ? '' : ` liên tục ${c.for}`} (mức ảnh hưởng: {{ $labels.impact }}). ${effect.vi} Việc cần làm: ${firstStep('vi')}.`,
+      description_en: `Check {{ $labels.check }} on {{ $labels.agent }} failed${c.for === '0s' ? '' : ` for ${c.for}`} (impact: {{ $labels.impact }}). ${effect.en} First: ${firstStep('en')}.`,
     };
   },
   CheckDegraded: (c: AnnotationContext): Annotations => ({
-    summary: `${CENTER}: {{ if and (eq $labels.kind "icmp") $labels.line }}đường truyền {{ $labels.line }}{{ else }}{{ $labels.check }}{{ end }} chất lượng kém (vượt ngưỡng)`,
-    summary_en: `${CENTER}: {{ if and (eq $labels.kind "icmp") $labels.line }}line {{ $labels.line }}{{ else }}{{ $labels.check }}{{ end }} degraded (threshold exceeded)`,
+    summary: `${CENTER}: ${name('vi')} chất lượng kém (vượt ngưỡng)`,
+    summary_en: `${CENTER}: ${name('en')} degraded (over threshold)`,
     description: `Kiểm tra {{ $labels.check }} trên máy {{ $labels.agent }} vượt ngưỡng${c.for === '0s' ? '' : ` liên tục ${c.for}`} — vẫn phục vụ nhưng chậm hoặc chập chờn.`,
     description_en: `Check {{ $labels.check }} on {{ $labels.agent }} past its threshold${c.for === '0s' ? '' : ` for ${c.for}`}: still serving, slowly or intermittently.`,
   }),

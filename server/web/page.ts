@@ -6,7 +6,7 @@
 import type { Bilingual, Lang } from '../notifiers/event.js';
 import { formatClock, formatTime } from '../notifiers/text.js';
 import type { Readiness } from '../engine/readiness.js';
-import { reasonWord } from '../engine/describe.js';
+import { kindEntry, PAGE_SECTIONS, reasonWord, STATE_WORDS, wordsIn, type PageSection, type ReadinessState } from '../../common/catalogue.js';
 import { CLIENT_SCRIPT, STYLE } from './assets.js';
 import type { Tile } from './view.js';
 
@@ -14,24 +14,28 @@ export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
+/** The engine's states are the catalogue's, both ways: a state without its words does not compile. */
+type Holds<T extends true> = T;
+export type StatesCatalogued = Holds<[Readiness] extends [ReadinessState] ? ([ReadinessState] extends [Readiness] ? true : 'common/catalogue.ts STATE_WORDS and Readiness differ') : 'common/catalogue.ts STATE_WORDS and Readiness differ'>;
+
 export const WORDS = {
   vi: {
-    title: 'Sẵn sàng phục vụ', states: { ready: 'Sẵn sàng', degraded: 'Suy giảm', blocked: 'Gián đoạn', offline: 'Mất liên lạc' } as Record<Readiness, string>,
+    title: 'Sẵn sàng phục vụ', states: wordsIn(STATE_WORDS, 'vi'), sections: wordsIn(PAGE_SECTIONS, 'vi'),
     since: 'từ', updated: 'Cập nhật', uptime: 'Sẵn sàng trong giờ làm việc (30 ngày)', ready: 'sẵn sàng', centers: 'trung tâm', switchTo: 'English', back: 'Tất cả trung tâm',
-    lines: 'Đường truyền', links: 'Hệ thống kết nối', devices: 'Quầy và thiết bị', machines: 'Máy tính', openAlerts: 'Cảnh báo đang mở', incidents: 'Sự cố gần đây (30 ngày)',
+    openAlerts: 'Cảnh báo đang mở', incidents: 'Sự cố gần đây (30 ngày)',
     none: 'Không có', up: 'Hoạt động', down: 'Lỗi', degradedWord: 'Chất lượng kém', perDay: 'Theo ngày', resolved: 'đã khôi phục', ongoing: 'đang diễn ra', agents: 'Máy gửi dữ liệu', lastHeard: 'lần cuối',
     live: 'Tự động cập nhật', noData: 'Chưa có dữ liệu', attention: 'Trung tâm chưa sẵn sàng',
   },
   en: {
-    title: 'Ready to serve', states: { ready: 'Ready', degraded: 'Degraded', blocked: 'Blocked', offline: 'Offline' } as Record<Readiness, string>,
+    title: 'Ready to serve', states: wordsIn(STATE_WORDS, 'en'), sections: wordsIn(PAGE_SECTIONS, 'en'),
     since: 'since', updated: 'Updated', uptime: 'Ready in office hours (30 days)', ready: 'ready', centers: 'centers', switchTo: 'Tiếng Việt', back: 'All centers',
-    lines: 'Lines', links: 'Connected systems', devices: 'Counters and devices', machines: 'Computers', openAlerts: 'Open alerts', incidents: 'Recent incidents (30 days)',
+    openAlerts: 'Open alerts', incidents: 'Recent incidents (30 days)',
     none: 'None', up: 'Up', down: 'Down', degradedWord: 'Degraded', perDay: 'Per day', resolved: 'recovered', ongoing: 'ongoing', agents: 'Reporting machines', lastHeard: 'last',
     live: 'Live updates', noData: 'No data yet', attention: 'Centers not ready',
   },
 } as const;
 
-const STATES: readonly Readiness[] = ['ready', 'degraded', 'blocked', 'offline'];
+const STATES = Object.keys(STATE_WORDS) as Readiness[];
 
 /** "từ 08:12" today, "từ 08:12 26/11/2026" otherwise. */
 export function sinceText(sinceMs: number, nowMs: number, lang: Lang): string {
@@ -111,10 +115,8 @@ export interface CenterDetail {
   days: ReadonlyArray<{ date: string; share: number | undefined }>;
 }
 
-const SECTION_OF: Record<string, 'lines' | 'links' | 'devices' | 'machines'> = {
-  icmp: 'lines', http: 'links', dns: 'links', tcp: 'links', postgres: 'links', mysql: 'links', mssql: 'links', oracle: 'links', redis: 'links', mongodb: 'links',
-  printer: 'devices', scanner: 'devices', usb: 'devices', ups: 'devices', host: 'machines', ntp: 'machines',
-};
+/** A kind this build does not know (an agent newer than the server) is listed last. */
+const sectionOf = (kind: string): PageSection => kindEntry(kind)?.section ?? 'machines';
 
 export function renderCenter(d: CenterDetail, lang: Lang, nowMs: number): string {
   const w = WORDS[lang];
@@ -124,11 +126,11 @@ export function renderCenter(d: CenterDetail, lang: Lang, nowMs: number): string
     return words ? ` (${esc(words[lang])})` : code && code !== 'ok' ? ` (${esc(code)})` : '';
   };
   const status = (c: CenterDetail['checks'][number]) => (!c.up ? `<span class="st down">${esc(w.down)}${why(c.reason)}</span>` : c.degraded ? `<span class="st degraded">${esc(w.degradedWord)}</span>` : `<span class="st up">${esc(w.up)}</span>`);
-  const sections = (['lines', 'links', 'devices', 'machines'] as const)
+  const sections = (Object.keys(PAGE_SECTIONS) as PageSection[])
     .map((sec) => {
-      const list = d.checks.filter((c) => (SECTION_OF[c.kind] ?? 'machines') === sec);
+      const list = d.checks.filter((c) => sectionOf(c.kind) === sec);
       if (list.length === 0) return '';
-      return `<section><h2>${esc(w[sec])}</h2><table><tbody>${list.map((c) => `<tr><th scope="row">${esc(c.check)}${c.line ? ` <small>${esc(c.line)}</small>` : ''}${c.group ? ` <small>${esc(c.group)}</small>` : ''}</th><td>${status(c)}</td></tr>`).join('')}</tbody></table></section>`;
+      return `<section><h2>${esc(w.sections[sec])}</h2><table><tbody>${list.map((c) => `<tr><th scope="row">${esc(c.check)}${c.line ? ` <small>${esc(c.line)}</small>` : ''}${c.group ? ` <small>${esc(c.group)}</small>` : ''}</th><td>${status(c)}</td></tr>`).join('')}</tbody></table></section>`;
     })
     .join('\n');
   const alerts = d.alerts.length === 0 ? `<p>${esc(w.none)}</p>` : `<ul>${d.alerts.map((a) => `<li class="sev-${esc(a.severity)}">${esc(a.summary[lang])} ${esc(sinceText(a.sinceMs, nowMs, lang))}</li>`).join('')}</ul>`;
