@@ -71,4 +71,41 @@ describe('sntp', () => {
     // Two printable letters are not a kiss code: the server is merely unsynchronised.
     expect(judgeReply(decodeReply(b)!, req.subarray(40, 48), t1, t1)).toEqual({ kind: 'unsynchronised' });
   });
+
+  describe('NTP era 1 (from 2036-02-07 06:28:16 UTC)', () => {
+    const t2040 = Date.UTC(2040, 5, 1, 12, 0, 0, 250);
+
+    it('reads a timestamp with the top bit clear as era 1 (RFC 4330 §3): 2040 round-trips', () => {
+      const b = Buffer.alloc(8);
+      writeTimestamp(b, 0, t2040);
+      // Era 1 seconds are small: the era rolled over in 2036.
+      expect(b.readUInt32BE(0)).toBe(Math.floor(t2040 / 1000) + 2_208_988_800 - 2 ** 32);
+      expect(readTimestamp(b, 0)).toBeCloseTo(t2040, 3);
+    });
+
+    it('the two sides of the rollover: 2036-02-07 06:28:15 is era 0, one second later era 1', () => {
+      const rollover = Date.UTC(2036, 1, 7, 6, 28, 16);
+      const b = Buffer.alloc(8);
+      // The rollover instant itself is all zero bits, which RFC 5905 reserves for "not set" (below).
+      for (const t of [rollover - 1000, rollover + 1, rollover + 1000, Date.UTC(1968, 0, 20, 3, 14, 8)]) {
+        writeTimestamp(b, 0, t);
+        expect(readTimestamp(b, 0), new Date(t).toISOString()).toBeCloseTo(t, 3);
+      }
+    });
+
+    it('an unset timestamp (all zero bits) stays unset, not 2036: a reply without transmit time is invalid', () => {
+      expect(readTimestamp(Buffer.alloc(8), 0)).toBe(0);
+      const req = encodeRequest(t2040);
+      const b = reply({ sent: req, t2: t2040, t3: t2040 });
+      b.fill(0, 40, 48);
+      expect(judgeReply(decodeReply(b)!, req.subarray(40, 48), t2040, t2040)).toEqual({ kind: 'invalid', why: 'no transmit time' });
+    });
+
+    it('offset and delay for a server in 2040', () => {
+      const req = encodeRequest(t2040);
+      const t2 = t2040 + 1500 + 20;
+      const v = judgeReply(decodeReply(reply({ sent: req, t2, t3: t2 + 10 }))!, req.subarray(40, 48), t2040, t2040 + 50);
+      expect(v).toMatchObject({ kind: 'ok', offsetSeconds: expect.closeTo(1.5, 6), delaySeconds: expect.closeTo(0.04, 6) });
+    });
+  });
 });

@@ -8,7 +8,7 @@ const NTP_UNIX_DELTA = 2_208_988_800;
 const TWO_32 = 4_294_967_296;
 export const NTP_PACKET_BYTES = 48;
 
-/** Writes a Unix time in milliseconds as a 64-bit NTP timestamp at `offset`. */
+/** Writes a Unix time in milliseconds as a 64-bit NTP timestamp at `offset` (after 2036 the seconds wrap into era 1). */
 export function writeTimestamp(buf: Buffer, offset: number, unixMs: number): void {
   const seconds = unixMs / 1000 + NTP_UNIX_DELTA;
   const whole = Math.floor(seconds);
@@ -16,9 +16,17 @@ export function writeTimestamp(buf: Buffer, offset: number, unixMs: number): voi
   buf.writeUInt32BE(Math.min(TWO_32 - 1, Math.round((seconds - whole) * TWO_32)), offset + 4);
 }
 
-/** Reads a 64-bit NTP timestamp as Unix milliseconds (era 0, good until 2036). */
+/**
+ * Reads a 64-bit NTP timestamp as Unix milliseconds. The seconds field wraps every 2^32 s: per
+ * RFC 4330 §3, with the top bit set the time is in era 0 (1968–2036, from 1900-01-01), with it clear
+ * in era 1 (2036–2104, from 2036-02-07 06:28:16). All bits zero means "not set" (RFC 5905 §6): 0.
+ */
 export function readTimestamp(buf: Buffer, offset: number): number {
-  return (buf.readUInt32BE(offset) - NTP_UNIX_DELTA + buf.readUInt32BE(offset + 4) / TWO_32) * 1000;
+  const seconds = buf.readUInt32BE(offset);
+  const fraction = buf.readUInt32BE(offset + 4);
+  if (seconds === 0 && fraction === 0) return 0;
+  const era = seconds >= 0x8000_0000 ? 0 : 1;
+  return (seconds + era * TWO_32 - NTP_UNIX_DELTA + fraction / TWO_32) * 1000;
 }
 
 /**

@@ -10,6 +10,7 @@ import type { ProbeResult } from '../../agent/probes/types.js';
 import { makeCtx, requireService } from '../helpers/ctx.js';
 import { waitFor } from '../helpers/nut.js';
 import { openSockets, timed } from '../helpers/sockets.js';
+import { writeTimestamp } from '../../agent/probes/sntp.js';
 
 const CHRONYD = '/usr/sbin/chronyd';
 const enabled = requireService(existsSync(CHRONYD), 'chronyd (Debian chrony) is not installed');
@@ -143,5 +144,35 @@ describe('ntp probe failures', () => {
   it('a malformed target: config; down_offset below max_offset is rejected', async () => {
     expect(await run('127.0.0.1:0')).toMatchObject({ up: false, reason: 'config' });
     expect(ntpProbe.options.safeParse({ max_offset: 2, down_offset: 1 }).success).toBe(false);
+  });
+});
+
+/** A loopback SNTP server whose clock reads `now() + shiftMs`: answers every request, stratum 2. */
+async function shiftedServer(shiftMs: number): Promise<Socket> {
+  const s = createSocket('udp4');
+  s.on('message', (req, from) => {
+    const reply = Buffer.alloc(48);
+    reply[0] = (4 << 3) | 4;
+    reply[1] = 2;
+    req.copy(reply, 24, 40, 48);
+    writeTimestamp(reply, 32, Date.now() + shiftMs);
+    writeTimestamp(reply, 40, Date.now() + shiftMs);
+    s.send(reply, from.port, from.address);
+  });
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  return s;
+}
+
+describe('ntp probe across the 2036 era rollover', () => {
+  it('a server whose clock reads 2040 (NTP era 1): the offset is the years ahead, not -122 years', async () => {
+    const shiftMs = Date.UTC(2040, 5, 1) - Date.now();
+    const server = await shiftedServer(shiftMs);
+    try {
+      const r = await run(`127.0.0.1:${server.address().port}`);
+      expect(r).toMatchObject({ up: true, degraded: true, reason: 'clock_offset' });
+      expect(obs(r, 'clockOffsetSeconds')).toBeCloseTo(shiftMs / 1000, 0);
+    } finally {
+      await new Promise<void>((resolve) => server.close(resolve));
+    }
   });
 });
