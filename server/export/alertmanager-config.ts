@@ -60,11 +60,12 @@ function calendarOf(engine: EngineConfig, province?: string): Calendar {
  * Routes in the engine that wait for office hours; urgent alerts are matched first and never wait: every
  * line down, and a blocking check of a kind the catalogue marks urgent (server/engine/paging.ts).
  */
-const URGENT_KINDS = kindsWhere((e) => e.urgency === 'urgent_when_blocking');
-const URGENT: string[][] = [
-  [`alertname="${n('LinesDown')}"`],
-  ...(URGENT_KINDS.length ? [[`alertname="${n('CheckDown')}"`, URGENT_KINDS.length === 1 ? `kind=${quote(URGENT_KINDS[0]!)}` : `kind=~${quote(alternation(URGENT_KINDS))}`, 'impact="blocking"']] : []),
-];
+export function urgentMatchers(): string[][] {
+  const kinds = kindsWhere((e) => e.urgency === 'urgent_when_blocking');
+  const kind = kinds.length === 1 ? `kind=${quote(kinds[0]!)}` : `kind=~${quote(alternation(kinds))}`;
+  return [[`alertname="${n('LinesDown')}"`], ...(kinds.length ? [[`alertname="${n('CheckDown')}"`, kind, 'impact="blocking"']] : [])];
+}
+const URGENT = urgentMatchers();
 
 function routeOf(r: RouteConfig, engine: EngineConfig, provinces: string[], hasHolidays: (p?: string) => boolean): Record<string, unknown> {
   const sev = r.severities.filter((s) => s !== 'info');

@@ -57,15 +57,17 @@ function perKind(text: (e: KindEntry) => string | undefined, otherwise: string):
 const LINE_KINDS = kindsWhere((e) => e.section === 'lines');
 const IS_LINE = LINE_KINDS.length ? `and (eq $labels.kind ${LINE_KINDS.map(quote).join(' ')}) $labels.line` : 'false';
 
+const LINE = { vi: 'đường truyền {{ $labels.line }}', en: 'line {{ $labels.line }}' };
+
 /** How people call a check, as the engine does: a line by its line, a thing by its noun and id, else its id. */
 const name = (lang: keyof Bilingual): string =>
-  `{{ if ${IS_LINE} }}${lang === 'vi' ? 'đường truyền' : 'line'} {{ $labels.line }}{{ else }}${perKind((e) => (e.subject === 'thing' ? `${e.noun[lang]} {{ $labels.check }}` : undefined), '{{ $labels.check }}')}{{ end }}`;
+  `{{ if ${IS_LINE} }}${LINE[lang]}{{ else }}${perKind((e) => (e.subject === 'thing' ? `${e.noun[lang]} {{ $labels.check }}` : undefined), '{{ $labels.check }}')}{{ end }}`;
 
 /** What is down, as the engine says it: "đường truyền inet1 mất kết nối", "Máy in printer-1 lỗi", "không truy cập được portal". */
 const what = (lang: keyof Bilingual): string => {
   const down = lang === 'vi' ? { line: 'mất kết nối', thing: 'lỗi' } : { line: 'is down', thing: 'failing' };
   const reached = lang === 'vi' ? 'không truy cập được {{ $labels.check }}' : '{{ $labels.check }} unreachable';
-  return `{{ if ${IS_LINE} }}${name(lang)} ${down.line}{{ else }}${perKind((e) => (e.subject === 'thing' ? `${e.noun[lang]} {{ $labels.check }} ${down.thing}` : undefined), reached)}{{ end }}`;
+  return `{{ if ${IS_LINE} }}${LINE[lang]} ${down.line}{{ else }}${perKind((e) => (e.subject === 'thing' ? `${e.noun[lang]} {{ $labels.check }} ${down.thing}` : undefined), reached)}{{ end }}`;
 };
 
 /** What to do first, per kind. */
