@@ -3,6 +3,7 @@ import { statfs as fsStatfs } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import { z } from 'zod';
+import { withDeadline } from './deadline.js';
 import { defineProbe, failure, success, type Observation, type ProbeContext, type ProbeResult, type Reason, type Session } from './types.js';
 import { describeError, reasonFromError } from './errors.js';
 import { cpuUsageRatio, parseCpuSample, type CpuSample } from './host-cpu.js';
@@ -84,50 +85,51 @@ export function makeHostProbe(overrides: Partial<HostSources> = {}) {
     },
     async run(_target, opts, ctx): Promise<ProbeResult> {
       if (process.platform !== 'linux') return failure('config', 'the host probe reads /proc: Linux only');
-      if (ctx.signal.aborted) return failure('timeout', 'deadline exceeded');
-      const s = ctx.session(() => new HostSession());
-      try {
-        const routeText = readProc(src.routeFile);
-        const [cpu, disks] = await untilAborted(Promise.all([cpuUsage(s, src.statFile, ctx), readDisks(s, src, opts.mounts)]), ctx.signal);
-        const obs: Observation[] = [];
-        if (cpu !== undefined) obs.push({ metric: 'cpu_usage_ratio', value: cpu });
-        const total = os.totalmem();
-        const used = total - os.freemem(); // freemem() is MemAvailable on Linux
-        obs.push(
-          { metric: 'memory_used_bytes', value: used },
-          { metric: 'memory_total_bytes', value: total },
-          { metric: 'memory_used_ratio', value: total > 0 ? used / total : 0 },
-          { metric: 'uptime_seconds', value: os.uptime() },
-        );
-        for (const d of disks.ok) {
-          obs.push({ metric: 'filesystem_used_ratio', value: d.usedRatio, labels: { mount: d.mount } });
-          obs.push({ metric: 'filesystem_free_bytes', value: d.freeBytes, labels: { mount: d.mount } });
-        }
-        const route = parseDefaultRoute(routeText, os.endianness());
-        const key = routeKey(route);
-        const changed = s.route !== undefined && s.route !== key;
-        if (changed) ctx.log.info('default route changed', { from: s.route, to: key });
-        s.route = key;
-        obs.push({ metric: 'default_route_present', value: route ? 1 : 0 });
-        if (route) obs.push({ metric: 'default_route_info', value: 1, labels: { interface: route.interface, gateway: route.gateway } });
-        // 0 on an unchanged run too, so the series exists from the first run and increase() works.
-        obs.push({ metric: 'default_route_changes_total', value: changed ? 1 : 0 });
+      return withDeadline(ctx.signal, async (deadline) => {
+        const s = ctx.session(() => new HostSession());
+        try {
+          const routeText = readProc(src.routeFile);
+          const [cpu, disks] = await deadline.race(Promise.all([cpuUsage(s, src.statFile, ctx), readDisks(s, src, opts.mounts)]));
+          const obs: Observation[] = [];
+          if (cpu !== undefined) obs.push({ metric: 'cpu_usage_ratio', value: cpu });
+          const total = os.totalmem();
+          const used = total - os.freemem(); // freemem() is MemAvailable on Linux
+          obs.push(
+            { metric: 'memory_used_bytes', value: used },
+            { metric: 'memory_total_bytes', value: total },
+            { metric: 'memory_used_ratio', value: total > 0 ? used / total : 0 },
+            { metric: 'uptime_seconds', value: os.uptime() },
+          );
+          for (const d of disks.ok) {
+            obs.push({ metric: 'filesystem_used_ratio', value: d.usedRatio, labels: { mount: d.mount } });
+            obs.push({ metric: 'filesystem_free_bytes', value: d.freeBytes, labels: { mount: d.mount } });
+          }
+          const route = parseDefaultRoute(routeText, os.endianness());
+          const key = routeKey(route);
+          const changed = s.route !== undefined && s.route !== key;
+          if (changed) ctx.log.info('default route changed', { from: s.route, to: key });
+          s.route = key;
+          obs.push({ metric: 'default_route_present', value: route ? 1 : 0 });
+          if (route) obs.push({ metric: 'default_route_info', value: 1, labels: { interface: route.interface, gateway: route.gateway } });
+          // 0 on an unchanged run too, so the series exists from the first run and increase() works.
+          obs.push({ metric: 'default_route_changes_total', value: changed ? 1 : 0 });
 
-        const summary = [
-          cpu === undefined ? undefined : `cpu ${pct(cpu)}`,
-          `memory ${pct(total > 0 ? used / total : 0)}`,
-          ...disks.ok.map((d) => `${d.mount} ${pct(d.usedRatio)}`),
-          describeRoute(route),
-          ...disks.problems.map((p) => p.text),
-        ].filter((t) => t !== undefined);
-        const message = summary.join(', ');
-        const blocking = disks.problems.find((p) => p.fails);
-        if (blocking) return failure(blocking.reason, message, { observations: obs });
-        for (const p of disks.problems) ctx.log.warn('filesystem not measured', { problem: p.text });
-        return success({ message, observations: obs });
-      } catch (err) {
-        return failure(reasonFromError(err, ctx.signal), describeError(err, ctx.signal));
-      }
+          const summary = [
+            cpu === undefined ? undefined : `cpu ${pct(cpu)}`,
+            `memory ${pct(total > 0 ? used / total : 0)}`,
+            ...disks.ok.map((d) => `${d.mount} ${pct(d.usedRatio)}`),
+            describeRoute(route),
+            ...disks.problems.map((p) => p.text),
+          ].filter((t) => t !== undefined);
+          const message = summary.join(', ');
+          const blocking = disks.problems.find((p) => p.fails);
+          if (blocking) return failure(blocking.reason, message, { observations: obs });
+          for (const p of disks.problems) ctx.log.warn('filesystem not measured', { problem: p.text });
+          return success({ message, observations: obs });
+        } catch (err) {
+          return failure(reasonFromError(err, ctx.signal), describeError(err, ctx.signal));
+        }
+      });
     },
   });
 }
@@ -215,12 +217,3 @@ function pct(ratio: number): string {
   return `${Math.round(ratio * 100)}%`;
 }
 
-/** Settles with `work`, or rejects with the signal's reason as soon as it aborts (work left to settle unobserved). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}

@@ -7,6 +7,7 @@ import { describeError } from './errors.js';
 import { mongoFailure } from './mongodb-errors.js';
 import { commandProblem, replyResult } from './mongodb-reply.js';
 import { endpointOf, familyOf } from './target.js';
+import { withDeadline } from './deadline.js';
 
 /**
  * A MongoDB check with the official driver (v6): one direct connection, the configured command,
@@ -15,7 +16,7 @@ import { endpointOf, familyOf } from './target.js';
  */
 
 /** Loaded on first use: an agent without a MongoDB check never pays for the driver. */
-const loadDriver = lazyDriver<typeof import('mongodb')>(() => import('mongodb'));
+const loadDriverOnce = lazyDriver<typeof import('mongodb')>(() => import('mongodb'));
 
 const options = z
   .object({
@@ -54,72 +55,76 @@ function tlsOptions(tls: z.output<typeof dbTlsOptions>): MongoClientOptions {
   return { tls: true, ...(tls.ca_file ? { ca: readFileSync(tls.ca_file) } : {}), ...(tls.server_name ? { servername: tls.server_name } : {}) };
 }
 
-export const mongodbProbe = defineProbe({
-  kind: 'mongodb',
-  targetHelp: 'host:port',
-  targetRequired: true,
-  options,
-  metrics: {},
-  async run(target, opts, ctx): Promise<ProbeResult> {
-    const ep = endpointOf(target, ctx.line);
-    if ('failure' in ep) return ep.failure;
-    const { hp, bind } = ep;
-    let tls: MongoClientOptions;
-    try {
-      tls = tlsOptions(opts.tls);
-    } catch (err) {
-      return failure('config', `cannot read ca_file (${describeError(err)})`);
-    }
-    const { MongoClient } = await loadDriver();
-    if (ctx.signal.aborted) return failure('timeout', 'deadline exceeded');
-    const ms = Math.max(1, ctx.timeoutMs);
-    const host = familyOf(hp.host) === 6 ? `[${hp.host}]` : hp.host;
-    // Credentials go in the options, never the URL: the driver quotes its URL in some errors.
-    const client: MongoClient = new MongoClient(`mongodb://${host}:${hp.port}/`, {
-      directConnection: true,
-      maxPoolSize: 1,
-      minPoolSize: 0,
-      retryReads: false,
-      retryWrites: false,
-      serverSelectionTimeoutMS: ms,
-      connectTimeoutMS: ms,
-      socketTimeoutMS: ms,
-      ...(bind.address ? { localAddress: bind.address } : {}),
-      ...(opts.user !== undefined ? { auth: { username: opts.user, password: opts.password ?? '' }, authSource: opts.auth_source } : {}),
-      ...tls,
-    });
-    const clock = phaseClock();
-    const phases = clock.phases;
-    // Rejects at the deadline, or at the first failed hello: with a direct connection the driver
-    // would otherwise retry a refused or broken server until serverSelectionTimeoutMS.
-    let stop: (err: unknown) => void = () => {};
-    const stopped = new Promise<never>((_, reject) => (stop = reject));
-    stopped.catch(() => {});
-    const onAbort = (): void => stop(ctx.signal.reason);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    client.once('serverHeartbeatFailed', (ev) => stop(ev.failure));
-    // The monitor's first hello is the end of TCP + TLS + hello: the driver exposes no finer step.
-    client.once('serverHeartbeatSucceeded', () => {
-      if (phases.connect === undefined) clock.lap('connect');
-    });
-    try {
-      // With credentials, connect() also opens the pooled connection and logs in on it.
-      await Promise.race([client.connect(), stopped]);
-      if (phases.connect === undefined) clock.lap('connect');
-      if (opts.user !== undefined) clock.lap('auth');
-      const reply = (await Promise.race([client.db(opts.database).command(opts.command), stopped])) as Record<string, unknown>;
-      clock.lap('query');
-      const problem = resultProblem(replyResult(reply), opts.expect);
-      if (problem) return failure('assertion', problem, { phases });
-      return success({ phases });
-    } catch (err) {
-      const { reason, message } = mongoFailure(err, ctx.signal);
-      return failure(reason, message, { phases });
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
-      client.removeAllListeners();
-      // Destroys checked-out connections too, so a command the server never answers is cut.
-      await client.close(true).catch(() => {});
-    }
-  },
-});
+/** Builds the probe over a driver loader: the agent loads the driver lazily, tests pass a slow one. */
+export function createMongodbProbe(loadDriver: () => Promise<typeof import('mongodb')>) {
+  return defineProbe({
+    kind: 'mongodb',
+    targetHelp: 'host:port',
+    targetRequired: true,
+    options,
+    metrics: {},
+    async run(target, opts, ctx): Promise<ProbeResult> {
+      const ep = endpointOf(target, ctx.line);
+      if ('failure' in ep) return ep.failure;
+      const { hp, bind } = ep;
+      let tls: MongoClientOptions;
+      try {
+        tls = tlsOptions(opts.tls);
+      } catch (err) {
+        return failure('config', `cannot read ca_file (${describeError(err)})`);
+      }
+      return withDeadline(ctx.signal, async (deadline) => {
+        const { MongoClient } = await deadline.race(loadDriver());
+        const ms = Math.max(1, ctx.timeoutMs);
+        const host = familyOf(hp.host) === 6 ? `[${hp.host}]` : hp.host;
+        // Credentials go in the options, never the URL: the driver quotes its URL in some errors.
+        const client: MongoClient = new MongoClient(`mongodb://${host}:${hp.port}/`, {
+          directConnection: true,
+          maxPoolSize: 1,
+          minPoolSize: 0,
+          retryReads: false,
+          retryWrites: false,
+          serverSelectionTimeoutMS: ms,
+          connectTimeoutMS: ms,
+          socketTimeoutMS: ms,
+          ...(bind.address ? { localAddress: bind.address } : {}),
+          ...(opts.user !== undefined ? { auth: { username: opts.user, password: opts.password ?? '' }, authSource: opts.auth_source } : {}),
+          ...tls,
+        });
+        const clock = phaseClock();
+        const phases = clock.phases;
+        // Rejects at the deadline, or at the first failed hello: with a direct connection the driver
+        // would otherwise retry a refused or broken server until serverSelectionTimeoutMS.
+        let stop: (err: unknown) => void = () => {};
+        const stopped = new Promise<never>((_, reject) => (stop = reject));
+        stopped.catch(() => {});
+        deadline.onAbort(() => stop(ctx.signal.reason));
+        client.once('serverHeartbeatFailed', (ev) => stop(ev.failure));
+        // The monitor's first hello is the end of TCP + TLS + hello: the driver exposes no finer step.
+        client.once('serverHeartbeatSucceeded', () => {
+          if (phases.connect === undefined) clock.lap('connect');
+        });
+        try {
+          // With credentials, connect() also opens the pooled connection and logs in on it.
+          await Promise.race([client.connect(), stopped]);
+          if (phases.connect === undefined) clock.lap('connect');
+          if (opts.user !== undefined) clock.lap('auth');
+          const reply = (await Promise.race([client.db(opts.database).command(opts.command), stopped])) as Record<string, unknown>;
+          clock.lap('query');
+          const problem = resultProblem(replyResult(reply), opts.expect);
+          if (problem) return failure('assertion', problem, { phases });
+          return success({ phases });
+        } catch (err) {
+          const { reason, message } = mongoFailure(err, ctx.signal);
+          return failure(reason, message, { phases });
+        } finally {
+          client.removeAllListeners();
+          // Destroys checked-out connections too, so a command the server never answers is cut.
+          await client.close(true).catch(() => {});
+        }
+      });
+    },
+  });
+}
+
+export const mongodbProbe = createMongodbProbe(loadDriverOnce);

@@ -8,6 +8,7 @@ import { describeError } from './errors.js';
 import { mysqlMessage, mysqlReason, serverError, type MysqlStep } from './mysql-errors.js';
 import { ER_PARSE_ERROR, queryResult, REPLICA_STATUS_QUERIES, replicaStatus } from './mysql-results.js';
 import { endpointOf } from './target.js';
+import { withDeadline } from './deadline.js';
 
 /**
  * A MySQL / MariaDB check through mysql2. The probe opens the TCP connection itself and hands it
@@ -21,7 +22,7 @@ import { endpointOf } from './target.js';
 const QUIT_GRACE_MS = 250;
 
 /** The driver, loaded on the first mysql check only (the agent's memory budget). */
-const loadDriver = lazyDriver<typeof import('mysql2')>(() => import('mysql2'));
+const loadDriverOnce = lazyDriver<typeof import('mysql2')>(() => import('mysql2'));
 
 const options = z
   .object({
@@ -45,106 +46,109 @@ const options = z
   })
   .strict();
 
-export const mysqlProbe = defineProbe({
-  kind: 'mysql',
-  targetHelp: 'host:port',
-  targetRequired: true,
-  options,
-  metrics: REPLICATION_METRICS,
-  async run(target, opts, ctx): Promise<ProbeResult> {
-    const ep = endpointOf(target, ctx.line);
-    if ('failure' in ep) return ep.failure;
-    const { hp, bind } = ep;
-    let tlsOpts: ReturnType<typeof nodeTlsOptions>;
-    try {
-      tlsOpts = nodeTlsOptions(opts.tls, hp.host);
-    } catch (err) {
-      return failure('config', `cannot read ca_file (${describeError(err)})`);
-    }
-    let mysql: typeof import('mysql2');
-    try {
-      mysql = await loadDriver();
-    } catch {
-      return failure('internal_error', 'the mysql2 driver cannot be loaded');
-    }
+/** Builds the probe over a driver loader: the agent loads the driver lazily, tests pass a slow one. */
+export function createMysqlProbe(loadDriver: () => Promise<typeof import('mysql2')>) {
+  return defineProbe({
+    kind: 'mysql',
+    targetHelp: 'host:port',
+    targetRequired: true,
+    options,
+    metrics: REPLICATION_METRICS,
+    async run(target, opts, ctx): Promise<ProbeResult> {
+      const ep = endpointOf(target, ctx.line);
+      if ('failure' in ep) return ep.failure;
+      const { hp, bind } = ep;
+      let tlsOpts: ReturnType<typeof nodeTlsOptions>;
+      try {
+        tlsOpts = nodeTlsOptions(opts.tls, hp.host);
+      } catch (err) {
+        return failure('config', `cannot read ca_file (${describeError(err)})`);
+      }
+      return withDeadline(ctx.signal, async (deadline) => {
+        const mysql = await deadline.race(loadDriver().catch(() => undefined));
+        if (!mysql) return failure('internal_error', 'the mysql2 driver cannot be loaded');
 
-    const clock = phaseClock();
-    const phases = clock.phases;
-    const observations: Observation[] = [];
-    let step: MysqlStep = 'connect';
-    let tlsCode: string | undefined;
-    const raw = netConnect({ host: hp.host, port: hp.port, localAddress: bind.address, noDelay: true });
-    // Errors reach the step that waits; unheard, a late ECONNRESET would crash the agent.
-    raw.on('error', () => {});
-    let conn: Connection | undefined;
-    try {
-      await connected(raw, ctx.signal);
-      clock.lap('connect');
-      step = 'auth';
-      conn = mysql.createConnection({
-        stream: raw,
-        host: hp.host,
-        port: hp.port,
-        user: opts.user,
-        ...(opts.password !== undefined ? { password: opts.password } : {}),
-        ...(opts.database !== undefined ? { database: opts.database } : {}),
-        ...(tlsOpts ? { ssl: { rejectUnauthorized: tlsOpts.rejectUnauthorized, ...(tlsOpts.ca ? { ca: tlsOpts.ca } : {}) } } : {}),
-        // The deadline is ctx.signal's; the driver's own 10 s connect timer would only race it.
-        connectTimeout: 0,
-        rowsAsArray: true,
-        dateStrings: true,
-        supportBigNumbers: true,
-        bigNumberStrings: true,
-        // The check never prepares statements: without this each connection allocates a 16000-slot cache.
-        maxPreparedStatements: 1,
+        const clock = phaseClock();
+        const phases = clock.phases;
+        const observations: Observation[] = [];
+        let step: MysqlStep = 'connect';
+        let tlsCode: string | undefined;
+        const raw = netConnect({ host: hp.host, port: hp.port, localAddress: bind.address, noDelay: true });
+        // Errors reach the step that waits; unheard, a late ECONNRESET would crash the agent.
+        raw.on('error', () => {});
+        let conn: Connection | undefined;
+        try {
+          await connected(raw, ctx.signal);
+          clock.lap('connect');
+          step = 'auth';
+          conn = mysql.createConnection({
+            stream: raw,
+            host: hp.host,
+            port: hp.port,
+            user: opts.user,
+            ...(opts.password !== undefined ? { password: opts.password } : {}),
+            ...(opts.database !== undefined ? { database: opts.database } : {}),
+            ...(tlsOpts ? { ssl: { rejectUnauthorized: tlsOpts.rejectUnauthorized, ...(tlsOpts.ca ? { ca: tlsOpts.ca } : {}) } } : {}),
+            // The deadline is ctx.signal's; the driver's own 10 s connect timer would only race it.
+            connectTimeout: 0,
+            rowsAsArray: true,
+            dateStrings: true,
+            supportBigNumbers: true,
+            bigNumberStrings: true,
+            // The check never prepares statements: without this each connection allocates a 16000-slot cache.
+            maxPreparedStatements: 1,
+          });
+          // The driver emits fatal errors on the connection too; the step waiting on it hears them.
+          conn.on('error', () => {});
+          if (tlsOpts) {
+            const verifyName = tlsOpts.rejectUnauthorized ? (opts.tls.server_name ?? hp.host) : undefined;
+            watchTls(conn, verifyName, {
+              started: () => {
+                clock.lap('auth');
+                step = 'tls';
+              },
+              finished: (code) => {
+                tlsCode = code;
+                clock.lap('tls');
+                step = 'auth';
+              },
+            });
+          }
+          await loggedIn(conn, ctx.signal);
+          clock.lap('auth');
+
+          step = 'query';
+          const { rows, fields } = await query(conn, opts.query, true, ctx.signal);
+          clock.lap('query');
+          const problem = resultProblem(queryResult(rows, fields), opts.expect);
+
+          let note: string | undefined;
+          if (opts.replication) {
+            step = 'replication';
+            const status = replicaStatus(await replicaRows(conn, ctx.signal));
+            clock.lap('query');
+            observations.push({ metric: 'is_replica', value: status.isReplica ? 1 : 0 });
+            if (status.lagSeconds !== undefined) observations.push({ metric: 'replication_lag_seconds', value: status.lagSeconds });
+            if (status.stoppedChannels > 0) note = `replica not replicating on ${status.stoppedChannels} channel(s): lag unknown`;
+          }
+          await quit(conn, raw, ctx.signal);
+          const extra = { phases, ...(observations.length > 0 ? { observations } : {}) };
+          if (problem) return failure('assertion', problem, extra);
+          return success({ ...extra, ...(note ? { message: note } : {}) });
+        } catch (err) {
+          return failure(mysqlReason(err, step, ctx.signal), mysqlMessage(err, step, ctx.signal, tlsCode), { phases });
+        } finally {
+          // The driver's TLS socket (if any) first: destroying the socket under a live TLSSocket crashes Node 20.
+          const stream = (conn as unknown as { stream?: Socket } | undefined)?.stream;
+          if (stream && stream !== raw) stream.destroy();
+          raw.destroy();
+        }
       });
-      // The driver emits fatal errors on the connection too; the step waiting on it hears them.
-      conn.on('error', () => {});
-      if (tlsOpts) {
-        const verifyName = tlsOpts.rejectUnauthorized ? (opts.tls.server_name ?? hp.host) : undefined;
-        watchTls(conn, verifyName, {
-          started: () => {
-            clock.lap('auth');
-            step = 'tls';
-          },
-          finished: (code) => {
-            tlsCode = code;
-            clock.lap('tls');
-            step = 'auth';
-          },
-        });
-      }
-      await loggedIn(conn, ctx.signal);
-      clock.lap('auth');
+    },
+  });
+}
 
-      step = 'query';
-      const { rows, fields } = await query(conn, opts.query, true, ctx.signal);
-      clock.lap('query');
-      const problem = resultProblem(queryResult(rows, fields), opts.expect);
-
-      let note: string | undefined;
-      if (opts.replication) {
-        step = 'replication';
-        const status = replicaStatus(await replicaRows(conn, ctx.signal));
-        clock.lap('query');
-        observations.push({ metric: 'is_replica', value: status.isReplica ? 1 : 0 });
-        if (status.lagSeconds !== undefined) observations.push({ metric: 'replication_lag_seconds', value: status.lagSeconds });
-        if (status.stoppedChannels > 0) note = `replica not replicating on ${status.stoppedChannels} channel(s): lag unknown`;
-      }
-      await quit(conn, raw, ctx.signal);
-      const extra = { phases, ...(observations.length > 0 ? { observations } : {}) };
-      if (problem) return failure('assertion', problem, extra);
-      return success({ ...extra, ...(note ? { message: note } : {}) });
-    } catch (err) {
-      return failure(mysqlReason(err, step, ctx.signal), mysqlMessage(err, step, ctx.signal, tlsCode), { phases });
-    } finally {
-      // The driver's TLS socket (if any) first: destroying the socket under a live TLSSocket crashes Node 20.
-      const stream = (conn as unknown as { stream?: Socket } | undefined)?.stream;
-      if (stream && stream !== raw) stream.destroy();
-      raw.destroy();
-    }
-  },
-});
+export const mysqlProbe = createMysqlProbe(loadDriverOnce);
 
 /**
  * Times the TLS upgrade and checks the certificate's name. mysql2 checks names only for a host

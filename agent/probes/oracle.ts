@@ -8,6 +8,7 @@ import { easyConnect, RowCounter, SERVICE_NAME, timeoutSeconds } from './oracle-
 import { oracleFailure } from './oracle-errors.js';
 import { closeAll, watchSockets } from './oracle-sockets.js';
 import { endpointOf } from './target.js';
+import { withDeadline } from './deadline.js';
 
 /**
  * An Oracle Database check with oracledb in thin mode (pure JavaScript, no Oracle client; never
@@ -32,7 +33,7 @@ interface OracleResultSet {
 }
 
 /** Loaded on first use: an agent without an Oracle check never pays for the driver. */
-const loadDriver = lazyDriver<OracleDriver>(
+const loadDriverOnce = lazyDriver<OracleDriver>(
   // @ts-expect-error oracledb ships no type declarations: the shape used is OracleDriver above.
   () => import('oracledb'),
 );
@@ -68,94 +69,90 @@ const options = z
   })
   .strict();
 
-export const oracleProbe = defineProbe({
-  kind: 'oracle',
-  targetHelp: 'host:port',
-  targetRequired: true,
-  options,
-  metrics: {},
-  async run(target, opts, ctx): Promise<ProbeResult> {
-    const ep = endpointOf(target, ctx.line);
-    if ('failure' in ep) return ep.failure;
-    const { hp, bind } = ep;
-    const tcps = opts.tls.mode !== 'disable';
-    let wallet: string | undefined;
-    try {
-      if (tcps && opts.tls.ca_file) wallet = readFileSync(opts.tls.ca_file, 'utf8');
-    } catch (err) {
-      return failure('config', `cannot read ca_file (${describeError(err)})`);
-    }
-    const oracledb = await loadDriver();
-    if (ctx.signal.aborted) return failure('timeout', 'deadline exceeded');
-
-    const start = performance.now();
-    const phases: ProbeResult['phases'] = {};
-    const seconds = timeoutSeconds(ctx.timeoutMs);
-    const { watch, result: connecting } = watchSockets(
-      () =>
-        oracledb.getConnection({
-          user: opts.user,
-          password: opts.password,
-          connectString: easyConnect(hp.host, hp.port, opts.service_name, tcps),
-          connectTimeout: seconds,
-          transportConnectTimeout: seconds,
-          retryCount: 0,
-          ...(tcps ? { sslServerDNMatch: opts.tls.mode === 'verify' } : {}),
-          ...(wallet !== undefined ? { walletContent: wallet } : {}),
-        }),
-      bind.address,
-    );
-    let onAbort = (): void => {};
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => {
-        closeAll(watch);
-        reject(ctx.signal.reason);
-      };
-    });
-    aborted.catch(() => {});
-    connecting.catch(() => {}); // it may settle after the deadline, with nobody waiting
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    let conn: OracleConnection | undefined;
-    let step: 'connect' | 'query' = 'connect';
-    try {
-      conn = await Promise.race([connecting, aborted]);
-      // TCP is timed from the socket itself; TLS, the NS handshake and the login are one step to the driver.
-      const loggedIn = performance.now();
-      if (watch.connectedAt !== undefined) phases.connect = (watch.connectedAt - start) / 1000;
-      phases.auth = (loggedIn - (watch.connectedAt ?? start)) / 1000;
-      step = 'query';
-      conn.callTimeout = Math.max(1, Math.ceil(ctx.timeoutMs - (loggedIn - start)));
-      const counter = new RowCounter();
-      const result = await Promise.race([conn.execute(opts.query, [], { resultSet: true, outFormat: oracledb.OUT_FORMAT_ARRAY }), aborted]);
-      if (result.resultSet) {
-        const rs = result.resultSet;
-        try {
-          for (let rows = await Promise.race([rs.getRows(FETCH_BATCH), aborted]); rows.length > 0; rows = await Promise.race([rs.getRows(FETCH_BATCH), aborted])) {
-            counter.add(rows);
-          }
-        } finally {
-          await rs.close().catch(() => {});
-        }
-      } else {
-        counter.rowCount = result.rowsAffected ?? 0;
+/** Builds the probe over a driver loader: the agent loads the driver lazily, tests pass a slow one. */
+export function createOracleProbe(loadDriver: () => Promise<OracleDriver>) {
+  return defineProbe({
+    kind: 'oracle',
+    targetHelp: 'host:port',
+    targetRequired: true,
+    options,
+    metrics: {},
+    async run(target, opts, ctx): Promise<ProbeResult> {
+      const ep = endpointOf(target, ctx.line);
+      if ('failure' in ep) return ep.failure;
+      const { hp, bind } = ep;
+      const tcps = opts.tls.mode !== 'disable';
+      let wallet: string | undefined;
+      try {
+        if (tcps && opts.tls.ca_file) wallet = readFileSync(opts.tls.ca_file, 'utf8');
+      } catch (err) {
+        return failure('config', `cannot read ca_file (${describeError(err)})`);
       }
-      phases.query = (performance.now() - loggedIn) / 1000;
-      const problem = resultProblem(counter, opts.expect);
-      if (problem) return failure('assertion', problem, { phases });
-      return success({ phases });
-    } catch (err) {
-      if (phases.connect === undefined && watch.connectedAt !== undefined) phases.connect = (watch.connectedAt - start) / 1000;
-      if (watch.bindFailed) return failure('unreachable', `line ${ctx.line?.name ?? ''}: cannot connect from ${bind.address ?? ''}`, { phases });
-      const { reason, message } = oracleFailure(err, step, watch.error, ctx.signal);
-      return failure(reason, message, { phases });
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
-      if (conn && !ctx.signal.aborted) await closeWithin(conn, CLOSE_GRACE_MS);
-      // Whatever state the driver is in, no socket of this run outlives it.
-      closeAll(watch);
-    }
-  },
-});
+      return withDeadline(ctx.signal, async (deadline) => {
+        const oracledb = await deadline.race(loadDriver());
+
+        const start = performance.now();
+        const phases: ProbeResult['phases'] = {};
+        const seconds = timeoutSeconds(ctx.timeoutMs);
+        const { watch, result: connecting } = watchSockets(
+          () =>
+            oracledb.getConnection({
+              user: opts.user,
+              password: opts.password,
+              connectString: easyConnect(hp.host, hp.port, opts.service_name, tcps),
+              connectTimeout: seconds,
+              transportConnectTimeout: seconds,
+              retryCount: 0,
+              ...(tcps ? { sslServerDNMatch: opts.tls.mode === 'verify' } : {}),
+              ...(wallet !== undefined ? { walletContent: wallet } : {}),
+            }),
+          bind.address,
+        );
+        deadline.onAbort(() => closeAll(watch));
+        let conn: OracleConnection | undefined;
+        let step: 'connect' | 'query' = 'connect';
+        try {
+          conn = await deadline.race(connecting);
+          // TCP is timed from the socket itself; TLS, the NS handshake and the login are one step to the driver.
+          const loggedIn = performance.now();
+          if (watch.connectedAt !== undefined) phases.connect = (watch.connectedAt - start) / 1000;
+          phases.auth = (loggedIn - (watch.connectedAt ?? start)) / 1000;
+          step = 'query';
+          conn.callTimeout = Math.max(1, Math.ceil(ctx.timeoutMs - (loggedIn - start)));
+          const counter = new RowCounter();
+          const result = await deadline.race(conn.execute(opts.query, [], { resultSet: true, outFormat: oracledb.OUT_FORMAT_ARRAY }));
+          if (result.resultSet) {
+            const rs = result.resultSet;
+            try {
+              for (let rows = await deadline.race(rs.getRows(FETCH_BATCH)); rows.length > 0; rows = await deadline.race(rs.getRows(FETCH_BATCH))) {
+                counter.add(rows);
+              }
+            } finally {
+              await rs.close().catch(() => {});
+            }
+          } else {
+            counter.rowCount = result.rowsAffected ?? 0;
+          }
+          phases.query = (performance.now() - loggedIn) / 1000;
+          const problem = resultProblem(counter, opts.expect);
+          if (problem) return failure('assertion', problem, { phases });
+          return success({ phases });
+        } catch (err) {
+          if (phases.connect === undefined && watch.connectedAt !== undefined) phases.connect = (watch.connectedAt - start) / 1000;
+          if (watch.bindFailed) return failure('unreachable', `line ${ctx.line?.name ?? ''}: cannot connect from ${bind.address ?? ''}`, { phases });
+          const { reason, message } = oracleFailure(err, step, watch.error, ctx.signal);
+          return failure(reason, message, { phases });
+        } finally {
+          if (conn && !ctx.signal.aborted) await closeWithin(conn, CLOSE_GRACE_MS);
+          // Whatever state the driver is in, no socket of this run outlives it.
+          closeAll(watch);
+        }
+      });
+    },
+  });
+}
+
+export const oracleProbe = createOracleProbe(loadDriverOnce);
 
 /** Logs off cleanly if the server answers within `ms`; the caller cuts the sockets either way. */
 async function closeWithin(conn: OracleConnection, ms: number): Promise<void> {

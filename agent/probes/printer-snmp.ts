@@ -8,6 +8,7 @@ import { METRIC } from '../../common/metrics.js';
 import { bindAddress } from './binding.js';
 import { describeError, reasonFromError } from './errors.js';
 import { familyOf, parseHostPort } from './target.js';
+import { withDeadline } from './deadline.js';
 import { failure, type MetricSpec, type ProbeContext, type ProbeResult, type Reason } from './types.js';
 import {
   HR_PRINTER_ENTRY,
@@ -74,63 +75,62 @@ type Varbind = { oid: string; type: number; value: unknown };
 const requestTimedOutError = (): new (...a: unknown[]) => Error =>
   (snmp as unknown as { RequestTimedOutError: new (...a: unknown[]) => Error }).RequestTimedOutError;
 
-/** Reads the printer's hrPrinterTable and prtMarkerSuppliesTable and decodes them. Never throws. */
-export async function runSnmpPrinter(target: string, opts: SnmpPrinterOptions, ctx: ProbeContext): Promise<ProbeResult> {
+/**
+ * Reads the printer's hrPrinterTable and prtMarkerSuppliesTable and decodes them. Never throws.
+ * `load`: the agent loads net-snmp lazily, tests pass a slow loader.
+ */
+export async function runSnmpPrinter(target: string, opts: SnmpPrinterOptions, ctx: ProbeContext, load: () => Promise<typeof NetSnmp> = loadSnmp): Promise<ProbeResult> {
   const hp = parseHostPort(target) ?? (/^[^:[\]\s]+$/.test(target) || isIP(target) === 6 ? { host: target, port: opts.port } : undefined);
   if (!hp) return failure('config', `target ${JSON.stringify(target)} is not host or host:port`);
   const family = familyOf(hp.host);
   const bind = bindAddress(ctx.line, family);
   if (!bind.ok) return failure('unreachable', bind.message);
-  let socketError: ((err: Error) => void) | undefined;
-  const failed = new Promise<never>((_, reject) => (socketError = reject));
-  failed.catch(() => {});
+  // Rejects at a socket error or at the deadline: the library would wait for its own timer.
+  let stop: (err: unknown) => void = () => {};
+  const stopped = new Promise<never>((_, reject) => (stop = reject));
+  stopped.catch(() => {});
   const base = {
     port: hp.port,
-    dgramModule: connectedDgram((err) => socketError?.(err)),
+    dgramModule: connectedDgram((err) => stop(err)),
     // One try per run: the scheduler retries by running again; SNMP's own retries would outlive the deadline.
     retries: 0,
     timeout: ctx.timeoutMs,
     transport: family === 6 ? ('udp6' as const) : ('udp4' as const),
     ...(bind.address ? { sourceAddress: bind.address } : {}),
   };
-  snmp = await loadSnmp();
-  let session: NetSnmp.Session;
-  try {
-    session = openSession(hp.host, opts, base);
-  } catch (err) {
-    // net-snmp rejects some option combinations synchronously; never throw from a run.
-    return failure('config', `cannot open SNMP session (${describeError(err)})`);
-  }
-  let onAbort = (): void => {};
-  const abort = new Promise<never>((_, reject) => {
-    onAbort = (): void => reject(ctx.signal.reason ?? new Error('aborted'));
-    if (ctx.signal.aborted) onAbort();
-    else ctx.signal.addEventListener('abort', onAbort, { once: true });
-  });
-  abort.catch(() => {});
-  const start = performance.now();
-  try {
-    const printer = await Promise.race([walk(session, HR_PRINTER_ENTRY), abort, failed]);
-    const phases = { request: (performance.now() - start) / 1000 };
-    const verdict = printerVerdict(printerRows(printer));
-    const supplies = await Promise.race([walk(session, PRT_MARKER_SUPPLIES_ENTRY), abort, failed]);
-    const observations = supplyObservations(supplyRows(supplies), 'supply_level');
-    phases.request = (performance.now() - start) / 1000;
-    const extra = { message: verdict.message, phases, observations };
-    if (!verdict.up) return failure(verdict.reason, verdict.message, { phases, observations });
-    return { up: true, reason: verdict.reason, ...(verdict.degraded ? { degraded: true } : {}), ...extra };
-  } catch (err) {
-    return failure(snmpReason(err, ctx.signal), snmpMessage(err, ctx.signal));
-  } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
+  return withDeadline(ctx.signal, async (deadline) => {
+    snmp = await deadline.race(load());
+    let session: NetSnmp.Session;
     try {
-      // Clears the library's per-request timers, then the socket: nothing outlives the run.
-      session.cancelRequests(new Error('closed'));
-      session.close();
-    } catch {
-      // already closed
+      session = openSession(hp.host, opts, base);
+    } catch (err) {
+      // net-snmp rejects some option combinations synchronously; never throw from a run.
+      return failure('config', `cannot open SNMP session (${describeError(err)})`);
     }
-  }
+    deadline.onAbort(() => stop(ctx.signal.reason));
+    const start = performance.now();
+    try {
+      const printer = await Promise.race([walk(session, HR_PRINTER_ENTRY), stopped]);
+      const phases = { request: (performance.now() - start) / 1000 };
+      const verdict = printerVerdict(printerRows(printer));
+      const supplies = await Promise.race([walk(session, PRT_MARKER_SUPPLIES_ENTRY), stopped]);
+      const observations = supplyObservations(supplyRows(supplies), 'supply_level');
+      phases.request = (performance.now() - start) / 1000;
+      const extra = { message: verdict.message, phases, observations };
+      if (!verdict.up) return failure(verdict.reason, verdict.message, { phases, observations });
+      return { up: true, reason: verdict.reason, ...(verdict.degraded ? { degraded: true } : {}), ...extra };
+    } catch (err) {
+      return failure(snmpReason(err, ctx.signal), snmpMessage(err, ctx.signal));
+    } finally {
+      try {
+        // Clears the library's per-request timers, then the socket: nothing outlives the run.
+        session.cancelRequests(new Error('closed'));
+        session.close();
+      } catch {
+        // already closed
+      }
+    }
+  });
 }
 
 

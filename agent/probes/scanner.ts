@@ -4,6 +4,7 @@ import { defineProbe, failure, success, type Observation, type ProbeContext, typ
 import { describeError, reasonFromError } from './errors.js';
 import { bindAddress } from './binding.js';
 import { familyOf } from './target.js';
+import { withDeadline, type Deadline } from './deadline.js';
 import { exchange } from './http-request.js';
 import { esclVerdict, parseScannerStatus } from './escl.js';
 import { matchSaneDevices, parseScanimageList, runScanimageList } from './scanner-sane.js';
@@ -35,7 +36,7 @@ export const scannerProbe = defineProbe({
   },
   async run(target, opts, ctx): Promise<ProbeResult> {
     if (target.startsWith('sane:')) return runSane(target.slice('sane:'.length), opts, ctx);
-    if (/^https?:\/\//i.test(target)) return runEscl(target, opts, ctx);
+    if (/^https?:\/\//i.test(target)) return withDeadline(ctx.signal, (deadline) => runEscl(target, opts, ctx, deadline));
     return failure('config', 'target is neither sane:<device> nor an http(s):// eSCL URL');
   },
 });
@@ -58,7 +59,7 @@ async function runSane(pattern: string, opts: Options, ctx: ProbeContext): Promi
   return success({ message: found.join(', ').slice(0, 200) });
 }
 
-async function runEscl(base: string, opts: Options, ctx: ProbeContext): Promise<ProbeResult> {
+async function runEscl(base: string, opts: Options, ctx: ProbeContext, deadline: Deadline): Promise<ProbeResult> {
   let url: URL;
   try {
     url = new URL(`${base.replace(/\/+$/, '')}/ScannerStatus`);
@@ -70,8 +71,10 @@ async function runEscl(base: string, opts: Options, ctx: ProbeContext): Promise<
   let ca: Buffer | undefined;
   if (url.protocol === 'https:' && opts.ca_file) {
     try {
-      ca = await readFile(opts.ca_file);
+      // A CA file on a hung network mount must not hold the run past its deadline.
+      ca = await deadline.race(readFile(opts.ca_file));
     } catch (err) {
+      if (ctx.signal.aborted) throw err; // the deadline: a timeout, said by withDeadline
       return failure('config', `cannot read ca_file (${describeError(err)})`);
     }
   }

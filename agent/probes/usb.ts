@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { defineProbe, failure, success, type ProbeDefinition, type ProbeResult } from './types.js';
+import { withDeadline } from './deadline.js';
 import { describeError } from './errors.js';
 import { deviceFromSysfs, displayName, matchDevices, type UsbDevice } from './usb-match.js';
 import { METRIC } from '../../common/metrics.js';
@@ -96,14 +97,14 @@ export function createUsbProbe(source: () => UsbDevice[] | Promise<UsbDevice[]>)
     metrics: {
       devices: { name: METRIC.usbDevices, help: 'USB devices present that match the check', type: 'gauge', threshold: true },
     },
-    async run(_target, opts, ctx): Promise<ProbeResult> {
+    run: (_target, opts, ctx) => withDeadline(ctx.signal, async (deadline): Promise<ProbeResult> => {
       let devices: UsbDevice[];
       try {
-        devices = await source();
+        devices = await deadline.race(Promise.resolve().then(source));
       } catch (err) {
+        if (ctx.signal.aborted) throw err; // the deadline: a timeout, said by withDeadline
         return failure('internal_error', `cannot list USB devices (${describeError(err)})`);
       }
-      if (ctx.signal.aborted) return failure('timeout', 'deadline exceeded');
       const found = matchDevices(devices, {
         vendorId: opts.vendor_id,
         productId: opts.product_id,
@@ -116,7 +117,7 @@ export function createUsbProbe(source: () => UsbDevice[] | Promise<UsbDevice[]>)
       // Device names come from the device itself: short, but cap them for the message.
       const names = found.map((d) => `${d.vendorId}:${d.productId} ${displayName(d)}`.trim().slice(0, 80));
       return success({ message: names.join('; '), observations });
-    },
+    }),
   });
 }
 
