@@ -3,8 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentJsonSchema } from '../agent/config/json-schema.js';
 import { agentConfigSchema } from '../agent/config/schema.js';
+import { serverJsonSchema } from '../server/config/json-schema.js';
 import { serverConfigSchema } from '../server/config/schema.js';
-import { literalsOf, referenceOf, serverJsonSchema, type Literal } from './config-reference.js';
+import { literalsOf, referenceOf, type Literal } from './config-reference.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -13,7 +14,7 @@ const root = new URL('..', import.meta.url).pathname;
  * the agent's push target and the server's forward target share field names, not meanings.
  */
 const AGENT_SOURCES = ['agent/config', 'agent/push', 'agent/probes', 'common'];
-const SERVER_SOURCES = ['server/config', 'common'];
+const SERVER_SOURCES = ['server/config', 'server/notifiers', 'common'];
 
 function literalsIn(dirs: string[]): Literal[] {
   return dirs.flatMap((dir) =>
@@ -51,7 +52,7 @@ export function configurationReference(): string {
   const server = referenceOf(
     'Province server (`config/server.yaml`, `/etc/centerwatch/server.yaml`)',
     'Relative paths (`data_dir`, `*_file`) are relative to the config file.',
-    serverJsonSchema(serverConfigSchema),
+    serverJsonSchema(),
     serverConfigSchema,
     literalsIn(SERVER_SOURCES),
   );

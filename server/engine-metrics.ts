@@ -6,7 +6,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { METRIC } from '../common/metrics.js';
 import type { EngineRuntime } from './engine/runtime.js';
 import { CHANNELS, type Channel } from './notifiers/index.js';
-import type { DeliveryOutcome } from './delivery.js';
+import type { DeliveryOutcome } from './notifiers/delivery.js';
 
 const STATES = ['ready', 'degraded', 'blocked', 'offline'] as const;
 const SEVERITIES = ['critical', 'warning', 'info'] as const;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { addSecretFileVariants } from '../../common/secret-file-variants.js';
 import { agentConfigSchema } from './schema.js';
 import { SECRET_KEYS } from './secrets.js';
 
@@ -11,23 +12,6 @@ type JsonSchema = { [key: string]: unknown; properties?: Record<string, JsonSche
  */
 export function agentJsonSchema(): JsonSchema {
   const schema = z.toJSONSchema(agentConfigSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  addSecretFileVariants(schema);
+  addSecretFileVariants(schema, SECRET_KEYS);
   return { ...schema, title: 'centerwatch agent configuration' };
-}
-
-function addSecretFileVariants(node: unknown): void {
-  if (Array.isArray(node)) {
-    node.forEach(addSecretFileVariants);
-    return;
-  }
-  if (!node || typeof node !== 'object') return;
-  const obj = node as JsonSchema;
-  if (obj.properties) {
-    for (const key of SECRET_KEYS) {
-      if (obj.properties[key] && !obj.properties[`${key}_file`]) {
-        obj.properties[`${key}_file`] = { type: 'string', description: `Path of a file holding ${key} (instead of ${key}).` };
-      }
-    }
-  }
-  for (const value of Object.values(obj)) addSecretFileVariants(value);
 }

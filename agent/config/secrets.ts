@@ -32,6 +32,8 @@ export function resolveSecrets(
   baseDir: string,
   env: NodeJS.ProcessEnv,
   allowed: SecretPlaces = { test: (path) => path.includes('options') || (path[0] === 'push' && path[1] === 'targets'), where: 'under options and push.targets' },
+  /** The option names that hold secrets in this config (the server passes its own). */
+  keys: readonly string[] = SECRET_KEYS,
 ): SecretProblem[] {
   const problems: SecretProblem[] = [];
   visit(doc, {
@@ -55,7 +57,7 @@ export function resolveSecrets(
       if (!isScalar(pair.key) || typeof pair.key.value !== 'string') return;
       const name = pair.key.value;
       const base = name.endsWith('_file') ? name.slice(0, -'_file'.length) : '';
-      if (!(SECRET_KEYS as readonly string[]).includes(base)) return;
+      if (!keys.includes(base)) return;
       const path = pathOf(ancestry, pair);
       if (!allowed.test(path)) return;
       const parent = ancestry[ancestry.length - 1];
@@ -76,7 +78,7 @@ export function resolveSecrets(
       }
     },
   });
-  registerSecretValues(doc);
+  registerSecretValues(doc, keys);
   return problems;
 }
 
@@ -84,10 +86,11 @@ export function resolveSecrets(
 const SECRET_NAME = /password|passwd|token|secret|api[-_]?key|authorization/i;
 
 /** Every secret value of the (resolved) document is redacted from the process's logs from now on. */
-function registerSecretValues(doc: Document): void {
+function registerSecretValues(doc: Document, keys: readonly string[]): void {
   visit(doc, {
     Pair(_key, pair) {
-      if (isScalar(pair.key) && SECRET_NAME.test(String(pair.key.value)) && isScalar(pair.value) && typeof pair.value.value === 'string') registerSecret(pair.value.value);
+      const name = isScalar(pair.key) ? String(pair.key.value) : '';
+      if ((SECRET_NAME.test(name) || keys.includes(name)) && isScalar(pair.value) && typeof pair.value.value === 'string') registerSecret(pair.value.value);
     },
   });
 }

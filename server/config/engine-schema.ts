@@ -1,12 +1,14 @@
 /**
  * The `engine:` section of the server config: alert rules, readiness groups, shared upstreams, office
- * hours, notification routes, escalation, the morning digest, silences and API tokens. Every field has
- * a default, so a server config without `engine:` alerts with sensible settings and sends nothing.
+ * hours, notification routes (each channel's options from server/notifiers), escalation, the morning
+ * digest, silences and API tokens. Every field has a default, so a server config without `engine:`
+ * alerts with sensible settings and sends nothing.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseDuration } from '../../common/duration.js';
 import { identifier, labelName } from '../../common/zod-helpers.js';
+import { CHANNELS, NOTIFIERS, type Channel } from '../notifiers/index.js';
 
 /** A duration that may be zero (`for: 0s` fires on the first bad result). */
 const span = z.string().transform((text, ctx) => {
@@ -58,42 +60,6 @@ const calendar = calendarOverride
   })
   .strict();
 
-const url = z.url({ protocol: /^https?$/ });
-const headers = z.record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string()).optional();
-
-/** Options of each channel, in the config's snake_case; mapped onto the notifiers' options at load. */
-const channelOptions = {
-  webhook: z.object({ url, headers, receiver: z.string().optional() }).strict(),
-  alertmanager: z.object({ url, headers }).strict(),
-  slack: z.object({ url, flavour: z.enum(['slack', 'mattermost', 'googlechat']).optional() }).strict(),
-  telegram: z.object({ token: z.string().min(10), chat_id: z.union([z.string().min(1), z.number().int()]), base_url: url.optional() }).strict(),
-  zalo: z
-    .object({
-      app_id: z.string().min(1),
-      secret_key: z.string().min(1),
-      refresh_token: z.string().min(1),
-      user_ids: z.array(z.string().min(1)).min(1),
-      base_url: url.optional(),
-      oauth_base_url: url.optional(),
-    })
-    .strict(),
-  email: z
-    .object({
-      host: z.string().min(1),
-      port: z.number().int().min(1).max(65535).default(587),
-      /** Implicit TLS (port 465). */
-      secure: z.boolean().default(false),
-      starttls: z.enum(['required', 'opportunistic']).default('opportunistic'),
-      user: z.string().optional(),
-      password: z.string().optional(),
-      from: z.string().min(3),
-      to: z.array(z.string().min(3)).min(1),
-      /** PEM CA bundle to trust (a private CA). */
-      ca_file: z.string().optional(),
-    })
-    .strict(),
-} as const;
-
 const SEVERITIES = ['critical', 'warning', 'info'] as const;
 
 const routeBase = {
@@ -111,14 +77,14 @@ const routeBase = {
   escalation_only: z.boolean().default(false),
 };
 
-const route = z.discriminatedUnion('channel', [
-  z.object({ ...routeBase, channel: z.literal('webhook'), options: channelOptions.webhook }).strict(),
-  z.object({ ...routeBase, channel: z.literal('alertmanager'), options: channelOptions.alertmanager }).strict(),
-  z.object({ ...routeBase, channel: z.literal('slack'), options: channelOptions.slack }).strict(),
-  z.object({ ...routeBase, channel: z.literal('telegram'), options: channelOptions.telegram }).strict(),
-  z.object({ ...routeBase, channel: z.literal('zalo'), options: channelOptions.zalo }).strict(),
-  z.object({ ...routeBase, channel: z.literal('email'), options: channelOptions.email }).strict(),
-]);
+/** One route per channel, each with that channel's options (server/notifiers/<channel>.ts). */
+function routeVariant<C extends Channel>(channel: C) {
+  return z.object({ ...routeBase, channel: z.literal(channel), options: NOTIFIERS[channel].options as (typeof NOTIFIERS)[C]['options'] }).strict();
+}
+
+type RouteVariant = { [C in Channel]: ReturnType<typeof routeVariant<C>> }[Channel];
+
+const route = z.discriminatedUnion('channel', CHANNELS.map((c) => routeVariant(c)) as unknown as [RouteVariant, ...RouteVariant[]]);
 
 /** Alertmanager-style matcher text: `center="sa-huynh"`, `kind=~"printer|scanner"`, `check!="x"` (config and API). */
 export const matcher = z.string().transform((text, ctx) => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertmanager, type AlertmanagerOptions } from './alertmanager.js';
-import { FIRING, NASTY, RESOLVED } from './fixtures.js';
-import { startCapture, type CaptureServer } from './test-server.js';
+import { FIRING, NASTY, RESOLVED } from '../../test/support/notifiers/fixtures.js';
+import { startCapture, type CaptureServer } from '../../test/support/notifiers/test-server.js';
 
 const O: AlertmanagerOptions = { url: 'http://127.0.0.1:1' };
 const LABELS = { line: 'all', alertname: 'qng-sahuynh:links', severity: 'critical', province: 'qng', center: 'qng-sahuynh', group: 'links' };

@@ -6,10 +6,21 @@
  * re-send firing alerts more often than that (or raise resolve_timeout); resolved alerts carry
  * their `endsAt` and end at once.
  */
+import { z } from 'zod';
 import type { AlertEvent, Lang } from './event.js';
 import { postJson } from './http.js';
 import { alertAnnotations, alertLabels, iso } from './labels.js';
-import type { Notifier } from './notifier.js';
+import type { NotifierDefinition } from './notifier.js';
+import { headers, httpUrl, ifSet } from './options.js';
+
+const options = z
+  .object({
+    /** Alertmanager base URL, e.g. `http://alertmanager:9093` (a path prefix is kept). */
+    url: httpUrl,
+    /** Extra request headers (e.g. basic auth of a proxy in front); never logged. */
+    headers,
+  })
+  .strict();
 
 export interface AlertmanagerOptions {
   /** Alertmanager base URL, e.g. `http://alertmanager:9093` (a path prefix is kept). */
@@ -37,7 +48,11 @@ function format(e: AlertEvent, _o: AlertmanagerOptions, lang: Lang): PostableAle
   return [alert];
 }
 
-export const alertmanager: Notifier<AlertmanagerOptions, PostableAlert[]> = {
+export const alertmanager: NotifierDefinition<typeof options, AlertmanagerOptions, PostableAlert[]> = {
+  channel: 'alertmanager',
+  options,
+  secretKeys: [],
+  toOptions: (o) => ({ url: o.url, ...ifSet('headers', o.headers) }),
   format,
   send: (payload, o, signal) => postJson(`${o.url.replace(/\/+$/, '')}/api/v2/alerts`, payload, o.headers ?? {}, signal),
 };

@@ -10,9 +10,9 @@
  *
  * What to do after an attempt (`decide`, `backoffMs`) is pure; the class only does the I/O.
  */
-import type { Logger } from '../common/log.js';
-import { NOTIFIERS, type AlertEvent, type Channel, type ChannelOptions, type Lang, type SendResult } from './notifiers/index.js';
-import type { OutboxEntry, Store } from './store/store.js';
+import type { Logger } from '../../common/log.js';
+import type { OutboxEntry, Store } from '../store/store.js';
+import { DEFINITIONS, type AlertEvent, type Channel, type ChannelOptions, type Lang, type SendResult } from './index.js';
 
 /** A notifier instance messages are addressed to (by `name`, the outbox entry's `route`). */
 export interface RouteOf<C extends Channel> {
@@ -84,7 +84,7 @@ function eventOf(payload: unknown): AlertEvent | undefined {
 
 /** Formats now (may throw on a malformed event) and returns the send, to run under a deadline. */
 function prepare<C extends Channel>(route: RouteOf<C>, event: AlertEvent): (signal: AbortSignal) => Promise<SendResult> {
-  const notifier = NOTIFIERS[route.channel];
+  const notifier = DEFINITIONS[route.channel];
   const payload = notifier.format(event, route.options, route.lang);
   return async (signal) => notifier.send(payload, route.options, signal, `${route.name}:${event.key}`);
 }

@@ -11,7 +11,7 @@ import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifySmtpError, email, type EmailOptions } from './email.js';
-import { FIRING, NASTY, RESOLVED } from './fixtures.js';
+import { FIRING, NASTY, RESOLVED } from '../../test/support/notifiers/fixtures.js';
 
 const USER = 'canhbao';
 const PASS = 'smtp-pass-never-shown';

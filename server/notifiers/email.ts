@@ -4,12 +4,35 @@
  * (`getSocket`), so an abort destroys it instead of leaving a session open until some idle timeout.
  * Credentials stay in the transport; a result carries only a reason and an SMTP reply code.
  */
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { createTransport } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
+import { z } from 'zod';
 import type { AlertEvent, Lang } from './event.js';
-import type { Notifier, SendResult } from './notifier.js';
+import type { NotifierDefinition, RouteContext, SendResult } from './notifier.js';
 import { escapeMarkup, messageParts, plainText } from './text.js';
+
+const options = z
+  .object({
+    /** SMTP server host name (checked against its certificate when TLS is used). */
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(587),
+    /** Implicit TLS (port 465). */
+    secure: z.boolean().default(false),
+    /** `required` fails rather than send in clear text; `opportunistic` upgrades whenever the server offers it. Ignored when `secure`. */
+    starttls: z.enum(['required', 'opportunistic']).default('opportunistic'),
+    /** SMTP AUTH user; no AUTH when absent. */
+    user: z.string().optional(),
+    /** SMTP AUTH password (a secret: `password_file` or `${ENV}`). */
+    password: z.string().optional(),
+    /** Sender, e.g. `"Centerwatch" <canhbao@example.gov.vn>`. */
+    from: z.string().min(3),
+    to: z.array(z.string().min(3)).min(1),
+    /** PEM CA bundle to trust (a private CA). */
+    ca_file: z.string().optional(),
+  })
+  .strict();
 
 export interface EmailOptions {
   /** SMTP server host name (checked against its certificate when TLS is used). */
@@ -76,7 +99,30 @@ export function classifySmtpError(err: unknown): Extract<SendResult, { ok: false
 
 const TIMEOUT: SendResult = { ok: false, retryable: true, reason: 'timeout' };
 
-export const email: Notifier<EmailOptions, EmailPayload> = {
+function readCa(file: string, ctx: RouteContext): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`${ctx.path}.ca_file: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+export const email: NotifierDefinition<typeof options, EmailOptions, EmailPayload> = {
+  channel: 'email',
+  options,
+  secretKeys: ['password'],
+  pathKeys: ['ca_file'],
+  toOptions: (o, ctx) => ({
+    host: o.host,
+    port: o.port,
+    secure: o.secure,
+    starttls: o.starttls,
+    from: o.from,
+    to: o.to,
+    ...(o.user !== undefined ? { user: o.user } : {}),
+    ...(o.password !== undefined ? { pass: o.password } : {}),
+    ...(o.ca_file ? { ca: readCa(o.ca_file, ctx) } : {}),
+  }),
   format: (e, _o, lang) => ({ subject: messageParts(e, lang).headline, text: plainText(e, lang), html: emailHtml(e, lang) }),
   send: (payload, o, signal) =>
     new Promise<SendResult>((resolve) => {

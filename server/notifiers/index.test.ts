@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIRING } from './fixtures.js';
-import { NOTIFIERS, type Channel, type ChannelOptions } from './index.js';
-import { startCapture, type CaptureServer } from './test-server.js';
+import { FIRING } from '../../test/support/notifiers/fixtures.js';
+import { DEFINITIONS, NOTIFIERS, type Channel, type ChannelOptions } from './index.js';
+import { startCapture, type CaptureServer } from '../../test/support/notifiers/test-server.js';
 
 const TOKEN = '123456:AAE-secret-token-never-shown';
 
@@ -33,7 +33,7 @@ function optionsFor<C extends Channel>(channel: C, base: string): ChannelOptions
 }
 
 async function sendVia(channel: Channel, base: string, signal: AbortSignal) {
-  const n = NOTIFIERS[channel];
+  const n = DEFINITIONS[channel];
   const o = optionsFor(channel, base);
   return n.send(n.format(FIRING, o as never, 'vi'), o as never, signal);
 }

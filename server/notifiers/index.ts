@@ -1,31 +1,34 @@
 /**
- * Channel → notifier. Exhaustive: a channel added to `ChannelOptions` without a notifier here is a
- * compile error, and there is no other dispatch path.
+ * Channel → definition: the only list of channels. The config's route union, `Channel`, the server's
+ * secret keys and the delivery routes derive from it, so a new channel is its file plus one line here.
  */
-import { alertmanager, type AlertmanagerOptions } from './alertmanager.js';
-import { email, type EmailOptions } from './email.js';
-import type { Notifier } from './notifier.js';
-import { slack, type SlackOptions } from './slack.js';
-import { telegram, type TelegramOptions } from './telegram.js';
-import { webhook, type WebhookOptions } from './webhook.js';
-import { zalo, type ZaloOptions } from './zalo.js';
+import type { z } from 'zod';
+import { alertmanager } from './alertmanager.js';
+import { email } from './email.js';
+import type { NotifierDefinition } from './notifier.js';
+import { slack } from './slack.js';
+import { telegram } from './telegram.js';
+import { webhook } from './webhook.js';
+import { zalo } from './zalo.js';
 
-/** Options of each channel. */
-export interface ChannelOptions {
-  webhook: WebhookOptions;
-  telegram: TelegramOptions;
-  slack: SlackOptions;
-  alertmanager: AlertmanagerOptions;
-  zalo: ZaloOptions;
-  email: EmailOptions;
-}
+export const NOTIFIERS = { webhook, telegram, slack, alertmanager, zalo, email } as const satisfies Record<string, NotifierDefinition<any>>;
 
-export type Channel = keyof ChannelOptions;
-
-export const NOTIFIERS: { [C in Channel]: Notifier<ChannelOptions[C], any> } = { webhook, telegram, slack, alertmanager, zalo, email };
-
-export type { AlertEvent, Lang } from './event.js';
-export type { Notifier, SendResult } from './notifier.js';
+export type Channel = keyof typeof NOTIFIERS;
 
 /** Every channel, for metrics that should show a 0 from the start. */
 export const CHANNELS = Object.keys(NOTIFIERS) as Channel[];
+
+/** Each channel's route options as the config gives them (validated, secrets read). */
+export type ChannelConfig = { [C in Channel]: z.output<(typeof NOTIFIERS)[C]['options']> };
+
+/** Each channel's notifier options. */
+export type ChannelOptions = { [C in Channel]: ReturnType<(typeof NOTIFIERS)[C]['toOptions']> };
+
+/** The map typed per channel, so a caller generic in the channel keeps options and notifier together. */
+export const DEFINITIONS: { [C in Channel]: NotifierDefinition<z.ZodType<ChannelConfig[C], any>, ChannelOptions[C]> } = NOTIFIERS;
+
+/** Option keys that hold a secret in some channel (for the server's config loader). */
+export const NOTIFIER_SECRET_KEYS: readonly string[] = [...new Set(Object.values(NOTIFIERS).flatMap((d): readonly string[] => d.secretKeys))];
+
+export type { AlertEvent, Lang } from './event.js';
+export type { Notifier, NotifierDefinition, RouteContext, SendResult } from './notifier.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIRING, NASTY, RESOLVED } from './fixtures.js';
+import { FIRING, NASTY, RESOLVED } from '../../test/support/notifiers/fixtures.js';
 import { slack, type SlackOptions } from './slack.js';
-import { startCapture, type CaptureServer } from './test-server.js';
+import { startCapture, type CaptureServer } from '../../test/support/notifiers/test-server.js';
 
 const O: SlackOptions = { url: 'http://127.0.0.1:1/services/T/B/X' };
 const HEAD_VI = '🔴 Phường Sa Huỳnh: cả hai đường truyền mất kết nối từ 08:12 27/11/2026 — không thể tiếp nhận hồ sơ trực tuyến';

@@ -3,10 +3,21 @@
  * {text} alone. Slack mrkdwn treats `<`, `>`, `&` as markup (links, mentions like <!channel>),
  * so user text is escaped there; Mattermost and Google Chat get plain text.
  */
+import { z } from 'zod';
 import type { AlertEvent, Lang } from './event.js';
 import { postJson } from './http.js';
-import type { Notifier } from './notifier.js';
+import type { NotifierDefinition } from './notifier.js';
+import { httpUrl, ifSet } from './options.js';
 import { escapeMarkup, messageParts, plainText } from './text.js';
+
+const options = z
+  .object({
+    /** The incoming-webhook URL (it is the credential: give it as `${ENV}`). */
+    url: httpUrl,
+    /** Which server speaks at the other end. Default `slack`. */
+    flavour: z.enum(['slack', 'mattermost', 'googlechat']).optional(),
+  })
+  .strict();
 
 export interface SlackOptions {
   /** The incoming-webhook URL (a secret: it is the credential). */
@@ -32,7 +43,11 @@ export function slackPayload(e: AlertEvent, lang: Lang): SlackPayload {
   };
 }
 
-export const slack: Notifier<SlackOptions, SlackPayload> = {
+export const slack: NotifierDefinition<typeof options, SlackOptions, SlackPayload> = {
+  channel: 'slack',
+  options,
+  secretKeys: [],
+  toOptions: (o) => ({ url: o.url, ...ifSet('flavour', o.flavour) }),
   format: (e, o, lang) => ((o.flavour ?? 'slack') === 'slack' ? slackPayload(e, lang) : { text: plainText(e, lang) }),
   send: (payload, o, signal) => postJson(o.url, payload, {}, signal),
 };

@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIRING, NASTY, RESOLVED } from './fixtures.js';
+import { FIRING, NASTY, RESOLVED } from '../../test/support/notifiers/fixtures.js';
 import { telegram, type TelegramOptions } from './telegram.js';
-import { startCapture, type CaptureServer } from './test-server.js';
+import { startCapture, type CaptureServer } from '../../test/support/notifiers/test-server.js';
 
 const TOKEN = '123456:AAE-secret-token-never-shown';
 const O: TelegramOptions = { token: TOKEN, chatId: -1001234567890 };

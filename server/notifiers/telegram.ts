@@ -3,10 +3,23 @@
  * (`<`, `>`, `&`): an unescaped `<` in a center name makes Telegram reject the whole message (400).
  * The token sits in the URL path only; it never enters the payload, a result or a log line.
  */
+import { z } from 'zod';
 import type { AlertEvent, Lang } from './event.js';
 import { postJson } from './http.js';
-import type { Notifier } from './notifier.js';
+import type { NotifierDefinition } from './notifier.js';
+import { httpUrl, ifSet } from './options.js';
 import { escapeMarkup, messageParts } from './text.js';
+
+const options = z
+  .object({
+    /** Bot token from BotFather (a secret: `token_file` or `${ENV}`). */
+    token: z.string().min(10),
+    /** Chat, group or channel id (`-100…`) or `@channelname`. */
+    chat_id: z.union([z.string().min(1), z.number().int()]),
+    /** API base URL. Default `https://api.telegram.org` (a Local Bot API server). */
+    base_url: httpUrl.optional(),
+  })
+  .strict();
 
 export interface TelegramOptions {
   /** Bot token from BotFather (a secret: read it from a file or the environment). */
@@ -33,7 +46,11 @@ export function telegramText(e: AlertEvent, lang: Lang): string {
   return lines.join('\n');
 }
 
-export const telegram: Notifier<TelegramOptions, TelegramPayload> = {
+export const telegram: NotifierDefinition<typeof options, TelegramOptions, TelegramPayload> = {
+  channel: 'telegram',
+  options,
+  secretKeys: ['token'],
+  toOptions: (o) => ({ token: o.token, chatId: o.chat_id, ...ifSet('baseUrl', o.base_url) }),
   format: (e, o, lang) => ({ chat_id: o.chatId, text: telegramText(e, lang), parse_mode: 'HTML' }),
   send: (payload, o, signal) => {
     const base = (o.baseUrl ?? 'https://api.telegram.org').replace(/\/+$/, '');

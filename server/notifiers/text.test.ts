@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FIRING, RESOLVED, SINCE } from './fixtures.js';
+import { FIRING, RESOLVED, SINCE } from '../../test/support/notifiers/fixtures.js';
 import { escapeMarkup, formatDuration, formatTime, messageParts, plainText } from './text.js';
 
 describe('formatTime', () => {

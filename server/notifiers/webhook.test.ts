@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIRING, NASTY, RESOLVED } from './fixtures.js';
-import { startCapture, type CaptureServer } from './test-server.js';
+import { FIRING, NASTY, RESOLVED } from '../../test/support/notifiers/fixtures.js';
+import { startCapture, type CaptureServer } from '../../test/support/notifiers/test-server.js';
 import { fingerprint, webhook, type WebhookOptions } from './webhook.js';
 
 const O: WebhookOptions = { url: 'http://127.0.0.1:1/hook' };

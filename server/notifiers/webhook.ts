@@ -3,10 +3,23 @@
  * Alertmanager notifications (PagerDuty bridges, Zalo/Teams relays, ticketing) works unchanged.
  */
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import type { AlertEvent, Lang } from './event.js';
 import { postJson } from './http.js';
 import { alertAnnotations, alertLabels, iso, ZERO_TIME } from './labels.js';
-import type { Notifier } from './notifier.js';
+import type { NotifierDefinition } from './notifier.js';
+import { headers, httpUrl, ifSet } from './options.js';
+
+const options = z
+  .object({
+    /** Where to POST. */
+    url: httpUrl,
+    /** Extra request headers (e.g. `authorization`); never logged. */
+    headers,
+    /** `receiver` field of the payload. Default `centerwatch`. */
+    receiver: z.string().optional(),
+  })
+  .strict();
 
 export interface WebhookOptions {
   /** Where to POST. */
@@ -77,7 +90,11 @@ function format(e: AlertEvent, o: WebhookOptions, lang: Lang): WebhookPayload {
   };
 }
 
-export const webhook: Notifier<WebhookOptions, WebhookPayload> = {
+export const webhook: NotifierDefinition<typeof options, WebhookOptions, WebhookPayload> = {
+  channel: 'webhook',
+  options,
+  secretKeys: [],
+  toOptions: (o, ctx) => ({ url: o.url, externalURL: ctx.publicUrl, ...ifSet('headers', o.headers), ...ifSet('receiver', o.receiver) }),
   format,
   // The receiver can drop a repeat (the outbox delivers at least once) on this header.
   send: (payload, o, signal, key) => postJson(o.url, payload, { ...o.headers, ...(key ? { 'idempotency-key': key } : {}) }, signal),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHttp } from '../../test/helpers/servers.js';
-import { FIRING, RESOLVED } from './fixtures.js';
+import { FIRING, RESOLVED } from '../../test/support/notifiers/fixtures.js';
 import { truncate, zalo, ZALO_MAX_TEXT, type ZaloOptions } from './zalo.js';
 import { resetTokenCache } from './zalo-token.js';
 

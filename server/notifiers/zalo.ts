@@ -5,10 +5,30 @@
  * any other code is final. The access token travels only in the `access_token` header; it never
  * enters the payload, a result or a log line. Token handling lives in zalo-token.ts.
  */
+import { join } from 'node:path';
+import { z } from 'zod';
 import type { AlertEvent, Lang } from './event.js';
-import type { Notifier, SendResult } from './notifier.js';
+import type { NotifierDefinition, SendResult } from './notifier.js';
+import { httpUrl, ifSet } from './options.js';
 import { plainText } from './text.js';
 import { accessToken, type Failure, type TokenConfig } from './zalo-token.js';
+
+const options = z
+  .object({
+    /** App id from developers.zalo.me. */
+    app_id: z.string().min(1),
+    /** App secret key (a secret: `secret_key_file` or `${ENV}`). */
+    secret_key: z.string().min(1),
+    /** Initial refresh token, used until the server keeps its own rotating pair in `data_dir`. */
+    refresh_token: z.string().min(1),
+    /** Zalo user ids (per OA) that receive the message, one message each. */
+    user_ids: z.array(z.string().min(1)).min(1),
+    /** API base URL. Default `https://openapi.zalo.me`. */
+    base_url: httpUrl.optional(),
+    /** OAuth base URL. Default `https://oauth.zaloapp.com`. */
+    oauth_base_url: httpUrl.optional(),
+  })
+  .strict();
 
 export interface ZaloOptions extends TokenConfig {
   /** App id from developers.zalo.me. */
@@ -111,7 +131,19 @@ async function sendOne(o: ZaloOptions, base: string, msg: ZaloMessage, signal: A
   return { result: second.token ? { ok: false, retryable: false, reason: 'http_status' } : second.result, stop: true };
 }
 
-export const zalo: Notifier<ZaloOptions, ZaloPayload> = {
+export const zalo: NotifierDefinition<typeof options, ZaloOptions, ZaloPayload> = {
+  channel: 'zalo',
+  options,
+  secretKeys: ['secret_key', 'refresh_token'],
+  toOptions: (o, ctx) => ({
+    appId: o.app_id,
+    secretKey: o.secret_key,
+    refreshToken: o.refresh_token,
+    userIds: o.user_ids,
+    tokenFile: join(ctx.dataDir, `zalo-${ctx.name}.token.json`),
+    ...ifSet('baseUrl', o.base_url),
+    ...ifSet('oauthBaseUrl', o.oauth_base_url),
+  }),
   format: (e, o, lang) => {
     const text = zaloText(e, lang);
     return o.userIds.map((id) => ({ recipient: { user_id: id }, message: { text } }));

@@ -14,8 +14,8 @@ import { freePort, waitForHttp } from '../helpers/prometheus.js';
 import { commandExists } from '../helpers/servers.js';
 import { alertmanager } from '../../server/notifiers/alertmanager.js';
 import type { AlertEvent } from '../../server/notifiers/event.js';
-import { FIRING } from '../../server/notifiers/fixtures.js';
-import { startCapture, type CaptureServer } from '../../server/notifiers/test-server.js';
+import { FIRING } from '../support/notifiers/fixtures.js';
+import { startCapture, type CaptureServer } from '../support/notifiers/test-server.js';
 import { webhook, type WebhookPayload } from '../../server/notifiers/webhook.js';
 
 const BIN = 'prometheus-alertmanager';

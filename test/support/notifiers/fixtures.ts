@@ -1,5 +1,5 @@
 /** Test-only: events shared by the notifier tests. */
-import type { AlertEvent } from './event.js';
+import type { AlertEvent } from '../../../server/notifiers/event.js';
 
 /** 08:12 27/11/2026 in UTC+7. */
 export const SINCE = Date.UTC(2026, 10, 27, 1, 12);

@@ -1,6 +1,6 @@
 /** Test-only: a loopback HTTP server that records requests and answers with a chosen status. */
 import type { IncomingHttpHeaders } from 'node:http';
-import { startHttp } from '../../test/helpers/servers.js';
+import { startHttp } from '../../helpers/servers.js';
 
 export interface Recorded {
   method: string;
