@@ -44,7 +44,7 @@ console.log(JSON.stringify({
   kinds: PROBE_KINDS,
   message: d,
   urgent: urgentCheck('timeclock', 'blocking'),
-  section: /<section><h2>([^<]*)<\\/h2><table><tbody><tr><th scope="row">tc-1/.exec(page)?.[1],
+  section: /<section><h2>([^<]*)<\\/h2><table><tbody><tr><th scope="row">Máy chấm công tc-1</.exec(page)?.[1],
   routes: urgentMatchers(),
   annotation: rules.find((r) => r.alert === 'CenterwatchCheckDown')!.annotations,
 }));

@@ -5,6 +5,7 @@
  */
 import type { Bilingual, Lang } from '../notifiers/event.js';
 import { formatClock, formatTime } from '../notifiers/text.js';
+import { checkName } from '../engine/describe.js';
 import type { Readiness } from '../engine/readiness.js';
 import { kindEntry, PAGE_SECTIONS, reasonWord, STATE_WORDS, wordsIn, type PageSection, type ReadinessState } from '../../common/catalogue.js';
 import { CLIENT_SCRIPT, STYLE } from './assets.js';
@@ -107,7 +108,18 @@ export function renderOverview(tiles: readonly Tile[], groups: ReadonlyArray<{ p
 
 export interface CenterDetail {
   tile: Tile;
-  checks: ReadonlyArray<{ check: string; kind: string; line?: string | undefined; up: boolean; degraded: boolean; reason?: string | undefined; group?: string | undefined }>;
+  checks: ReadonlyArray<{
+    check: string;
+    kind: string;
+    line?: string | undefined;
+    lineDescription?: string | undefined;
+    /** A shared system's title or the check's description: what the messages call it. */
+    title?: Bilingual | undefined;
+    up: boolean;
+    degraded: boolean;
+    reason?: string | undefined;
+    group?: string | undefined;
+  }>;
   agents: ReadonlyArray<{ agent: string; lastHeardMs: number }>;
   alerts: ReadonlyArray<{ summary: Bilingual; severity: string; sinceMs: number }>;
   incidents: ReadonlyArray<{ summary: Bilingual; sinceMs: number; resolvedAtMs?: number | undefined }>;
@@ -125,12 +137,17 @@ export function renderCenter(d: CenterDetail, lang: Lang, nowMs: number): string
     const words = reasonWord(code);
     return words ? ` (${esc(words[lang])})` : code && code !== 'ok' ? ` (${esc(code)})` : '';
   };
+  // Named as the messages name it, its id beside it for IT staff.
+  const rowName = (c: CenterDetail['checks'][number]): string => {
+    const name = checkName({ check: c.check, checkKind: c.kind, line: c.line, lineDescription: c.lineDescription, title: c.title })[lang];
+    return name.includes(c.check) ? name : `${name} · ${c.check}`;
+  };
   const status = (c: CenterDetail['checks'][number]) => (!c.up ? `<span class="st down">${esc(w.down)}${why(c.reason)}</span>` : c.degraded ? `<span class="st degraded">${esc(w.degradedWord)}</span>` : `<span class="st up">${esc(w.up)}</span>`);
   const sections = (Object.keys(PAGE_SECTIONS) as PageSection[])
     .map((sec) => {
       const list = d.checks.filter((c) => sectionOf(c.kind) === sec);
       if (list.length === 0) return '';
-      return `<section><h2>${esc(w.sections[sec])}</h2><table><tbody>${list.map((c) => `<tr><th scope="row">${esc(c.check)}${c.line ? ` <small>${esc(c.line)}</small>` : ''}${c.group ? ` <small>${esc(c.group)}</small>` : ''}</th><td>${status(c)}</td></tr>`).join('')}</tbody></table></section>`;
+      return `<section><h2>${esc(w.sections[sec])}</h2><table><tbody>${list.map((c) => `<tr><th scope="row">${esc(rowName(c))}${c.line ? ` <small>${esc(c.line)}</small>` : ''}${c.group ? ` <small>${esc(c.group)}</small>` : ''}</th><td>${status(c)}</td></tr>`).join('')}</tbody></table></section>`;
     })
     .join('\n');
   const alerts = d.alerts.length === 0 ? `<p>${esc(w.none)}</p>` : `<ul>${d.alerts.map((a) => `<li class="sev-${esc(a.severity)}">${esc(a.summary[lang])} ${esc(sinceText(a.sinceMs, nowMs, lang))}</li>`).join('')}</ul>`;

@@ -1,7 +1,7 @@
 /**
  * A center's readiness page over a real socket, from what an agent pushed into a real LatestState: the
  * headline says why the center is not ready with the same names as the open alerts beside it (a shared
- * system by its title, never its check id).
+ * system by its title, never its check id), and so does the check's row.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -69,4 +69,6 @@ it('the headline names a shared system by its title, as the open alert beside it
   expect(alerts).toHaveLength(1);
   expect(alerts[0]).toMatch(/^không truy cập được Hệ thống một cửa tỉnh \(máy chủ trả lỗi\) từ 08:00/);
   expect(headline).not.toContain('provincial-system');
+  // The check's row too, its id beside the name for IT staff.
+  expect(html).toContain('<th scope="row">Hệ thống một cửa tỉnh · provincial-system</th>');
 });
