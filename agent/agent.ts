@@ -68,7 +68,7 @@ export class Agent {
     if (pushChanged) await this.stopPush();
     this.build(config);
     // A push that cannot start (WAL dir not writable, CA file missing) must not stop the probing.
-    if (pushChanged) await this.startPush().catch((err: Error) => this.log.error('push not started; probing goes on without it', { error: err.message }));
+    if (pushChanged) await this.startPush().catch((err: unknown) => this.log.error('push not started; probing goes on without it', { error: err instanceof Error ? err.message : String(err) }));
     this.scheduler.start();
     this.log.info('config reloaded', { checks: config.checks.length });
   }
@@ -80,7 +80,7 @@ export class Agent {
 
   /** Runs one check now, records its metrics and returns the outcome. */
   async runOnce(check: CheckConfig): Promise<RunOutcome> {
-    const def = PROBES[check.kind] as ProbeDefinition<any>;
+    const def = PROBES[check.kind] as ProbeDefinition;
     const line = check.line ? this.config.lines.find((l) => l.name === check.line) : undefined;
     const outcome = await runCheck(check, def, {
       log: this.log,

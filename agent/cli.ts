@@ -52,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const config = loadOrReport(() => loadAgentConfig(args.config!));
+  const config = loadOrReport(() => loadAgentConfig(args.config));
   if (!config) return 1;
   if (args['check-config']) {
     process.stdout.write(`${args.config}: OK (${config.checks.length} checks, ${config.lines.length} lines)\n`);
@@ -66,8 +66,8 @@ async function main(argv: string[]): Promise<number> {
   if (args.once) {
     // Serve /metrics during the run too, so checks of the agent's own endpoint see it
     // (unless an agent already runs on that address: then they see that one).
-    await agent.listen().catch((err: { code?: string }) => {
-      if (err.code !== 'EADDRINUSE') throw err;
+    await agent.listen().catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') throw err;
     });
     const rows = await mapLimit(config.checks, config.agent.concurrency, async (check) => ({ check, outcome: await agent.runOnce(check) }));
     await agent.stop();
@@ -81,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
   const onHangup = (): void => {
     reloading = reloading.then(async () => {
       try {
-        await agent.reload(loadAgentConfig(args.config!));
+        await agent.reload(loadAgentConfig(args.config));
       } catch (err) {
         agent.configRejected();
         const problems = err instanceof ConfigError ? err.problems.map(formatProblem) : [(err as Error)?.name ?? 'error'];

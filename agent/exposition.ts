@@ -40,7 +40,7 @@ export class AgentMetrics {
   /** Per check, the gauge series written by its last run: `metricName\0labelsJson`. */
   private readonly written = new Map<string, Map<string, { metric: Gauge<string>; labels: Labels }>>();
 
-  constructor(checks: readonly ExposedCheck[], probes: Record<string, ProbeDefinition<any>>, registry = new Registry()) {
+  constructor(checks: readonly ExposedCheck[], probes: Record<string, ProbeDefinition>, registry = new Registry()) {
     this.registry = registry;
     this.extraLabels = [...new Set(checks.flatMap((c) => Object.keys(c.labels)))].sort();
     this.base = [...CHECK_LABELS, ...this.extraLabels];

@@ -30,7 +30,7 @@ export const DEADLINE_GRACE_MS = 100;
  */
 export async function runCheck(
   check: RunnableCheck,
-  def: ProbeDefinition<any>,
+  def: ProbeDefinition,
   deps: { log: ProbeLog; line?: LineBinding | undefined; sessions: Map<string, Session>; stop?: AbortSignal | undefined },
 ): Promise<RunOutcome> {
   const deadline = new AbortController();

@@ -80,7 +80,7 @@ interface Bin {
 
 function startBin(dir: string, bin: string, config: string): Bin {
   const child = spawn(join(dir, 'dist', `${bin}.mjs`), ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr!.resume();
+  child.stderr.resume();
   // A bin that cannot start must not crash the bench past its cleanup: the health wait reports it.
   child.on('error', (err) => console.error(`${bin}: ${err.message}`));
   return {

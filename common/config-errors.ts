@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, LineCounter, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, type LineCounter, type Document, type Node } from 'yaml';
 
 /** One problem in a config file, located as precisely as the YAML allows. */
 export interface ConfigProblem {

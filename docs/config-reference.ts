@@ -122,9 +122,12 @@ function formatDefault(value: unknown, zNode: ZNode | undefined): string {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const numberOf = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 function bounds(j: Json): string {
-  const lo = j.minimum ?? (j.exclusiveMinimum !== undefined ? `>${String(j.exclusiveMinimum)}` : undefined);
-  const hi = j.maximum !== MAX_SAFE ? (j.maximum ?? (j.exclusiveMaximum !== undefined ? `<${String(j.exclusiveMaximum)}` : undefined)) : undefined;
+  const [min, max] = [numberOf(j.minimum), numberOf(j.maximum)];
+  const [exclusiveMin, exclusiveMax] = [numberOf(j.exclusiveMinimum), numberOf(j.exclusiveMaximum)];
+  const lo = min ?? (exclusiveMin !== undefined ? `>${exclusiveMin}` : undefined);
+  const hi = max !== MAX_SAFE ? (max ?? (exclusiveMax !== undefined ? `<${exclusiveMax}` : undefined)) : undefined;
   if (lo === undefined && hi === undefined) return '';
   if (lo === '>0' && hi === undefined) return ' > 0';
   return ` (${lo ?? ''}…${hi ?? ''})`;
@@ -154,7 +157,7 @@ function typeOf(j: Json, wraps: ZNode[]): string {
     case 'number':
       return `${j.type}${bounds(j)}`;
     case 'string':
-      return j.format ? `string (${String(j.format)})` : 'string';
+      return typeof j.format === 'string' ? `string (${j.format})` : 'string';
     case undefined:
       return 'any';
     default:
@@ -239,5 +242,5 @@ export function referenceOf(title: string, intro: string, json: Json, zod: z.Zod
 
 /** The server config as JSON Schema, describing the file as written (durations as strings). */
 export function serverJsonSchema(schema: z.ZodType): Json {
-  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json;
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 }

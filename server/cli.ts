@@ -82,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`export needs one of: ${Object.keys(EXPORTERS).join(', ')}\n\n${HELP}`);
       return 2;
     }
-    const config = loadOrReport(() => loadServerConfig(args.config!));
+    const config = loadOrReport(() => loadServerConfig(args.config));
     if (!config) return 1;
     process.stdout.write(EXPORTERS[target](config));
     return 0;
@@ -92,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const config = loadOrReport(() => loadServerConfig(args.config!));
+  const config = loadOrReport(() => loadServerConfig(args.config));
   if (!config) return 1;
   if (args['check-config']) {
     process.stdout.write(`${args.config}: OK (${config.tokens.length} tokens, ${config.forward.length} forward upstreams)\n`);

@@ -1,5 +1,4 @@
 import { closeSync, fsyncSync, openSync, readdirSync, readSync, renameSync, rmSync, statfsSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
 
 /**
  * The one call through which the WAL writes bytes (segments, cursors, lock): a positional write that

@@ -24,7 +24,7 @@ const token = z
     agent: identifier.optional(),
   })
   .strict()
-  .refine((t) => t.token_file !== undefined || (t.sha256 === undefined) !== (t.token === undefined), { message: 'set exactly one of "sha256" or "token"/"token_file"' })
+  .refine((t) => t.token_file !== undefined || (t.sha256 === undefined) !== (t.token === undefined), { error: 'set exactly one of "sha256" or "token"/"token_file"' })
   .transform(({ token: secret, token_file: _unread, sha256, ...rest }) => ({ ...rest, sha256: sha256 ?? createHash('sha256').update(secret ?? '').digest('hex') }));
 
 const count = (fallback: number) => z.number().int('must be a whole number').positive('must be more than 0').default(fallback);
@@ -75,7 +75,7 @@ const forward = z
   .object({
     name: identifier,
     /** A remote_write URL: Prometheus (`/api/v1/write`, with --web.enable-remote-write-receiver), VictoriaMetrics, Mimir. */
-    url: z.url({ protocol: /^https?$/ }).refine((u) => !new URL(u).username && !new URL(u).password, { message: 'credentials do not belong in the URL; use bearer_token_file' }),
+    url: z.url({ protocol: /^https?$/ }).refine((u) => !new URL(u).username && !new URL(u).password, { error: 'credentials do not belong in the URL; use bearer_token_file' }),
     bearer_token: z.string().optional(),
     /** PEM CA bundle to trust (a private CA). */
     ca_file: z.string().optional(),

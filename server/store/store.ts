@@ -90,10 +90,13 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-type Row = Record<string, unknown>;
-const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
-const num = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
+/** A row as better-sqlite3 returns it: each column a SQLite value. */
+type SqlValue = string | number | bigint | Buffer | null;
+type Row = Record<string, SqlValue>;
+const str = (v: SqlValue | undefined): string | undefined => (v === null || v === undefined ? undefined : String(v));
+const num = (v: SqlValue | undefined): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 
+// The JSON columns hold what this store wrote (JSON.stringify of the typed value): read back as that type.
 function historyFromRow(r: Row): AlertHistoryEntry {
   const e: AlertHistoryEntry = { alertId: String(r.alert_id), action: String(r.action), atMs: Number(r.at) };
   if (r.detail !== null) e.detail = JSON.parse(String(r.detail));
@@ -102,7 +105,7 @@ function historyFromRow(r: Row): AlertHistoryEntry {
 
 function alertFromRow(r: Row): StoredAlert {
   const a: StoredAlert = {
-    id: String(r.id), province: String(r.province), center: String(r.center), labels: JSON.parse(String(r.labels)),
+    id: String(r.id), province: String(r.province), center: String(r.center), labels: JSON.parse(String(r.labels)) as StoredAlert['labels'],
     status: r.status as StoredAlert['status'], severity: r.severity as StoredAlert['severity'],
     sinceMs: Number(r.since), firedAtMs: Number(r.fired_at),
   };
@@ -118,7 +121,7 @@ const transitionFromRow = (r: Row): Transition => ({
 
 function silenceFromRow(r: Row): Silence {
   const s: Silence = {
-    id: Number(r.id), matchers: JSON.parse(String(r.matchers)), startsMs: Number(r.starts_at), endsMs: Number(r.ends_at),
+    id: Number(r.id), matchers: JSON.parse(String(r.matchers)) as Silence['matchers'], startsMs: Number(r.starts_at), endsMs: Number(r.ends_at),
     createdBy: String(r.created_by), comment: String(r.comment),
   };
   if (r.recurring !== null) s.recurring = String(r.recurring);

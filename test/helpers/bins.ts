@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { inspect } from 'node:util';
 
 let built = false;
 /** Builds the bins (dist/) once per test file: the tests run what users run. */
@@ -21,7 +22,7 @@ export interface RunningBin {
 export function startBin(bin: 'centerwatch-agent' | 'centerwatch-server', args: string[]): RunningBin {
   const child = spawn(`dist/${bin}.mjs`, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  child.stderr!.on('data', (c: Buffer) => {
+  child.stderr.on('data', (c: Buffer) => {
     log += c.toString();
     if (log.length > 200_000) log = log.slice(-100_000);
   });
@@ -48,7 +49,7 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? '' : `: ${lastError instanceof Error ? String(lastError) : inspect(lastError)}`}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

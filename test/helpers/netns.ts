@@ -60,7 +60,7 @@ export const canUseNft: boolean = (() => {
 })();
 
 function killNamespacePids(ns: string): void {
-  let pids: string[] = [];
+  let pids: string[];
   try {
     pids = run('ip', ['netns', 'pids', ns]).split(/\s+/).filter(Boolean);
   } catch {
@@ -191,7 +191,7 @@ export class NetnsLab {
     this.children.push(child);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('tcp listener did not start')), 5000);
-      child.stdout!.once('data', () => {
+      child.stdout.once('data', () => {
         clearTimeout(timer);
         resolve();
       });

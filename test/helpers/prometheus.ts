@@ -88,7 +88,7 @@ export async function startPrometheus(): Promise<PrometheusReceiver> {
     try {
       await waitForHttp(`${base}/-/ready`);
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n${stderr}`);
+      throw new Error(`${(err as Error).message}\n${stderr}`, { cause: err });
     }
   };
   const stop = async (): Promise<void> => {
