@@ -42,6 +42,10 @@ describe('server config', () => {
       max_label_value_bytes: 1024,
       max_series_per_agent: 5000,
       series_ttl: 3_600_000,
+      sample_max_future: 600_000,
+      sample_max_age: 73 * 3_600_000,
+      max_agents_per_center: 64,
+      max_series_per_center: 20_000,
     });
   });
 
