@@ -16,7 +16,7 @@ import { CENTER_DETAIL_LINK, DATASOURCE_UID } from './common.js';
 import { DASHBOARDS, render } from './index.js';
 import { readinessCode } from './province-overview.js';
 import { isKnownMetric, metricNames, panelQueries, substitute, variableQueries } from './promql.js';
-import { CENTER, PROVINCE, startStack, type Stack } from './test-stack.js';
+import { CENTER, PROVINCE, startStack, type Stack } from '../test/support/dashboard-stack.js';
 
 /** Concrete values for the dashboard variables: the stack's center, a multi-value line selection as Grafana renders it. */
 const VALUES: Record<string, string> = { province: PROVINCE, center: CENTER, line: '(loopback|tslcd)', __range: '5m', __rate_interval: '1m' };

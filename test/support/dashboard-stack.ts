@@ -17,10 +17,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildFleet, type Fault } from '../bench/simulator/fleet.js';
-import { runFleet, type Running } from '../bench/simulator/run.js';
-import { buildBins, startBin, type RunningBin } from '../test/helpers/bins.js';
-import { freePort, waitForHttp } from '../test/helpers/prometheus.js';
+import { buildFleet, type Fault } from '../../bench/simulator/fleet.js';
+import { runFleet, type Running } from '../../bench/simulator/run.js';
+import { buildBins, startBin, type RunningBin } from '../helpers/bins.js';
+import { freePort, waitForHttp } from '../helpers/prometheus.js';
 
 /** The real agent's identity: the first simulated center, a machine the simulator does not have. */
 export const PROVINCE = 'ha-noi';
