@@ -1,7 +1,7 @@
 /**
  * The dashboards as code: the committed JSON is what the builders make, every query reads metrics that
  * exist in common/metrics.ts, and every query parses and returns series from a real Prometheus fed by
- * the real agent and server bins and the simulator (dashboards/test-stack.ts).
+ * the real agent and server bins and the simulator (test/support/dashboard-stack.ts).
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
