@@ -59,7 +59,10 @@ const DATABASE: KindEntry = {
   noun: { vi: 'Cơ sở dữ liệu', en: 'Database' },
   section: 'links',
   subject: 'thing',
-  runbook: { vi: 'báo quản trị cơ sở dữ liệu; kiểm tra kết nối tới máy chủ CSDL', en: 'tell the database administrator; check the link to the database server' },
+  runbook: {
+    vi: 'báo quản trị cơ sở dữ liệu; kiểm tra kết nối tới máy chủ CSDL',
+    en: 'tell the database administrator; check the link to the database server',
+  },
   urgency: 'office_hours',
 };
 
@@ -83,7 +86,10 @@ export const KIND_CATALOGUE = {
     noun: { vi: 'Trang web', en: 'Website' },
     section: 'links',
     subject: 'reached',
-    runbook: { vi: 'thử mở trang trên máy khác; nếu vẫn lỗi, báo đơn vị quản lý hệ thống', en: 'try the site from another PC; if it still fails, tell the system operator' },
+    runbook: {
+      vi: 'thử mở trang trên máy khác; nếu vẫn lỗi, báo đơn vị quản lý hệ thống',
+      en: 'try the site from another PC; if it still fails, tell the system operator',
+    },
     urgency: 'office_hours',
   },
   dns: {
@@ -144,7 +150,10 @@ export const KIND_CATALOGUE = {
 } as const satisfies Record<string, KindEntry>;
 
 /** What to do first for a kind this build does not know (an agent newer than the server). */
-export const DEFAULT_RUNBOOK: Bilingual = { vi: 'kiểm tra kết nối và tài khoản; báo quản trị hệ thống nếu vẫn lỗi', en: 'check the connection and credentials; tell the administrator if it still fails' };
+export const DEFAULT_RUNBOOK: Bilingual = {
+  vi: 'kiểm tra kết nối và tài khoản; báo quản trị hệ thống nếu vẫn lỗi',
+  en: 'check the connection and credentials; tell the administrator if it still fails',
+};
 
 /** A probe kind: a key of the catalogue. */
 export type ProbeKind = keyof typeof KIND_CATALOGUE;

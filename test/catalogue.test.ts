@@ -26,7 +26,11 @@ describe('every reason in words', () => {
 
   it.each(problems)('the page says %s in words beside a check that is down', (reason) => {
     const tile = { province: 'qng', provinceName: 'Quảng Ngãi', center: 'sa-huynh', name: 'Phường Sa Huỳnh', state: 'blocked' as const, sinceMs: 0 };
-    const page = renderCenter({ tile, checks: [{ check: 'c', kind: 'tcp', up: false, degraded: false, reason }], agents: [], alerts: [], incidents: [], days: [] }, 'vi', 0);
+    const page = renderCenter(
+      { tile, checks: [{ check: 'c', kind: 'tcp', up: false, degraded: false, reason }], agents: [], alerts: [], incidents: [], days: [] },
+      'vi',
+      0,
+    );
     const shown = /<span class="st down">Lỗi \(([^)]*)\)<\/span>/.exec(page)?.[1];
     expect(shown).toBeDefined();
     expect(shown).not.toBe(reason);

@@ -63,7 +63,10 @@ describe('a new probe kind', () => {
     const before = process.env.CI ? new Set<string>() : await copy.typeErrors();
 
     copy.write('agent/probes/timeclock.ts', PROBE);
-    copy.edit('agent/probes/index.ts', (t) => `import { timeclockProbe } from './timeclock.js';\n${t.replace(/(export const PROBES = \{)/, '$1\n  timeclock: timeclockProbe,')}`);
+    copy.edit(
+      'agent/probes/index.ts',
+      (t) => `import { timeclockProbe } from './timeclock.js';\n${t.replace(/(export const PROBES = \{)/, '$1\n  timeclock: timeclockProbe,')}`,
+    );
     copy.edit('common/catalogue.ts', (t) => t.replace(/(export const KIND_CATALOGUE = \{)/, `$1${ORPHAN}`));
     const named = newErrors(await copy.typeErrors(), before);
     expect(filesOf(named)).toEqual(['agent/probes/index.ts']);

@@ -47,7 +47,10 @@ const lineOf = (c: { checkKind: string; line?: string | undefined; lineDescripti
   kindEntry(c.checkKind)?.section === 'lines' && c.line !== undefined ? { line: c.line, description: c.lineDescription } : undefined;
 
 /** For kinds this build does not know (an agent newer than the server). */
-const RUNBOOK_UPSTREAM: Bilingual = { vi: 'thử từ máy khác; nếu vẫn lỗi, báo đơn vị vận hành hệ thống', en: 'try from another PC; if it still fails, tell the system operator' };
+const RUNBOOK_UPSTREAM: Bilingual = {
+  vi: 'thử từ máy khác; nếu vẫn lỗi, báo đơn vị vận hành hệ thống',
+  en: 'try from another PC; if it still fails, tell the system operator',
+};
 
 const SERVE: Bilingual = { vi: 'không thể tiếp nhận hồ sơ trực tuyến', en: 'cannot accept online dossiers' };
 
@@ -84,8 +87,14 @@ export function describe(s: Subject): Description {
               : { vi: `cả ${s.lines} đường truyền mất kết nối`, en: `all ${s.lines} lines are down` },
         blocks: SERVE,
         runbook: s.members?.length
-          ? { vi: `gọi nhà mạng của từng đường truyền: ${s.members.map(withCarrier).join(', ')}; kiểm tra router, modem và nguồn điện`, en: `call each line's carrier: ${s.members.map(withCarrier).join(', ')}; check the router, modem and power` }
-          : { vi: 'gọi nhà mạng của từng đường truyền; kiểm tra router, modem và nguồn điện', en: "call each line's carrier; check the router, modem and power" },
+          ? {
+              vi: `gọi nhà mạng của từng đường truyền: ${s.members.map(withCarrier).join(', ')}; kiểm tra router, modem và nguồn điện`,
+              en: `call each line's carrier: ${s.members.map(withCarrier).join(', ')}; check the router, modem and power`,
+            }
+          : {
+              vi: 'gọi nhà mạng của từng đường truyền; kiểm tra router, modem và nguồn điện',
+              en: "call each line's carrier; check the router, modem and power",
+            },
       };
     case 'center_offline':
       return {
@@ -96,11 +105,17 @@ export function describe(s: Subject): Description {
     case 'agent_silent':
       return {
         summary: { vi: `máy ${s.agent} không gửi dữ liệu`, en: `machine ${s.agent} stopped reporting` },
-        runbook: { vi: 'kiểm tra máy có bật, có mạng và dịch vụ centerwatch-agent đang chạy', en: 'check the machine is on, connected, and centerwatch-agent is running' },
+        runbook: {
+          vi: 'kiểm tra máy có bật, có mạng và dịch vụ centerwatch-agent đang chạy',
+          en: 'check the machine is on, connected, and centerwatch-agent is running',
+        },
       };
     case 'province':
       return {
-        summary: { vi: `${s.upstreamTitle.vi} không truy cập được từ ${s.centers} trung tâm`, en: `${s.upstreamTitle.en} unreachable from ${s.centers} centers` },
+        summary: {
+          vi: `${s.upstreamTitle.vi} không truy cập được từ ${s.centers} trung tâm`,
+          en: `${s.upstreamTitle.en} unreachable from ${s.centers} centers`,
+        },
         blocks: { vi: 'các trung tâm không thể giải quyết hồ sơ trên hệ thống này', en: 'centers cannot process dossiers on this system' },
         runbook: { vi: 'báo đơn vị vận hành hệ thống; các trung tâm không cần tự xử lý', en: 'tell the system operator; centers need not act' },
       };
@@ -111,7 +126,7 @@ export function describe(s: Subject): Description {
 
 function describeCheck(s: Extract<Subject, { kind: 'check' }>): Description {
   // A code this build does not know (a newer agent) is shown as it came: better than nothing.
-  const why = s.reason !== undefined && s.reason !== 'ok' ? reasonWord(s.reason) ?? { vi: s.reason, en: s.reason } : undefined;
+  const why = s.reason !== undefined && s.reason !== 'ok' ? (reasonWord(s.reason) ?? { vi: s.reason, en: s.reason }) : undefined;
   const suffix = (lang: 'vi' | 'en'): string => (why ? ` (${why[lang]})` : '');
   const line = lineOf(s);
   const carrier = line?.description ? ` (${line.description})` : '';
@@ -138,7 +153,7 @@ function describeCheck(s: Extract<Subject, { kind: 'check' }>): Description {
   d.runbook =
     line && carrier
       ? { vi: `gọi nhà mạng của đường truyền này${carrier}; kiểm tra modem/router`, en: `call this line's carrier${carrier}; check the modem/router` }
-      : kindEntry(s.checkKind)?.runbook ?? (s.upstreamTitle ? RUNBOOK_UPSTREAM : DEFAULT_RUNBOOK);
+      : (kindEntry(s.checkKind)?.runbook ?? (s.upstreamTitle ? RUNBOOK_UPSTREAM : DEFAULT_RUNBOOK));
   return d;
 }
 
@@ -194,8 +209,16 @@ const capitalize = (b: Bilingual): Bilingual => ({ vi: b.vi.charAt(0).toUpperCas
 export function reasonWords(r: ReadinessReason, checks: readonly CheckFacts[]): Bilingual {
   const find = (id: string): CheckFacts | undefined => checks.find((c) => c.check === id);
   const subject = (c: CheckFacts, degraded: boolean): Extract<Subject, { kind: 'check' }> => ({
-    kind: 'check', check: c.check, checkKind: c.kind, impact: c.impact, redundant: false, ...(degraded ? { degraded } : {}),
-    ...(c.line ? { line: c.line } : {}), ...(c.lineDescription ? { lineDescription: c.lineDescription } : {}), ...(c.title ? { title: c.title } : {}), ...(c.reason ? { reason: c.reason } : {}),
+    kind: 'check',
+    check: c.check,
+    checkKind: c.kind,
+    impact: c.impact,
+    redundant: false,
+    ...(degraded ? { degraded } : {}),
+    ...(c.line ? { line: c.line } : {}),
+    ...(c.lineDescription ? { lineDescription: c.lineDescription } : {}),
+    ...(c.title ? { title: c.title } : {}),
+    ...(c.reason ? { reason: c.reason } : {}),
   });
   const one = r.kind === 'check_down' || r.kind === 'check_degraded' ? r.check : r.kind === 'group_down' && r.down.length === 1 ? r.down[0]! : undefined;
   const c = one === undefined ? undefined : find(one);
@@ -207,7 +230,14 @@ export function reasonWords(r: ReadinessReason, checks: readonly CheckFacts[]): 
 }
 
 /** Worst first: the reason shown on a tile. */
-const REASON_RANK: Record<ReadinessReason['kind'], number> = { no_agent_heard: 0, group_down: 1, check_down: 2, agents_silent: 3, redundancy_lost: 4, check_degraded: 5 };
+const REASON_RANK: Record<ReadinessReason['kind'], number> = {
+  no_agent_heard: 0,
+  group_down: 1,
+  check_down: 2,
+  agents_silent: 3,
+  redundancy_lost: 4,
+  check_degraded: 5,
+};
 
 /** The strongest reason, in words, with its own time. */
 export function mainReason(reasons: readonly TimedReason[], checks: readonly CheckFacts[]): { text: Bilingual; sinceMs: number } | undefined {

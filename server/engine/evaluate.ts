@@ -166,7 +166,13 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
   const heard = new Set(snap.agents.filter((a) => a.heard).map((a) => `${a.center}/${a.agent}`));
   const offline = new Set([...agentsOf].filter(([, list]) => list.every((a) => !a.heard)).map(([c]) => c));
 
-  const observe = (entity: string, make: () => Omit<Tracked, 'alert' | 'lastSeenMs'>, good: boolean, rule: AlertRule, refresh?: (t: Tracked) => Partial<Tracked>): void => {
+  const observe = (
+    entity: string,
+    make: () => Omit<Tracked, 'alert' | 'lastSeenMs'>,
+    good: boolean,
+    rule: AlertRule,
+    refresh?: (t: Tracked) => Partial<Tracked>,
+  ): void => {
     const before = tracked.get(entity);
     // Only entities with something going on are tracked: a good one without history needs nothing.
     if (!before && good) return;
@@ -205,10 +211,41 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
   for (const [center, list] of agentsOf) {
     if (awaited.has(center)) continue;
     const province = list[0]!.province;
-    observe(`offline:${center}`, () => ({ entity: `offline:${center}`, kind: 'center_offline', province, center, subject: { kind: 'center_offline' }, impact: 'blocking', urgent: false, labels: { province, center, alertname: 'CenterOffline' }, problem: { province, center } }), !offline.has(center), s.silenceRule);
+    observe(
+      `offline:${center}`,
+      () => ({
+        entity: `offline:${center}`,
+        kind: 'center_offline',
+        province,
+        center,
+        subject: { kind: 'center_offline' },
+        impact: 'blocking',
+        urgent: false,
+        labels: { province, center, alertname: 'CenterOffline' },
+        problem: { province, center },
+      }),
+      !offline.has(center),
+      s.silenceRule,
+    );
     for (const a of list) {
       const entity = `silent:${center}/${a.agent}`;
-      observe(entity, () => ({ entity, kind: 'agent_silent', province, center, agent: a.agent, subject: { kind: 'agent_silent', agent: a.agent }, impact: 'degrading', urgent: false, labels: { province, center, agent: a.agent, alertname: 'AgentSilent' }, problem: { province, center, agent: a.agent } }), a.heard, s.silenceRule);
+      observe(
+        entity,
+        () => ({
+          entity,
+          kind: 'agent_silent',
+          province,
+          center,
+          agent: a.agent,
+          subject: { kind: 'agent_silent', agent: a.agent },
+          impact: 'degrading',
+          urgent: false,
+          labels: { province, center, agent: a.agent, alertname: 'AgentSilent' },
+          problem: { province, center, agent: a.agent },
+        }),
+        a.heard,
+        s.silenceRule,
+      );
     }
   }
 
@@ -238,13 +275,48 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     if (c.up && !active.has(entity)) continue;
     const upstream = s.upstreamOf.get(c.check);
     const redundant = c.group !== undefined && s.groupModes.get(c.group) === 'any_of' && (groupUp.get(`${c.center}/${c.group}`) ?? 0) > 0;
-    const subject = (): Subject => ({ ...names(c), kind: 'check', check: c.check, checkKind: c.kind, impact: c.impact, redundant, ...(c.reason !== undefined ? { reason: c.reason } : {}), ...(upstream ? { upstreamTitle: s.upstreamTitles.get(upstream)! } : {}) });
+    const subject = (): Subject => ({
+      ...names(c),
+      kind: 'check',
+      check: c.check,
+      checkKind: c.kind,
+      impact: c.impact,
+      redundant,
+      ...(c.reason !== undefined ? { reason: c.reason } : {}),
+      ...(upstream ? { upstreamTitle: s.upstreamTitles.get(upstream)! } : {}),
+    });
     observe(
       entity,
       () => ({
-        entity, kind: 'check', province: c.province, center: c.center, agent: c.agent, check: c.check, subject: subject(), impact: c.impact, urgent: urgentCheck(c.kind, c.impact),
-        labels: { ...c.labels, province: c.province, center: c.center, agent: c.agent, check: c.check, kind: c.kind, ...(c.line ? { line: c.line } : {}), ...(c.group ? { group: c.group } : {}), impact: c.impact, alertname: 'CheckDown' },
-        problem: { province: c.province, center: c.center, agent: c.agent, check: c.check, ...(c.line ? { line: c.line } : {}), ...(upstream ? { upstream } : {}) },
+        entity,
+        kind: 'check',
+        province: c.province,
+        center: c.center,
+        agent: c.agent,
+        check: c.check,
+        subject: subject(),
+        impact: c.impact,
+        urgent: urgentCheck(c.kind, c.impact),
+        labels: {
+          ...c.labels,
+          province: c.province,
+          center: c.center,
+          agent: c.agent,
+          check: c.check,
+          kind: c.kind,
+          ...(c.line ? { line: c.line } : {}),
+          ...(c.group ? { group: c.group } : {}),
+          impact: c.impact,
+          alertname: 'CheckDown',
+        },
+        problem: {
+          province: c.province,
+          center: c.center,
+          agent: c.agent,
+          check: c.check,
+          ...(c.line ? { line: c.line } : {}),
+          ...(upstream ? { upstream } : {}),
+        },
       }),
       c.up,
       s.ruleFor(c),
@@ -264,7 +336,36 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     const upstream = s.upstreamOf.get(c.check);
     observe(
       entity,
-      () => ({ entity, kind: 'check', province: c.province, center: c.center, agent: c.agent, check: c.check, subject: subject(), impact: 'degrading', urgent: false, labels: { ...c.labels, province: c.province, center: c.center, agent: c.agent, check: c.check, kind: c.kind, ...(c.line ? { line: c.line } : {}), impact: c.impact, alertname: 'CheckDegraded' }, problem: { province: c.province, center: c.center, agent: c.agent, check: c.check, ...(c.line ? { line: c.line } : {}), ...(upstream ? { upstream } : {}) } }),
+      () => ({
+        entity,
+        kind: 'check',
+        province: c.province,
+        center: c.center,
+        agent: c.agent,
+        check: c.check,
+        subject: subject(),
+        impact: 'degrading',
+        urgent: false,
+        labels: {
+          ...c.labels,
+          province: c.province,
+          center: c.center,
+          agent: c.agent,
+          check: c.check,
+          kind: c.kind,
+          ...(c.line ? { line: c.line } : {}),
+          impact: c.impact,
+          alertname: 'CheckDegraded',
+        },
+        problem: {
+          province: c.province,
+          center: c.center,
+          agent: c.agent,
+          check: c.check,
+          ...(c.line ? { line: c.line } : {}),
+          ...(upstream ? { upstream } : {}),
+        },
+      }),
       !bad,
       s.degradedRule,
     );
@@ -272,10 +373,24 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
   for (const [center, l] of lines) {
     const entity = `lines:${center}`;
     const first = l.members[0]!;
-    const subject: Subject = { kind: 'lines_down', lines: l.members.length, members: l.members.flatMap((m) => (m.line !== undefined ? [{ line: m.line, ...(m.lineDescription ? { description: m.lineDescription } : {}) }] : [])) };
+    const subject: Subject = {
+      kind: 'lines_down',
+      lines: l.members.length,
+      members: l.members.flatMap((m) => (m.line !== undefined ? [{ line: m.line, ...(m.lineDescription ? { description: m.lineDescription } : {}) }] : [])),
+    };
     observe(
       entity,
-      () => ({ entity, kind: 'lines_down', province: l.province, center, subject, impact: 'blocking', urgent: true, labels: { province: l.province, center, alertname: 'LinesDown' }, problem: { province: l.province, center } }),
+      () => ({
+        entity,
+        kind: 'lines_down',
+        province: l.province,
+        center,
+        subject,
+        impact: 'blocking',
+        urgent: true,
+        labels: { province: l.province, center, alertname: 'LinesDown' },
+        problem: { province: l.province, center },
+      }),
       l.members.some((m) => m.up),
       s.ruleFor({ kind: first.kind, check: first.check, group: s.linesGroup }),
       (t) => (t.occurrence?.announced ? {} : { subject }),
@@ -328,7 +443,17 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     if (!now_ && !tracked.has(entity)) continue;
     observe(
       entity,
-      () => ({ entity, kind: 'province', province, center: '', subject, impact: 'blocking', urgent: false, labels: { province, upstream, alertname: 'UpstreamDown' }, problem: { province, center: '', upstream } }),
+      () => ({
+        entity,
+        kind: 'province',
+        province,
+        center: '',
+        subject,
+        impact: 'blocking',
+        urgent: false,
+        labels: { province, upstream, alertname: 'UpstreamDown' },
+        problem: { province, center: '', upstream },
+      }),
       now_ === undefined,
       s.ruleFor({ kind: 'province', check: upstream }),
       (t) => (t.occurrence?.announced || !now_ ? {} : { subject }),
@@ -407,7 +532,11 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     let observed = READY;
     if (troubled.has(center)) {
       const names = new Set((checksOf.get(center) ?? []).flatMap((c) => (c.group !== undefined ? [c.group] : [])));
-      const groups: GroupPolicy[] = [...names].map((name) => ({ name, mode: s.groupModes.get(name) ?? 'all_of', impact: impactOfGroup.get(`${center}/${name}`) ?? 'degrading' }));
+      const groups: GroupPolicy[] = [...names].map((name) => ({
+        name,
+        mode: s.groupModes.get(name) ?? 'all_of',
+        impact: impactOfGroup.get(`${center}/${name}`) ?? 'degrading',
+      }));
       observed = readiness({ checks: checksOf.get(center) ?? [], groups, agents: list.map((a) => ({ id: a.agent, heard: a.heard })) });
     }
     const prev = centers.get(center);
@@ -452,10 +581,20 @@ function checkSeverity(t: Tracked): Severity {
 
 function summary(t: Tracked): AlertSummary {
   const o = t.occurrence!;
-  return { id: o.id, entity: t.entity, province: t.province, center: t.center, ...(t.check !== undefined ? { check: t.check } : {}), severity: o.severity, sinceMs: o.sinceMs, firedAtMs: o.firedAtMs, labels: { ...t.labels, severity: o.severity } };
+  return {
+    id: o.id,
+    entity: t.entity,
+    province: t.province,
+    center: t.center,
+    ...(t.check !== undefined ? { check: t.check } : {}),
+    severity: o.severity,
+    sinceMs: o.sinceMs,
+    firedAtMs: o.firedAtMs,
+    labels: { ...t.labels, severity: o.severity },
+  };
 }
 
-const nameOf = (t: Tracked, snap: FleetSnapshot): string => (t.kind === 'province' ? t.province : snap.names.get(t.center) ?? t.center);
+const nameOf = (t: Tracked, snap: FleetSnapshot): string => (t.kind === 'province' ? t.province : (snap.names.get(t.center) ?? t.center));
 
 /** The message of a tracked alert's occurrence. */
 export function eventOf(t: Tracked, centerName: string, publicUrl: string, status: 'firing' | 'resolved', now: number): AlertEvent {

@@ -12,7 +12,7 @@
  * Alert names are the exported rules' (`CenterwatchLinesDown`…, names.ts). Receivers use Alertmanager's
  * own integrations (am-receivers.ts); channel secrets stay in the server's config.
  */
-import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
+import { Document, isMap, isSeq } from 'yaml';
 import type { ServerConfig } from '../config/schema.js';
 import type { EngineConfig, RouteConfig } from '../config/engine-schema.js';
 import { kindsWhere } from '../../common/catalogue.js';
@@ -31,7 +31,8 @@ interface TimeRange {
 }
 
 const clock = (minutes: number): string => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
-const times = (spans: readonly Span[], leadMin: number): TimeRange[] => spans.map((s) => ({ start_time: clock(Math.max(0, s.start - leadMin)), end_time: clock(s.end) }));
+const times = (spans: readonly Span[], leadMin: number): TimeRange[] =>
+  spans.map((s) => ({ start_time: clock(Math.max(0, s.start - leadMin)), end_time: clock(s.end) }));
 const onDate = (date: string): { days_of_month: string[]; months: string[]; years: string[] } => {
   const [y, m, d] = date.split('-').map(Number);
   return { days_of_month: [String(d)], months: [String(m)], years: [String(y)] };
@@ -53,7 +54,11 @@ function holidaysOf(cal: Calendar): Array<Record<string, unknown>> {
 function calendarOf(engine: EngineConfig, province?: string): Calendar {
   const c = engine.calendar;
   const o = province === undefined ? {} : (c.provinces[province] ?? {});
-  return { saturday_morning: o.saturday_morning ?? c.saturday_morning, holidays: o.holidays ?? c.holidays, extra_workdays: o.extra_workdays ?? c.extra_workdays };
+  return {
+    saturday_morning: o.saturday_morning ?? c.saturday_morning,
+    holidays: o.holidays ?? c.holidays,
+    extra_workdays: o.extra_workdays ?? c.extra_workdays,
+  };
 }
 
 /**
@@ -77,11 +82,7 @@ function routeOf(r: RouteConfig, engine: EngineConfig, provinces: string[], hasH
     ...(hasHolidays(p) ? { mute_time_intervals: [`holidays${suffix}`] } : {}),
   });
   const children: Array<Record<string, unknown>> = engine.calendar.hold_outside_hours
-    ? [
-        ...URGENT.map((m) => ({ matchers: m })),
-        ...provinces.map((p) => ({ matchers: [`province=${quote(p)}`], ...wait(`-${p}`, p) })),
-        wait(''),
-      ]
+    ? [...URGENT.map((m) => ({ matchers: m })), ...provinces.map((p) => ({ matchers: [`province=${quote(p)}`], ...wait(`-${p}`, p) })), wait('')]
     : [];
   return { receiver: r.name, matchers, continue: true, ...(children.length ? { routes: children } : {}) };
 }
@@ -89,16 +90,28 @@ function routeOf(r: RouteConfig, engine: EngineConfig, provinces: string[], hasH
 function inhibitRules(engine: EngineConfig): Array<Record<string, unknown>> {
   const checks = `${n('CheckDown')}|${n('CheckDegraded')}`;
   const rules: Array<Record<string, unknown>> = [
-    { source_matchers: [`alertname="${n('CenterOffline')}"`], target_matchers: [`alertname=~"${n('AgentSilent')}|${n('LinesDown')}|${checks}"`], equal: ['province', 'center'] },
+    {
+      source_matchers: [`alertname="${n('CenterOffline')}"`],
+      target_matchers: [`alertname=~"${n('AgentSilent')}|${n('LinesDown')}|${checks}"`],
+      equal: ['province', 'center'],
+    },
     { source_matchers: [`alertname="${n('AgentSilent')}"`], target_matchers: [`alertname=~"${checks}"`], equal: ['province', 'center', 'agent'] },
     { source_matchers: [`alertname="${n('LinesDown')}"`], target_matchers: [`alertname=~"${checks}"`, 'line=~".+"'], equal: ['province', 'center'] },
   ];
   const upstreamChecks = engine.upstreams.flatMap((u) => u.checks);
   if (upstreamChecks.length > 0) {
-    rules.push({ source_matchers: [`alertname="${n('LinesDown')}"`], target_matchers: [`alertname=~"${checks}"`, `check=~${quote(alternation(upstreamChecks))}`], equal: ['province', 'center'] });
+    rules.push({
+      source_matchers: [`alertname="${n('LinesDown')}"`],
+      target_matchers: [`alertname=~"${checks}"`, `check=~${quote(alternation(upstreamChecks))}`],
+      equal: ['province', 'center'],
+    });
   }
   for (const u of engine.upstreams) {
-    rules.push({ source_matchers: [`alertname="${n('UpstreamDown')}"`, `upstream=${quote(u.name)}`], target_matchers: [`alertname="${n('CheckDown')}"`, `check=~${quote(alternation(u.checks))}`], equal: ['province'] });
+    rules.push({
+      source_matchers: [`alertname="${n('UpstreamDown')}"`, `upstream=${quote(u.name)}`],
+      target_matchers: [`alertname="${n('CheckDown')}"`, `check=~${quote(alternation(u.checks))}`],
+      equal: ['province'],
+    });
   }
   return rules;
 }
@@ -146,17 +159,17 @@ export function alertmanagerConfig(cfg: ServerConfig): string {
     ' engine sends one for every alert it announced.',
     '',
     ' Zalo is not exported: Alertmanager has no Zalo receiver and centerwatch ships no relay. A Zalo route',
-    ' below is an empty receiver; keep Zalo on the server\'s own engine.',
+    " below is an empty receiver; keep Zalo on the server's own engine.",
     ...(paged.length === 0 ? ['', ' engine.routes has no route: nothing is sent.'] : []),
   ].join('\n');
   const seq = doc.get('receivers', true);
   if (isSeq(seq)) {
     receivers.forEach((r, i) => {
       const node = seq.items[i + 1];
-      if (r.comment && isMap(node)) (node as YAMLMap).commentBefore = ` ${r.comment}`;
+      if (r.comment && isMap(node)) node.commentBefore = ` ${r.comment}`;
     });
   }
   const routes = doc.getIn(['route', 'routes'], true);
-  if (isSeq(routes) && isMap(routes.items[0])) (routes.items[0] as YAMLMap).commentBefore = ' info is recorded, never paged (as the engine)';
+  if (isSeq(routes) && isMap(routes.items[0])) routes.items[0].commentBefore = ' info is recorded, never paged (as the engine)';
   return doc.toString({ lineWidth: 0 });
 }

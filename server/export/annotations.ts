@@ -10,7 +10,8 @@ import { quote } from './common.js';
 import { GRAFANA_UID, RUNBOOK_ANCHORS, type EngineAlert, type LinkBases } from './names.js';
 
 /** The center's display name from `centerwatch_center_info` (pushed by its agents), else its id. */
-const CENTER = '{{ with query (printf "centerwatch_center_info{center=%q}" $labels.center) }}{{ . | first | label "name" }}{{ else }}{{ $labels.center }}{{ end }}';
+const CENTER =
+  '{{ with query (printf "centerwatch_center_info{center=%q}" $labels.center) }}{{ . | first | label "name" }}{{ else }}{{ $labels.center }}{{ end }}';
 
 /** What a rule's annotations may say besides the alert's labels. */
 export interface AnnotationContext {
@@ -75,7 +76,8 @@ const firstStep = (lang: keyof Bilingual): string => perKind((e) => e.runbook[la
 
 function checkDownEffect(severity: AnnotationContext['severity']): { vi: string; en: string } {
   if (severity === 'critical') return { vi: 'Trung tâm có thể không tiếp nhận được hồ sơ.', en: 'The center may be unable to serve citizens.' };
-  if (severity === 'warning') return { vi: 'Vẫn phục vụ được (mất dự phòng hoặc ảnh hưởng một phần).', en: 'Still serving (redundancy lost or partly affected).' };
+  if (severity === 'warning')
+    return { vi: 'Vẫn phục vụ được (mất dự phòng hoặc ảnh hưởng một phần).', en: 'Still serving (redundancy lost or partly affected).' };
   return { vi: 'Chỉ ghi nhận, không gửi cảnh báo.', en: 'Recorded only, never paged.' };
 }
 
@@ -89,8 +91,10 @@ export const ANNOTATIONS: Record<EngineAlert, (c: AnnotationContext) => Annotati
   AgentSilent: (_c: AnnotationContext): Annotations => ({
     summary: `${CENTER}: máy {{ $labels.agent }} không gửi dữ liệu`,
     summary_en: `${CENTER}: machine {{ $labels.agent }} is not sending data`,
-    description: 'Máy {{ $labels.agent }} của trung tâm {{ $labels.center }} không gửi dữ liệu trong khi các máy khác vẫn gửi. Kiểm tra máy có bật, có mạng và dịch vụ centerwatch-agent đang chạy.',
-    description_en: 'Machine {{ $labels.agent }} of center {{ $labels.center }} is silent while others report. Check that it is on, online and that centerwatch-agent runs.',
+    description:
+      'Máy {{ $labels.agent }} của trung tâm {{ $labels.center }} không gửi dữ liệu trong khi các máy khác vẫn gửi. Kiểm tra máy có bật, có mạng và dịch vụ centerwatch-agent đang chạy.',
+    description_en:
+      'Machine {{ $labels.agent }} of center {{ $labels.center }} is silent while others report. Check that it is on, online and that centerwatch-agent runs.',
   }),
   CheckDown: (c: AnnotationContext): Annotations => {
     const effect = checkDownEffect(c.severity);
@@ -110,8 +114,9 @@ export const ANNOTATIONS: Record<EngineAlert, (c: AnnotationContext) => Annotati
   LinesDown: (_c: AnnotationContext): Annotations => ({
     summary: `${CENTER}: {{ if eq $value 2.0 }}cả hai{{ else }}cả {{ $value }}{{ end }} đường truyền mất kết nối`,
     summary_en: `${CENTER}: {{ if eq $value 2.0 }}both lines{{ else }}all {{ $value }} lines{{ end }} down`,
-    description: 'Mọi đường truyền của trung tâm {{ $labels.center }} đều mất kết nối — không thể tiếp nhận hồ sơ trực tuyến. Gọi nhà mạng; kiểm tra modem/router.',
-    description_en: "Every line of center {{ $labels.center }} is down: no online applications. Call the carriers; check the modem/router.",
+    description:
+      'Mọi đường truyền của trung tâm {{ $labels.center }} đều mất kết nối — không thể tiếp nhận hồ sơ trực tuyến. Gọi nhà mạng; kiểm tra modem/router.',
+    description_en: 'Every line of center {{ $labels.center }} is down: no online applications. Call the carriers; check the modem/router.',
   }),
   UpstreamDown: (c: AnnotationContext): Annotations => ({
     summary: `{{ $labels.province }}: ${c.title?.vi ?? '{{ $labels.upstream }}'} không truy cập được từ {{ $value }} trung tâm`,

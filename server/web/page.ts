@@ -17,22 +17,66 @@ export function esc(s: string): string {
 
 /** The engine's states are the catalogue's, both ways: a state without its words does not compile. */
 type Holds<T extends true> = T;
-export type StatesCatalogued = Holds<[Readiness] extends [ReadinessState] ? ([ReadinessState] extends [Readiness] ? true : 'common/catalogue.ts STATE_WORDS and Readiness differ') : 'common/catalogue.ts STATE_WORDS and Readiness differ'>;
+export type StatesCatalogued = Holds<
+  [Readiness] extends [ReadinessState]
+    ? [ReadinessState] extends [Readiness]
+      ? true
+      : 'common/catalogue.ts STATE_WORDS and Readiness differ'
+    : 'common/catalogue.ts STATE_WORDS and Readiness differ'
+>;
 
 export const WORDS = {
   vi: {
-    title: 'Sẵn sàng phục vụ', states: wordsIn(STATE_WORDS, 'vi'), sections: wordsIn(PAGE_SECTIONS, 'vi'),
-    since: 'từ', updated: 'Cập nhật', uptime: 'Sẵn sàng trong giờ làm việc (30 ngày)', ready: 'sẵn sàng', centers: 'trung tâm', switchTo: 'English', back: 'Tất cả trung tâm',
-    openAlerts: 'Cảnh báo đang mở', incidents: 'Sự cố gần đây (30 ngày)',
-    none: 'Không có', up: 'Hoạt động', down: 'Lỗi', degradedWord: 'Chất lượng kém', perDay: 'Theo ngày', resolved: 'đã khôi phục', ongoing: 'đang diễn ra', agents: 'Máy gửi dữ liệu', lastHeard: 'lần cuối',
-    live: 'Tự động cập nhật', noData: 'Chưa có dữ liệu', attention: 'Trung tâm chưa sẵn sàng',
+    title: 'Sẵn sàng phục vụ',
+    states: wordsIn(STATE_WORDS, 'vi'),
+    sections: wordsIn(PAGE_SECTIONS, 'vi'),
+    since: 'từ',
+    updated: 'Cập nhật',
+    uptime: 'Sẵn sàng trong giờ làm việc (30 ngày)',
+    ready: 'sẵn sàng',
+    centers: 'trung tâm',
+    switchTo: 'English',
+    back: 'Tất cả trung tâm',
+    openAlerts: 'Cảnh báo đang mở',
+    incidents: 'Sự cố gần đây (30 ngày)',
+    none: 'Không có',
+    up: 'Hoạt động',
+    down: 'Lỗi',
+    degradedWord: 'Chất lượng kém',
+    perDay: 'Theo ngày',
+    resolved: 'đã khôi phục',
+    ongoing: 'đang diễn ra',
+    agents: 'Máy gửi dữ liệu',
+    lastHeard: 'lần cuối',
+    live: 'Tự động cập nhật',
+    noData: 'Chưa có dữ liệu',
+    attention: 'Trung tâm chưa sẵn sàng',
   },
   en: {
-    title: 'Ready to serve', states: wordsIn(STATE_WORDS, 'en'), sections: wordsIn(PAGE_SECTIONS, 'en'),
-    since: 'since', updated: 'Updated', uptime: 'Ready in office hours (30 days)', ready: 'ready', centers: 'centers', switchTo: 'Tiếng Việt', back: 'All centers',
-    openAlerts: 'Open alerts', incidents: 'Recent incidents (30 days)',
-    none: 'None', up: 'Up', down: 'Down', degradedWord: 'Degraded', perDay: 'Per day', resolved: 'recovered', ongoing: 'ongoing', agents: 'Reporting machines', lastHeard: 'last',
-    live: 'Live updates', noData: 'No data yet', attention: 'Centers not ready',
+    title: 'Ready to serve',
+    states: wordsIn(STATE_WORDS, 'en'),
+    sections: wordsIn(PAGE_SECTIONS, 'en'),
+    since: 'since',
+    updated: 'Updated',
+    uptime: 'Ready in office hours (30 days)',
+    ready: 'ready',
+    centers: 'centers',
+    switchTo: 'Tiếng Việt',
+    back: 'All centers',
+    openAlerts: 'Open alerts',
+    incidents: 'Recent incidents (30 days)',
+    none: 'None',
+    up: 'Up',
+    down: 'Down',
+    degradedWord: 'Degraded',
+    perDay: 'Per day',
+    resolved: 'recovered',
+    ongoing: 'ongoing',
+    agents: 'Reporting machines',
+    lastHeard: 'last',
+    live: 'Live updates',
+    noData: 'No data yet',
+    attention: 'Centers not ready',
   },
 } as const;
 
@@ -75,7 +119,10 @@ ${body}
 
 /** JSON inside a <script> element: `<` escaped so no text can close the element. */
 export function jsonForScript(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 export function tileHtml(t: Tile, lang: Lang, nowMs: number): string {
@@ -88,7 +135,12 @@ export function tileHtml(t: Tile, lang: Lang, nowMs: number): string {
   return `<li class="tile s-${t.state}" data-center="${esc(t.center)}"><a href="/centers/${encodeURIComponent(t.center)}?lang=${lang}"><span class="name">${esc(t.name)}</span> <span class="state">${esc(w.states[t.state])}</span>${reason}${uptime}</a></li>`;
 }
 
-export function renderOverview(tiles: readonly Tile[], groups: ReadonlyArray<{ province: string; name: string; tiles: readonly Tile[] }>, lang: Lang, nowMs: number): string {
+export function renderOverview(
+  tiles: readonly Tile[],
+  groups: ReadonlyArray<{ province: string; name: string; tiles: readonly Tile[] }>,
+  lang: Lang,
+  nowMs: number,
+): string {
   const w = WORDS[lang];
   const count = (list: readonly Tile[], s: Readiness) => list.filter((t) => t.state === s).length;
   const summary = `<p class="summary" id="summary">${STATES.map((s) => `<span class="chip s-${s}"><span class="n" data-state="${s}">${count(tiles, s)}</span> ${esc(w.states[s])}</span>`).join(' ')}</p>`;
@@ -142,7 +194,12 @@ export function renderCenter(d: CenterDetail, lang: Lang, nowMs: number): string
     const name = checkName({ check: c.check, checkKind: c.kind, line: c.line, lineDescription: c.lineDescription, title: c.title })[lang];
     return name.includes(c.check) ? name : `${name} · ${c.check}`;
   };
-  const status = (c: CenterDetail['checks'][number]) => (!c.up ? `<span class="st down">${esc(w.down)}${why(c.reason)}</span>` : c.degraded ? `<span class="st degraded">${esc(w.degradedWord)}</span>` : `<span class="st up">${esc(w.up)}</span>`);
+  const status = (c: CenterDetail['checks'][number]) =>
+    !c.up
+      ? `<span class="st down">${esc(w.down)}${why(c.reason)}</span>`
+      : c.degraded
+        ? `<span class="st degraded">${esc(w.degradedWord)}</span>`
+        : `<span class="st up">${esc(w.up)}</span>`;
   const sections = (Object.keys(PAGE_SECTIONS) as PageSection[])
     .map((sec) => {
       const list = d.checks.filter((c) => sectionOf(c.kind) === sec);
@@ -150,16 +207,25 @@ export function renderCenter(d: CenterDetail, lang: Lang, nowMs: number): string
       return `<section><h2>${esc(w.sections[sec])}</h2><table><tbody>${list.map((c) => `<tr><th scope="row">${esc(rowName(c))}${c.line ? ` <small>${esc(c.line)}</small>` : ''}${c.group ? ` <small>${esc(c.group)}</small>` : ''}</th><td>${status(c)}</td></tr>`).join('')}</tbody></table></section>`;
     })
     .join('\n');
-  const alerts = d.alerts.length === 0 ? `<p>${esc(w.none)}</p>` : `<ul>${d.alerts.map((a) => `<li class="sev-${esc(a.severity)}">${esc(a.summary[lang])} ${esc(sinceText(a.sinceMs, nowMs, lang))}</li>`).join('')}</ul>`;
+  const alerts =
+    d.alerts.length === 0
+      ? `<p>${esc(w.none)}</p>`
+      : `<ul>${d.alerts.map((a) => `<li class="sev-${esc(a.severity)}">${esc(a.summary[lang])} ${esc(sinceText(a.sinceMs, nowMs, lang))}</li>`).join('')}</ul>`;
   const incidents =
     d.incidents.length === 0
       ? `<p>${esc(w.none)}</p>`
       : `<ul>${d.incidents.map((i) => `<li>${esc(formatTime(i.sinceMs))}: ${esc(i.summary[lang])} — ${i.resolvedAtMs !== undefined ? `${esc(w.resolved)} ${esc(formatTime(i.resolvedAtMs))}` : esc(w.ongoing)}</li>`).join('')}</ul>`;
   const days = `<ol class="days" aria-label="${esc(w.perDay)}">${d.days
-    .map((x) => (x.share === undefined ? `<li class="day off" title="${esc(x.date)}"><span class="sr">${esc(x.date)}: —</span></li>` : `<li class="day" title="${esc(x.date)}: ${pct(x.share)}"><span class="fill h-${percent(x.share)}"></span><span class="sr">${esc(x.date)}: ${pct(x.share)}</span></li>`))
+    .map((x) =>
+      x.share === undefined
+        ? `<li class="day off" title="${esc(x.date)}"><span class="sr">${esc(x.date)}: —</span></li>`
+        : `<li class="day" title="${esc(x.date)}: ${pct(x.share)}"><span class="fill h-${percent(x.share)}"></span><span class="sr">${esc(x.date)}: ${pct(x.share)}</span></li>`,
+    )
     .join('')}</ol>`;
   const agents = `<ul>${d.agents.map((a) => `<li>${esc(a.agent)} — ${esc(w.lastHeard)} ${esc(formatTime(a.lastHeardMs))}</li>`).join('')}</ul>`;
-  const reason = t.reason ? `<p class="reason">${esc(t.reason[lang])} ${esc(sinceText(t.sinceMs, nowMs, lang))}</p>` : `<p class="reason">${esc(sinceText(t.sinceMs, nowMs, lang))}</p>`;
+  const reason = t.reason
+    ? `<p class="reason">${esc(t.reason[lang])} ${esc(sinceText(t.sinceMs, nowMs, lang))}</p>`
+    : `<p class="reason">${esc(sinceText(t.sinceMs, nowMs, lang))}</p>`;
   const body = `<p><a href="/?lang=${lang}">← ${esc(w.back)}</a></p>
 <article class="center s-${t.state}" data-center="${esc(t.center)}">
 <h2 class="cname">${esc(t.name)} <small>${esc(t.provinceName)}</small></h2>
@@ -172,5 +238,11 @@ ${sections}
 <section><h2>${esc(w.openAlerts)}</h2>${alerts}</section>
 <section><h2>${esc(w.incidents)}</h2>${incidents}</section>
 <section><h2>${esc(w.agents)}</h2>${agents}</section>`;
-  return layout(lang, `${t.name} — ${w.title}`, body, `/centers/${encodeURIComponent(t.center)}?lang=${lang === 'vi' ? 'en' : 'vi'}`, { lang, page: 'center', center: t.center, words: w.states, since: w.since });
+  return layout(lang, `${t.name} — ${w.title}`, body, `/centers/${encodeURIComponent(t.center)}?lang=${lang === 'vi' ? 'en' : 'vi'}`, {
+    lang,
+    page: 'center',
+    center: t.center,
+    words: w.states,
+    since: w.since,
+  });
 }

@@ -49,11 +49,15 @@ it('the headline names a shared system by its title, as the open alert beside it
   const check = { check: 'provincial-system', kind: 'http' };
   for (; now < T0 + 90_000; now += 1000) {
     const up = now < T0 + 10_000;
-    state.apply(WHO, [
-      sample('centerwatch_check_info', { ...check, impact: 'blocking', group: '' }, 1, now),
-      sample('centerwatch_probe_success', check, up ? 1 : 0, now),
-      sample('centerwatch_probe_reason', { ...check, reason: up ? 'ok' : 'http_status' }, 1, now),
-    ], now);
+    state.apply(
+      WHO,
+      [
+        sample('centerwatch_check_info', { ...check, impact: 'blocking', group: '' }, 1, now),
+        sample('centerwatch_probe_success', check, up ? 1 : 0, now),
+        sample('centerwatch_probe_reason', { ...check, reason: up ? 'ok' : 'http_status' }, 1, now),
+      ],
+      now,
+    );
     engine.tick();
   }
 

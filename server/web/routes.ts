@@ -40,12 +40,18 @@ export class ReadinessWeb {
     r.get('/', (req, res) => {
       const lang = langOf(req);
       const tiles = this.tiles();
-      res.type('html').set('cache-control', 'no-store').send(renderOverview(tiles, groupByProvince(tiles), lang, this.d.now()));
+      res
+        .type('html')
+        .set('cache-control', 'no-store')
+        .send(renderOverview(tiles, groupByProvince(tiles), lang, this.d.now()));
     });
     r.get('/centers/:center', (req, res) => {
       const detail = this.detail(req.params.center);
       if (!detail) return void res.status(404).type('text/plain').send('unknown center\n');
-      res.type('html').set('cache-control', 'no-store').send(renderCenter(detail, langOf(req), this.d.now()));
+      res
+        .type('html')
+        .set('cache-control', 'no-store')
+        .send(renderCenter(detail, langOf(req), this.d.now()));
     });
     r.get('/api/v1/events', (req, res) => this.stream(req, res));
     return r;
@@ -84,7 +90,11 @@ export class ReadinessWeb {
     this.refreshUptime();
     const e = this.d.engine;
     return [...e.state.centers].map(([center, c]) =>
-      tileOf({ province: c.province, center, name: e.centerName(center), state: c.settled.state, sinceMs: c.sinceMs, reasons: c.reasons }, c.settled.state === 'ready' ? [] : e.centerChecks(center), this.uptime.get(center)),
+      tileOf(
+        { province: c.province, center, name: e.centerName(center), state: c.settled.state, sinceMs: c.sinceMs, reasons: c.reasons },
+        c.settled.state === 'ready' ? [] : e.centerChecks(center),
+        this.uptime.get(center),
+      ),
     );
   }
 
@@ -93,7 +103,8 @@ export class ReadinessWeb {
     if (now - this.uptimeAt < UPTIME_REFRESH_MS && this.uptime.size >= this.d.engine.state.centers.size) return;
     this.uptimeAt = now;
     const started = performance.now();
-    for (const [center, c] of this.d.engine.state.centers) this.uptime.set(center, knownShare(this.d.store.uptimeShare(center, now - 30 * DAY_MS, now, this.d.engine.calendarOf(c.province))));
+    for (const [center, c] of this.d.engine.state.centers)
+      this.uptime.set(center, knownShare(this.d.store.uptimeShare(center, now - 30 * DAY_MS, now, this.d.engine.calendarOf(c.province))));
     this.d.log.debug('uptime refreshed', { centers: this.uptime.size, ms: Math.round(performance.now() - started) });
   }
 
@@ -109,14 +120,24 @@ export class ReadinessWeb {
     const today = Math.floor((now + 7 * 3600_000) / DAY_MS) * DAY_MS - 7 * 3600_000;
     const days = Array.from({ length: 30 }, (_, i) => {
       const from = today - (29 - i) * DAY_MS;
-      return { date: new Date(from + 7 * 3600_000).toISOString().slice(0, 10), share: knownShare(this.d.store.uptimeShare(center, from, Math.min(from + DAY_MS, now), cal)) };
+      return {
+        date: new Date(from + 7 * 3600_000).toISOString().slice(0, 10),
+        share: knownShare(this.d.store.uptimeShare(center, from, Math.min(from + DAY_MS, now), cal)),
+      };
     });
     const words = (a: StoredAlert) => alertWords(this.d.store, a);
     return {
-      tile: tileOf({ province: c.province, center, name: e.centerName(center), state: c.settled.state, sinceMs: c.sinceMs, reasons: c.reasons }, checks, this.uptime.get(center)),
+      tile: tileOf(
+        { province: c.province, center, name: e.centerName(center), state: c.settled.state, sinceMs: c.sinceMs, reasons: c.reasons },
+        checks,
+        this.uptime.get(center),
+      ),
       checks,
       agents: e.agents().filter((a) => a.center === center),
-      alerts: this.d.store.firingAlerts(center).filter((a) => this.shown(a)).map((a) => ({ summary: words(a), severity: a.severity, sinceMs: a.sinceMs })),
+      alerts: this.d.store
+        .firingAlerts(center)
+        .filter((a) => this.shown(a))
+        .map((a) => ({ summary: words(a), severity: a.severity, sinceMs: a.sinceMs })),
       incidents: this.d.store
         .alertsBetween(now - 30 * DAY_MS, now)
         .filter((a) => a.center === center && this.shown(a))
@@ -135,7 +156,12 @@ export class ReadinessWeb {
 
   private stream(req: Request, res: Response): void {
     if (this.streams.size >= MAX_STREAMS) return void res.status(503).set('retry-after', '30').type('text/plain').send('too many live pages\n');
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write('retry: 3000\n\n');
     this.streams.add(res);
     req.on('close', () => this.streams.delete(res));

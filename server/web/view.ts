@@ -33,8 +33,14 @@ export function tileOf(
 ): Tile {
   const reason = c.state === 'ready' ? undefined : mainReason(c.reasons, checks);
   return {
-    province: c.province, provinceName: provinceName(c.province), center: c.center, name: c.name, state: c.state, sinceMs: reason?.sinceMs ?? c.sinceMs,
-    ...(reason ? { reason: reason.text } : {}), ...(uptime30d !== undefined ? { uptime30d } : {}),
+    province: c.province,
+    provinceName: provinceName(c.province),
+    center: c.center,
+    name: c.name,
+    state: c.state,
+    sinceMs: reason?.sinceMs ?? c.sinceMs,
+    ...(reason ? { reason: reason.text } : {}),
+    ...(uptime30d !== undefined ? { uptime30d } : {}),
   };
 }
 

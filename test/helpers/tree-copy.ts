@@ -37,7 +37,7 @@ export function copyTree(prefix: string): TreeCopy {
       const args = [tsc, '-p', 'tsconfig.json', '--incremental', '--tsBuildInfoFile', join(dir, '.tsbuildinfo')];
       const out = await run(process.execPath, args, { cwd: dir, maxBuffer: 1 << 24 }).then(
         (r) => r.stdout,
-        (err: { stdout?: string }) => err.stdout ?? '',
+        (err: unknown) => (err as { stdout?: string }).stdout ?? '',
       );
       return new Set(
         out

@@ -35,21 +35,37 @@ describe.skipIf(!havePromtool)('CheckDown annotations per kind', () => {
     const annotations = ANNOTATIONS.CheckDown({ for: '0s', severity: 'critical' });
     const labels = (c: Record<string, string>): Record<string, string> => ({ province: 'qng', center: 'sa-huynh', agent: 'pc1', impact: 'blocking', ...c });
     const series = (c: Record<string, string>): string =>
-      `check_down{${Object.entries(labels(c)).map(([k, v]) => `${k}="${v}"`).join(', ')}}`;
-    writeFileSync(join(dir, 'rules.yml'), stringify({ groups: [{ name: 'words', rules: [{ alert: 'CheckDown', expr: 'check_down == 1', annotations }] }] }, { lineWidth: 0 }));
-    writeFileSync(join(dir, 'test.yml'), stringify({
-      rule_files: ['rules.yml'],
-      evaluation_interval: '15s',
-      tests: [{
-        interval: '15s',
-        input_series: CHECKS.map((c) => ({ series: series(c), values: '1x4' })),
-        alert_rule_test: [{ eval_time: '30s', alertname: 'CheckDown', exp_alerts: CHECKS.map((c) => ({ exp_labels: labels(c), exp_annotations: {} })) }],
-      }],
-    }, { lineWidth: 0 }));
+      `check_down{${Object.entries(labels(c))
+        .map(([k, v]) => `${k}="${v}"`)
+        .join(', ')}}`;
+    writeFileSync(
+      join(dir, 'rules.yml'),
+      stringify({ groups: [{ name: 'words', rules: [{ alert: 'CheckDown', expr: 'check_down == 1', annotations }] }] }, { lineWidth: 0 }),
+    );
+    writeFileSync(
+      join(dir, 'test.yml'),
+      stringify(
+        {
+          rule_files: ['rules.yml'],
+          evaluation_interval: '15s',
+          tests: [
+            {
+              interval: '15s',
+              input_series: CHECKS.map((c) => ({ series: series(c), values: '1x4' })),
+              alert_rule_test: [{ eval_time: '30s', alertname: 'CheckDown', exp_alerts: CHECKS.map((c) => ({ exp_labels: labels(c), exp_annotations: {} })) }],
+            },
+          ],
+        },
+        { lineWidth: 0 },
+      ),
+    );
     // promtool prints the annotations it got when they differ from the (empty) expected ones.
     const out = await promisify(execFile)('promtool', ['test', 'rules', 'test.yml'], { cwd: dir }).then(
       (r) => `${r.stdout}${r.stderr}`,
-      (err: { stdout?: string; stderr?: string }) => `${err.stdout ?? ''}${err.stderr ?? ''}`,
+      (err: unknown) => {
+        const e = err as { stdout?: string; stderr?: string };
+        return `${e.stdout ?? ''}${e.stderr ?? ''}`;
+      },
     );
     const got = out.slice(out.indexOf('got:'));
     expect(got).toContain('summary="sa-huynh: đường truyền inet1 mất kết nối"');
@@ -60,6 +76,6 @@ describe.skipIf(!havePromtool)('CheckDown annotations per kind', () => {
     expect(got).toContain('summary_en="sa-huynh: Printer printer-1 failing"');
     expect(got).toContain('Việc cần làm: kiểm tra nguồn, cáp, giấy, mực và hàng đợi in.');
     expect(got).toContain('Việc cần làm: kiểm tra điện lưới; chuẩn bị tắt máy an toàn nếu pin sắp cạn.');
-    expect(got).toContain('First: call this line\'s carrier; check the modem/router.');
+    expect(got).toContain("First: call this line's carrier; check the modem/router.");
   }, 60_000);
 });
