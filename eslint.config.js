@@ -60,7 +60,10 @@ export default defineConfig(
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true, allowThrowingUnknown: true }],
       '@typescript-eslint/only-throw-error': ['error', { allowThrowingAny: true, allowThrowingUnknown: true }],
       // `_name` marks a binding kept on purpose: rest-destructuring to drop a key, an express error handler's 4th parameter.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       eqeqeq: ['error', 'always'],
       'no-implicit-coercion': 'error',
       'prefer-const': 'error',
@@ -72,7 +75,8 @@ export default defineConfig(
       //   interface without awaiting (the WAL's methods, test doubles). no-floating-promises catches the real defect.
       // - no-unnecessary-condition (78): most are `x?.close()` in afterAll for a variable a failed beforeAll left
       //   unset, and `signal.aborted` read again after an await, which TypeScript believes still false.
-      // - strict-boolean-expressions (270): `if (line.source)` on optional strings, meaning "set and not empty".
+      // - strict-boolean-expressions (270): `if (line.source)` on optional strings, meaning "set and not empty";
+      //   on numbers only (50): `list.length ? … : …`, comparator chains `a - b || …`, bit flags; none a defect.
       // - no-confusing-void-expression (232), no-non-null-assertion (610), restrict-template-expressions with
       //   numbers (712), array-type, no-empty-function, no-shadow: style, or idioms of this code; no defect found.
       '@typescript-eslint/require-await': 'off',
