@@ -7,6 +7,7 @@ const fake = defineProbe({
   kind: 'fake',
   targetHelp: '',
   targetRequired: true,
+  targetProblem: () => undefined,
   options: z.object({}),
   metrics: {
     status: { name: 'centerwatch_fake_status_code', help: 'A status code.', type: 'gauge' },

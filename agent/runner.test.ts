@@ -17,7 +17,7 @@ const check = (over: Partial<Parameters<typeof runCheck>[0]> = {}) => ({
 const deps = () => ({ log: quiet, sessions: new Map<string, Session>() });
 
 function probe(run: Parameters<typeof defineProbe>[0]['run']) {
-  return defineProbe({ kind: 'test', targetHelp: '', targetRequired: true, options: z.object({}), metrics: { v: { name: 'v', help: '', type: 'gauge', threshold: true } }, run });
+  return defineProbe({ kind: 'test', targetHelp: '', targetRequired: true, targetProblem: () => undefined, options: z.object({}), metrics: { v: { name: 'v', help: '', type: 'gauge', threshold: true } }, run });
 }
 
 describe('runCheck', () => {

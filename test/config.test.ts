@@ -20,6 +20,23 @@ const INVALID: Array<[file: string, expected: string[]]> = [
   ['invalid-timeout-exceeds-interval.yaml', ['8:14: checks[0].timeout: timeout 10s exceeds the interval 5s']],
   ['invalid-threshold-metric.yaml', ['8:19: checks[0].thresholds[0].metric: "loss_ratio" is not a threshold metric of kind tcp (one of: cert_days_left)']],
   ['invalid-url-credentials.yaml', ['6:13: checks[0].target: credentials in the URL are not allowed (they would reach logs); use options.basic_auth']],
+  ['invalid-ntp-target.yaml', ['6:13: checks[0].target: "udp://pool.ntp.org" is not host or host:port']],
+  ['invalid-ups-target.yaml', ['7:13: checks[0].target: "apc@127.0.0.1" is not host or host:port (the UPS name goes in options.ups)']],
+  [
+    'invalid-printer-target.yaml',
+    [
+      '6:13: checks[0].target: "192.168.1.50" is not an ipp://, ipps:// or http(s):// URL (for SNMP set options.protocol: snmp)',
+      '9:13: checks[1].target: "printer 2:161" is not host or host:port',
+      '13:13: checks[2].target: "hp laserjet" is not a CUPS queue name or queue@host[:port]',
+    ],
+  ],
+  [
+    'invalid-scanner-target.yaml',
+    [
+      '6:13: checks[0].target: "escl://192.168.1.60/eSCL" is neither sane:<device> nor an http(s):// eSCL URL',
+      '9:13: checks[1].target: "sane:" names no device',
+    ],
+  ],
   ['invalid-reserved-label.yaml', ['8:15: checks[0].labels.center: label "center" is reserved']],
   ['invalid-missing-center.yaml', ['1:1: center: required']],
   ['invalid-yaml-syntax.yaml', ['5:11: YAML: Nested mappings are not allowed in compact mappings', '5:11: YAML: Implicit keys need to be on a single line']],

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { PROBES, PROBE_KINDS, type ProbeKind } from '../probes/index.js';
+import type { ProbeDefinition } from '../probes/types.js';
 import { duration, identifier, labelName, formatDuration } from '../../common/zod-helpers.js';
 import { RESERVED_LABELS } from '../../common/metrics.js';
-import { targetProblem } from './targets.js';
 import { pushSchema } from '../push/schema.js';
 
 /** How much a check matters to the center being able to serve citizens. */
@@ -106,7 +106,7 @@ interface Loose {
   lines?: unknown;
   checks?: unknown;
 }
-type LooseCheck = { id?: unknown; kind?: unknown; target?: unknown; line?: unknown; interval?: unknown; timeout?: unknown; labels?: unknown; thresholds?: unknown };
+type LooseCheck = { id?: unknown; kind?: unknown; target?: unknown; line?: unknown; interval?: unknown; timeout?: unknown; labels?: unknown; thresholds?: unknown; options?: unknown };
 
 function crossFieldRules(cfg: Loose, ctx: z.RefinementCtx): void {
   const issue = (path: PropertyKey[], message: string): void => ctx.addIssue({ code: 'custom', path, message });
@@ -135,8 +135,13 @@ function crossFieldRules(cfg: Loose, ctx: z.RefinementCtx): void {
     }
     if (typeof c.kind !== 'string' || !(c.kind in PROBES)) return;
     const kind = c.kind as ProbeKind;
-    const problem = typeof c.target === 'string' && c.target !== '' ? targetProblem(kind, c.target) : undefined;
-    if (problem) issue(['checks', i, 'target'], problem);
+    if (typeof c.target === 'string' && c.target !== '') {
+      // Each kind's own rule; some read the options (a printer's protocol), given when they are valid.
+      const def = PROBES[kind] as ProbeDefinition;
+      const options = def.options.safeParse(c.options ?? {});
+      const problem = def.targetProblem(c.target, options.success ? options.data : undefined);
+      if (problem) issue(['checks', i, 'target'], problem);
+    }
     for (const name of Object.keys(c.labels && typeof c.labels === 'object' ? c.labels : {})) {
       if (RESERVED_LABELS.has(name) || name.startsWith('__')) issue(['checks', i, 'labels', name], `label "${name}" is reserved`);
     }

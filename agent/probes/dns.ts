@@ -8,6 +8,7 @@ import { bindAddress } from './binding.js';
 import { defineProbe, failure, success, type ProbeResult, type Reason } from './types.js';
 import { answerTexts, hasAnswer, queryName, rcodeOf, RCODES, RECORD_TYPES } from './dns-answers.js';
 import { planResolvers, serverFamily } from './dns-servers.js';
+import { hostProblem } from './target.js';
 
 const options = z
   .object({
@@ -61,6 +62,7 @@ export const dnsProbe = defineProbe({
   kind: 'dns',
   targetHelp: 'the name to query (an IP address for PTR)',
   targetRequired: true,
+  targetProblem: hostProblem,
   options,
   metrics: {
     answers: { name: METRIC.dnsAnswers, help: 'Answers in the last DNS response.', type: 'gauge', threshold: true },

@@ -70,6 +70,8 @@ export function makeHostProbe(overrides: Partial<HostSources> = {}) {
     kind: 'host',
     targetHelp: 'none (the machine the agent runs on)',
     targetRequired: false,
+    // Whatever is written there names nothing: the probe reads this machine.
+    targetProblem: () => undefined,
     options,
     metrics: {
       cpu_usage_ratio: { name: METRIC.hostCpuUsageRatio, help: 'Share of CPU time busy since the previous run (all cores).', type: 'gauge', threshold: true },

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { defineProbe, failure, success, type Observation, type ProbeResult, type Reason } from './types.js';
 import { bindAddress } from './binding.js';
 import { describeError, reasonFromError } from './errors.js';
-import { familyOf } from './target.js';
+import { familyOf, webUrlProblem } from './target.js';
 import { evaluateAssertions, MAX_JSON_DEPTH } from './http-assertions.js';
 import { bodyCheckWorker } from './http-body-worker.js';
 import { httpOptions, type HttpOptions } from './http-options.js';
@@ -36,6 +36,7 @@ export const httpProbe = defineProbe({
   kind: 'http',
   targetHelp: 'http:// or https:// URL (no credentials in it: use options.basic_auth)',
   targetRequired: true,
+  targetProblem: (target) => webUrlProblem(target, 'options.basic_auth'),
   options: httpOptions,
   metrics: {
     status_code: { name: METRIC.httpStatusCode, help: 'Status code of the final response.', type: 'gauge' },

@@ -4,6 +4,7 @@ import { defineProbe, failure, success, type Observation, type ProbeContext, typ
 import { pingArgs, pingExitProblem, PingTally, type WindowStats } from './ping-output.js';
 import { PingSession, startPing } from './ping-session.js';
 import { METRIC } from '../../common/metrics.js';
+import { hostProblem } from './target.js';
 
 const BURST_INTERVAL = 0.2;
 /**
@@ -52,6 +53,7 @@ export const icmpProbe = defineProbe({
   kind: 'icmp',
   targetHelp: 'host name or IP address',
   targetRequired: true,
+  targetProblem: hostProblem,
   options,
   metrics: {
     loss_ratio: { name: METRIC.lineLossRatio, help: 'Share of echo requests without a reply, over the window (continuous) or the burst.', type: 'gauge', threshold: true },

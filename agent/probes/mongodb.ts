@@ -6,7 +6,7 @@ import { credentialPairProblems, dbTlsOptions, lazyDriver, phaseClock, resultExp
 import { describeError } from './errors.js';
 import { mongoFailure } from './mongodb-errors.js';
 import { commandProblem, replyResult } from './mongodb-reply.js';
-import { endpointOf, familyOf } from './target.js';
+import { endpointOf, familyOf, hostPortProblem } from './target.js';
 import { withDeadline } from './deadline.js';
 
 /**
@@ -61,6 +61,7 @@ export function createMongodbProbe(loadDriver: () => Promise<typeof import('mong
     kind: 'mongodb',
     targetHelp: 'host:port',
     targetRequired: true,
+    targetProblem: hostPortProblem,
     options,
     metrics: {},
     async run(target, opts, ctx): Promise<ProbeResult> {

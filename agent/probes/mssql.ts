@@ -6,7 +6,7 @@ import { defineProbe, failure, success, type ProbeResult } from './types.js';
 import { dbTlsOptions, lazyDriver, phaseClock, resultExpectation, resultProblem } from './db-common.js';
 import { describeError } from './errors.js';
 import { mssqlFailure } from './mssql-errors.js';
-import { endpointOf } from './target.js';
+import { endpointOf, hostPortProblem } from './target.js';
 import { withDeadline } from './deadline.js';
 
 /**
@@ -48,6 +48,7 @@ export function createMssqlProbe(loadDriver: () => Promise<typeof import('tediou
     kind: 'mssql',
     targetHelp: 'host:port',
     targetRequired: true,
+    targetProblem: hostPortProblem,
     options,
     metrics: {},
     async run(target, opts, ctx): Promise<ProbeResult> {

@@ -7,7 +7,7 @@ import { dbTlsOptions, lazyDriver, nodeTlsOptions, phaseClock, REPLICATION_METRI
 import { describeError } from './errors.js';
 import { mysqlMessage, mysqlReason, serverError, type MysqlStep } from './mysql-errors.js';
 import { ER_PARSE_ERROR, queryResult, REPLICA_STATUS_QUERIES, replicaStatus } from './mysql-results.js';
-import { endpointOf } from './target.js';
+import { endpointOf, hostPortProblem } from './target.js';
 import { withDeadline } from './deadline.js';
 
 /**
@@ -52,6 +52,7 @@ export function createMysqlProbe(loadDriver: () => Promise<typeof import('mysql2
     kind: 'mysql',
     targetHelp: 'host:port',
     targetRequired: true,
+    targetProblem: hostPortProblem,
     options,
     metrics: REPLICATION_METRICS,
     async run(target, opts, ctx): Promise<ProbeResult> {

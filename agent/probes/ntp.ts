@@ -1,12 +1,11 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { METRIC } from '../../common/metrics.js';
 import { defineProbe, failure, success, type ProbeResult } from './types.js';
 import { bindAddress } from './binding.js';
 import { describeError, reasonFromError } from './errors.js';
-import { familyOf, parseHostPort } from './target.js';
+import { endpointProblem, familyOf, parseEndpoint } from './target.js';
 import { decodeReply, encodeRequest, judgeReply, type SntpVerdict } from './sntp.js';
 
 const NTP_PORT = 123;
@@ -25,29 +24,19 @@ const options = z
     }
   });
 
-/** `host`, `host:port`, `v6` or `[v6]:port` → host and port. */
-function splitTarget(target: string): { host: string; port: number } | undefined {
-  const hp = parseHostPort(target);
-  if (hp) return hp;
-  if (/^[^:[\]\s]+$/.test(target)) return { host: target, port: NTP_PORT };
-  // A bare IPv6 literal (several colons) or one in brackets without port.
-  const v6 = /^\[?([0-9A-Fa-f:.]+)\]?$/.exec(target);
-  if (v6 && isIP(v6[1]!) === 6) return { host: v6[1]!, port: NTP_PORT };
-  return undefined;
-}
-
 export const ntpProbe = defineProbe({
   kind: 'ntp',
   targetHelp: 'host or host:port of an NTP server (UDP, default port 123)',
   targetRequired: true,
+  targetProblem: (target) => endpointProblem(target, NTP_PORT),
   options,
   metrics: {
     clockOffsetSeconds: { name: METRIC.clockOffsetSeconds, help: 'Offset of this host\'s clock from the NTP server (positive: this clock is behind)', type: 'gauge', threshold: true },
     ntpRoundTripSeconds: { name: METRIC.ntpRoundTripSeconds, help: 'Round-trip delay of the SNTP exchange, less the server\'s processing time', type: 'gauge' },
   },
   async run(target, opts, ctx): Promise<ProbeResult> {
-    const hp = splitTarget(target);
-    if (!hp) return failure('config', `target ${JSON.stringify(target)} is not host or host:port`);
+    const hp = parseEndpoint(target, NTP_PORT);
+    if (!hp) return failure('config', `target ${endpointProblem(target, NTP_PORT)}`);
     const family = familyOf(hp.host);
     const bind = bindAddress(ctx.line, family);
     if (!bind.ok) return failure('unreachable', bind.message);

@@ -7,7 +7,7 @@ import { describeError } from './errors.js';
 import { easyConnect, RowCounter, SERVICE_NAME, timeoutSeconds } from './oracle-connect.js';
 import { oracleFailure } from './oracle-errors.js';
 import { closeAll, watchSockets } from './oracle-sockets.js';
-import { endpointOf } from './target.js';
+import { endpointOf, hostPortProblem } from './target.js';
 import { withDeadline } from './deadline.js';
 
 /**
@@ -75,6 +75,7 @@ export function createOracleProbe(loadDriver: () => Promise<OracleDriver>) {
     kind: 'oracle',
     targetHelp: 'host:port',
     targetRequired: true,
+    targetProblem: hostPortProblem,
     options,
     metrics: {},
     async run(target, opts, ctx): Promise<ProbeResult> {

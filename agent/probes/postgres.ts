@@ -5,7 +5,7 @@ import type { Client, ClientConfig, CustomTypesConfig, QueryArrayResult } from '
 import { defineProbe, failure, success, type Observation, type ProbeResult } from './types.js';
 import { dbTlsOptions, nodeTlsOptions, phaseClock, REPLICATION_METRICS, resultExpectation, resultProblem } from './db-common.js';
 import { describeError } from './errors.js';
-import { endpointOf } from './target.js';
+import { endpointOf, hostPortProblem } from './target.js';
 import { withDeadline } from './deadline.js';
 import { pgMessage, pgReason, type PgStage } from './postgres-errors.js';
 import { REPLICATION_SQL, replicationStatus } from './postgres-replication.js';
@@ -62,6 +62,7 @@ export function createPostgresProbe(loadDriver: () => Promise<PgModule>) {
     kind: 'postgres',
     targetHelp: 'host:port of the PostgreSQL server',
     targetRequired: true,
+    targetProblem: hostPortProblem,
     options,
     metrics: REPLICATION_METRICS,
     async run(target, opts, ctx): Promise<ProbeResult> {

@@ -85,6 +85,12 @@ export function parseCupsTarget(target: string, defaultServer: string): CupsTarg
   return { queue, server };
 }
 
+/** The CUPS mode's target rule (see parseCupsTarget). */
+export function cupsTargetProblem(target: string, defaultServer: string): string | undefined {
+  if (parseCupsTarget(target, defaultServer)) return undefined;
+  return `${JSON.stringify(target)} is not a CUPS queue name or queue@host[:port]`;
+}
+
 /** The queue's printer URI on its cupsd. */
 export function cupsQueueUri(t: CupsTarget): string {
   return `ipp://${t.server.host}:${t.server.port}/printers/${encodeURIComponent(t.queue)}`;
@@ -93,7 +99,7 @@ export function cupsQueueUri(t: CupsTarget): string {
 /** Reads one CUPS queue with Get-Printer-Attributes. Never throws. */
 export async function runCupsPrinter(target: string, opts: CupsPrinterOptions, ctx: ProbeContext): Promise<ProbeResult> {
   const t = parseCupsTarget(target, opts.server);
-  if (!t) return failure('config', `target ${JSON.stringify(target)} is not a CUPS queue name or queue@host[:port]`);
+  if (!t) return failure('config', `target ${cupsTargetProblem(target, opts.server)}`);
   const ep = ippEndpoint(cupsQueueUri(t));
   if (!ep) return failure('config', `target ${JSON.stringify(target)} does not make a printer URI`);
   const got = await getPrinterAttributes(ep, { insecure_skip_verify: false }, ctx);

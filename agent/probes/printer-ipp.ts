@@ -91,10 +91,16 @@ export function ippEndpoint(target: string): Endpoint | undefined {
   return { url, tls, printerUri };
 }
 
+/** The IPP mode's target rule (see ippEndpoint). */
+export function ippTargetProblem(target: string): string | undefined {
+  if (ippEndpoint(target)) return undefined;
+  return `${JSON.stringify(target)} is not an ipp://, ipps:// or http(s):// URL (for SNMP set options.protocol: snmp)`;
+}
+
 /** Sends Get-Printer-Attributes and judges the answer. Never throws. */
 export async function runIppPrinter(target: string, opts: IppPrinterOptions, ctx: ProbeContext): Promise<ProbeResult> {
   const ep = ippEndpoint(target);
-  if (!ep) return failure('config', `target ${JSON.stringify(target)} is not an ipp://, ipps:// or http(s):// URL (for SNMP set options.protocol: snmp)`);
+  if (!ep) return failure('config', `target ${ippTargetProblem(target)}`);
   const got = await getPrinterAttributes(ep, opts, ctx);
   if (!got.ok) return got.result;
   const { res, phases } = got;

@@ -1,5 +1,4 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type NetSnmp from 'net-snmp';
 import { lazyDriver } from './db-common.js';
@@ -7,7 +6,7 @@ import { z } from 'zod';
 import { METRIC } from '../../common/metrics.js';
 import { bindAddress } from './binding.js';
 import { describeError, reasonFromError } from './errors.js';
-import { familyOf, parseHostPort } from './target.js';
+import { endpointProblem, familyOf, parseEndpoint } from './target.js';
 import { withDeadline } from './deadline.js';
 import { failure, type MetricSpec, type ProbeContext, type ProbeResult, type Reason } from './types.js';
 import {
@@ -80,8 +79,8 @@ const requestTimedOutError = (): new (...a: unknown[]) => Error =>
  * `load`: the agent loads net-snmp lazily, tests pass a slow loader.
  */
 export async function runSnmpPrinter(target: string, opts: SnmpPrinterOptions, ctx: ProbeContext, load: () => Promise<typeof NetSnmp> = loadSnmp): Promise<ProbeResult> {
-  const hp = parseHostPort(target) ?? (/^[^:[\]\s]+$/.test(target) || isIP(target) === 6 ? { host: target, port: opts.port } : undefined);
-  if (!hp) return failure('config', `target ${JSON.stringify(target)} is not host or host:port`);
+  const hp = parseEndpoint(target, opts.port);
+  if (!hp) return failure('config', `target ${endpointProblem(target, opts.port)}`);
   const family = familyOf(hp.host);
   const bind = bindAddress(ctx.line, family);
   if (!bind.ok) return failure('unreachable', bind.message);

@@ -7,7 +7,7 @@ import { credentialPairProblems, dbTlsOptions, nodeTlsOptions, phaseClock, resul
 import { describeError, reasonFromError } from './errors.js';
 import { commandProblem, replyReason, replyResult, type RedisStep } from './redis-replies.js';
 import { encodeCommand, RespError, RespProtocolError, RespReader, type RespValue } from './resp.js';
-import { endpointOf } from './target.js';
+import { endpointOf, hostPortProblem } from './target.js';
 
 /**
  * A Redis check without a driver: RESP2 over node:net / node:tls, so that every step (connect,
@@ -46,6 +46,7 @@ export const redisProbe = defineProbe({
   kind: 'redis',
   targetHelp: 'host:port',
   targetRequired: true,
+  targetProblem: hostPortProblem,
   options,
   metrics: {},
   async run(target, opts, ctx): Promise<ProbeResult> {

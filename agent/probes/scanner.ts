@@ -26,23 +26,43 @@ const options = z
 
 type Options = z.output<typeof options>;
 
+const SANE = 'sane:';
+const ESCL = /^https?:\/\//i;
+
+/** The eSCL status document of a base URL; undefined when the two do not make a URL. */
+function statusUrl(base: string): URL | undefined {
+  try {
+    return new URL(`${base.replace(/\/+$/, '')}/ScannerStatus`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `sane:<device name or pattern>`, or an http(s) eSCL base URL. */
+function scannerTargetProblem(target: string): string | undefined {
+  if (target.startsWith(SANE)) return target.length > SANE.length ? undefined : `${JSON.stringify(target)} names no device`;
+  if (ESCL.test(target)) return statusUrl(target) ? undefined : `${JSON.stringify(target)} is not a valid URL`;
+  return `${JSON.stringify(target)} is neither sane:<device> nor an http(s):// eSCL URL`;
+}
+
 export const scannerProbe = defineProbe({
   kind: 'scanner',
   targetHelp: 'sane:<device name or regular expression> (via scanimage -L), or the eSCL base URL http(s)://host:port/eSCL',
   targetRequired: true,
+  targetProblem: scannerTargetProblem,
   options,
   metrics: {
     scannerStateInfo: { name: METRIC.scannerStateInfo, help: 'eSCL scanner state (pwg:State), 1 for the current one', type: 'gauge', labels: ['state'] },
   },
   async run(target, opts, ctx): Promise<ProbeResult> {
-    if (target.startsWith('sane:')) return runSane(target.slice('sane:'.length), opts, ctx);
-    if (/^https?:\/\//i.test(target)) return withDeadline(ctx.signal, (deadline) => runEscl(target, opts, ctx, deadline));
-    return failure('config', 'target is neither sane:<device> nor an http(s):// eSCL URL');
+    const problem = scannerTargetProblem(target);
+    if (problem) return failure('config', `target ${problem}`);
+    if (target.startsWith(SANE)) return runSane(target.slice(SANE.length), opts, ctx);
+    return withDeadline(ctx.signal, (deadline) => runEscl(statusUrl(target)!, opts, ctx, deadline));
   },
 });
 
 async function runSane(pattern: string, opts: Options, ctx: ProbeContext): Promise<ProbeResult> {
-  if (pattern === '') return failure('config', 'sane: target names no device');
   const run = await runScanimageList(opts.scanimage, ctx.signal);
   if (!run.ok) {
     if (ctx.signal.aborted) return failure('timeout', 'scanimage -L did not finish before the deadline');
@@ -59,13 +79,7 @@ async function runSane(pattern: string, opts: Options, ctx: ProbeContext): Promi
   return success({ message: found.join(', ').slice(0, 200) });
 }
 
-async function runEscl(base: string, opts: Options, ctx: ProbeContext, deadline: Deadline): Promise<ProbeResult> {
-  let url: URL;
-  try {
-    url = new URL(`${base.replace(/\/+$/, '')}/ScannerStatus`);
-  } catch {
-    return failure('config', 'target is not a valid URL');
-  }
+async function runEscl(url: URL, opts: Options, ctx: ProbeContext, deadline: Deadline): Promise<ProbeResult> {
   const bind = bindAddress(ctx.line, familyOf(url.hostname.replace(/^\[(.*)\]$/, '$1')));
   if (!bind.ok) return failure('unreachable', bind.message);
   let ca: Buffer | undefined;

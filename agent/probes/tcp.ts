@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defineProbe, failure, success, type Observation, type ProbeResult } from './types.js';
 import { settle } from './socket-settle.js';
 import { describeError, reasonFromError } from './errors.js';
-import { endpointOf } from './target.js';
+import { endpointOf, hostPortProblem } from './target.js';
 import { CERT_METRICS, certObservations } from './tls-cert.js';
 
 /** Most a probe reads while waiting for `expect` to match; a peer streaming more does not match. */
@@ -43,6 +43,7 @@ export const tcpProbe = defineProbe({
   kind: 'tcp',
   targetHelp: 'host:port',
   targetRequired: true,
+  targetProblem: hostPortProblem,
   options,
   metrics: {
     ...CERT_METRICS,

@@ -78,6 +78,12 @@ export interface ProbeDefinition<Options = unknown> {
   targetHelp: string;
   /** Whether `target` is required (every kind but `host`). */
   targetRequired: boolean;
+  /**
+   * What is wrong with a non-empty `target` for this kind, or undefined when it is fine: said by
+   * `--check-config` with file, line and field (agent/probes/target.ts has the common rules).
+   * `options` are the check's options when they are valid, else undefined.
+   */
+  targetProblem(target: string, options: Options | undefined): string | undefined;
   options: z.ZodType<Options>;
   metrics: Record<string, MetricSpec>;
   run(target: string, options: Options, ctx: ProbeContext): Promise<ProbeResult>;

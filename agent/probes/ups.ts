@@ -5,7 +5,7 @@ import { METRIC } from '../../common/metrics.js';
 import { defineProbe, failure, type ProbeResult } from './types.js';
 import { settle } from './socket-settle.js';
 import { describeError, reasonFromError } from './errors.js';
-import { endpointOf, parseHostPort } from './target.js';
+import { endpointOf, endpointProblem } from './target.js';
 import { assessUps, errCode, errReason, listVarRequest, parseListVarLine, quoteArg, UPS_NAME } from './nut-protocol.js';
 import { credentialPairProblems } from './db-common.js';
 
@@ -74,6 +74,11 @@ export const upsProbe = defineProbe({
   kind: 'ups',
   targetHelp: 'host[:port] of upsd (default port 3493)',
   targetRequired: true,
+  targetProblem: (target) => {
+    const problem = endpointProblem(target, NUT_PORT);
+    // upsc names a UPS as ups@host: here the host is the target and the name an option.
+    return problem && target.includes('@') ? `${problem} (the UPS name goes in options.ups)` : problem;
+  },
   options,
   metrics: {
     upsRuntimeSeconds: { name: METRIC.upsRuntimeSeconds, help: 'Battery runtime left as the UPS estimates it', type: 'gauge', threshold: true },
@@ -82,8 +87,7 @@ export const upsProbe = defineProbe({
     upsOnBattery: { name: METRIC.upsOnBattery, help: '1 while the UPS runs on battery (mains off)', type: 'gauge' },
   },
   async run(target, opts, ctx): Promise<ProbeResult> {
-    const withPort = parseHostPort(target) || !/^[^:[\]]+$/.test(target) ? target : `${target}:${NUT_PORT}`;
-    const ep = endpointOf(withPort, ctx.line);
+    const ep = endpointOf(target, ctx.line, NUT_PORT);
     if ('failure' in ep) return ep.failure;
     const { hp, bind } = ep;
     const start = performance.now();

@@ -93,6 +93,8 @@ export function createUsbProbe(source: () => UsbDevice[] | Promise<UsbDevice[]>)
     kind: 'usb',
     targetHelp: 'a label for the device (e.g. "scanner counter 3"); the match is in options',
     targetRequired: false,
+    // A free label: the match is in options.
+    targetProblem: () => undefined,
     options,
     metrics: {
       devices: { name: METRIC.usbDevices, help: 'USB devices present that match the check', type: 'gauge', threshold: true },

@@ -1,18 +1,7 @@
 import { z } from 'zod';
 import { byteSize } from '../../common/byte-size.js';
 import { duration, identifier } from '../../common/zod-helpers.js';
-import { targetProblem } from '../config/targets.js';
-
-/** The check URL rule (http/https, no credentials), with the push way to give a credential. */
-function urlProblem(url: string): string | undefined {
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) return 'credentials in the URL are not allowed (they would reach logs); use bearer_token_file';
-  } catch {
-    // not a URL: said by the check rule below
-  }
-  return targetProblem('http', url);
-}
+import { webUrlProblem } from '../probes/target.js';
 
 const target = z
   .object({
@@ -20,7 +9,7 @@ const target = z
     name: identifier,
     /** remote_write URL: the province server (`https://…/api/v1/write`), or a Prometheus/VictoriaMetrics receiver. */
     url: z.string().superRefine((u, ctx) => {
-      const problem = urlProblem(u);
+      const problem = webUrlProblem(u, 'bearer_token_file');
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     }),
     /** The agent's enrolment token; give it as `bearer_token_file` (a file readable by the agent only). */
