@@ -93,13 +93,13 @@ async function startPrometheus(dir: string, scrapeTarget: string): Promise<{ bas
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+  child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   const base = `http://127.0.0.1:${port}`;
   try {
     await waitForHttp(`${base}/-/ready`);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}\n${stderr}`);
+    throw new Error(`${(err as Error).message}\n${stderr}`, { cause: err });
   }
   return { base, child, stderr: () => stderr };
 }
