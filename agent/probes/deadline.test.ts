@@ -56,7 +56,7 @@ describe('withDeadline', () => {
     expect(cut).toBe(true);
   });
 
-  it('an exception before the deadline is the runner\'s (internal_error), and the listener is gone', async () => {
+  it("an exception before the deadline is the runner's (internal_error), and the listener is gone", async () => {
     const ac = new AbortController();
     const boom = new TypeError('bug');
     await expect(withDeadline(ac.signal, () => Promise.reject(boom))).rejects.toBe(boom);

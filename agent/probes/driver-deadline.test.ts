@@ -43,14 +43,59 @@ afterAll(() => {
 
 type Run = (ctx: ProbeContext) => Promise<ProbeResult>;
 const CASES: Array<[kind: string, run: Run]> = [
-  ['mssql', (ctx) => { const p = createMssqlProbe(slow(() => import('tedious'))); return p.run(TARGET, p.options.parse({ user: 'sa' }), ctx); }],
-  // @ts-expect-error oracledb ships no type declarations
-  ['oracle', (ctx) => { const p = createOracleProbe(slow(() => import('oracledb'))); return p.run(TARGET, p.options.parse({ user: 'u', password: 'p' }), ctx); }],
-  ['mongodb', (ctx) => { const p = createMongodbProbe(slow(() => import('mongodb'))); return p.run(TARGET, p.options.parse({}), ctx); }],
-  ['postgres', (ctx) => { const p = createPostgresProbe(slow(() => import('pg'))); return p.run(TARGET, p.options.parse({}), ctx); }],
-  ['mysql', (ctx) => { const p = createMysqlProbe(slow(() => import('mysql2'))); return p.run(TARGET, p.options.parse({}), ctx); }],
-  ['printer (snmp)', (ctx) => runSnmpPrinter('127.0.0.1:9', snmpPrinterOptions.parse({}), ctx, slow(() => import('net-snmp')))],
-  ['usb (a slow device listing)', (ctx) => { const p = createUsbProbe(() => sleep(LOAD_MS).then(() => [])); return p.run('', p.options.parse({ name: 'x' }), ctx); }],
+  [
+    'mssql',
+    (ctx) => {
+      const p = createMssqlProbe(slow(() => import('tedious')));
+      return p.run(TARGET, p.options.parse({ user: 'sa' }), ctx);
+    },
+  ],
+  [
+    'oracle',
+    (ctx) => {
+      // @ts-expect-error oracledb ships no type declarations
+      const p = createOracleProbe(slow(() => import('oracledb')));
+      return p.run(TARGET, p.options.parse({ user: 'u', password: 'p' }), ctx);
+    },
+  ],
+  [
+    'mongodb',
+    (ctx) => {
+      const p = createMongodbProbe(slow(() => import('mongodb')));
+      return p.run(TARGET, p.options.parse({}), ctx);
+    },
+  ],
+  [
+    'postgres',
+    (ctx) => {
+      const p = createPostgresProbe(slow(() => import('pg')));
+      return p.run(TARGET, p.options.parse({}), ctx);
+    },
+  ],
+  [
+    'mysql',
+    (ctx) => {
+      const p = createMysqlProbe(slow(() => import('mysql2')));
+      return p.run(TARGET, p.options.parse({}), ctx);
+    },
+  ],
+  [
+    'printer (snmp)',
+    (ctx) =>
+      runSnmpPrinter(
+        '127.0.0.1:9',
+        snmpPrinterOptions.parse({}),
+        ctx,
+        slow(() => import('net-snmp')),
+      ),
+  ],
+  [
+    'usb (a slow device listing)',
+    (ctx) => {
+      const p = createUsbProbe(() => sleep(LOAD_MS).then(() => []));
+      return p.run('', p.options.parse({ name: 'x' }), ctx);
+    },
+  ],
   ['scanner (eSCL, ca_file on a hung mount)', (ctx) => scannerProbe.run('https://127.0.0.1:9/eSCL', scannerProbe.options.parse({ ca_file: hungFile }), ctx)],
 ];
 

@@ -95,7 +95,7 @@ export function judgeReply(reply: SntpReply, sentRaw: Buffer, t1: number, t4: nu
   if (reply.transmit <= 0) return { kind: 'invalid', why: 'no transmit time' };
   const t2 = reply.receive;
   const t3 = reply.transmit;
-  const offsetSeconds = ((t2 - t1) + (t3 - t4)) / 2 / 1000;
-  const delaySeconds = Math.max(0, (t4 - t1) - (t3 - t2)) / 1000;
+  const offsetSeconds = (t2 - t1 + (t3 - t4)) / 2 / 1000;
+  const delaySeconds = Math.max(0, t4 - t1 - (t3 - t2)) / 1000;
   return { kind: 'ok', offsetSeconds, delaySeconds, stratum: reply.stratum };
 }
