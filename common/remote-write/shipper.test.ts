@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../log.js';
 import { encodeWriteRequest, type TimeSeries } from './proto.js';
-import { Shipper, type DurableQueue, type QueuedRecord } from './shipper.js';
+import { Shipper, type DurableQueue, type QueuedRecord, type ShipperOptions } from './shipper.js';
 import { snappyCompress } from './snappy.js';
 import { decodeRecord } from './split.js';
 
@@ -46,10 +46,10 @@ async function target(handle: Handler): Promise<{ url: string; requests: number 
   return t;
 }
 
-function start(url: string, queue: DurableQueue, bearerToken?: string): { shipper: Shipper; lines: Array<Record<string, unknown>> } {
+function start(url: string, queue: DurableQueue, bearerToken?: string, more: Partial<ShipperOptions> = {}): { shipper: Shipper; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
   const log = createLogger('info', {}, (l) => void lines.push(JSON.parse(l) as Record<string, unknown>));
-  const shipper = new Shipper({ queue, consumer: 'c', target: { name: 't', url, bearerToken, timeoutMs: 2000, userAgent: 'test' }, log, idlePollMs: 50 });
+  const shipper = new Shipper({ queue, consumer: 'c', target: { name: 't', url, bearerToken, timeoutMs: 2000, userAgent: 'test' }, log, idlePollMs: 50, ...more });
   shipper.start();
   closers.unshift(() => shipper.stop());
   return { shipper, lines };
@@ -97,7 +97,8 @@ describe('Shipper: samples the receiver accepted but dropped (its clock window)'
     const t = await target((_s, _req, res) => void res.writeHead(204, { 'X-Centerwatch-Refused-Samples': '2', 'X-Centerwatch-Refused-Reason': reason }).end());
     const records = [1, 2, 3].map((seq) => record(seq, [ts('a'), ts('b')]));
     const queue = memoryQueue(records);
-    const { shipper, lines } = start(t.url, queue);
+    // One record per request: the header's count is per request.
+    const { shipper, lines } = start(t.url, queue, undefined, { maxBatchRecords: 1 });
     await expect.poll(() => queue.acked.length, { timeout: 5000 }).toBe(3);
     expect(shipper.stats).toMatchObject({ sentSamples: 6, serverRefusedSamples: 6 });
     reason = 'too_old,too_far_in_future';
@@ -126,7 +127,7 @@ describe('Shipper: resends and a failing queue', () => {
     let answered = 0;
     const t = await target((_series, _req, res) => void res.writeHead(answered++ === 0 ? 503 : 204).end());
     const queue = memoryQueue([record(1, [ts('a'), ts('b')]), record(2, [ts('c')])]);
-    const { shipper } = start(t.url, queue);
+    const { shipper } = start(t.url, queue, undefined, { maxBatchRecords: 1 });
     await expect.poll(() => queue.acked, { timeout: 5000 }).toEqual([1, 2]);
     expect(shipper.stats).toMatchObject({ sentSamples: 3, resentSamples: 2, failedAttempts: 1 });
   });
@@ -166,5 +167,38 @@ describe('Shipper: resends and a failing queue', () => {
     closers.unshift(() => shipper.stop());
     await expect.poll(() => inner.acked, { timeout: 5000 }).toEqual([1]);
     expect(lines.some((l) => l.level === 'error' && String(l.msg).includes('reading the push queue failed'))).toBe(true);
+  });
+});
+
+describe('Shipper: a backlog drains in batches', () => {
+  it('100 queued records go out in a few requests, every series in queue order, every record acked once', async () => {
+    const seen: string[] = [];
+    const t = await target((series, _req, res) => {
+      seen.push(...series.map((x) => x.labels[0]!.value));
+      res.writeHead(204).end();
+    });
+    const records = Array.from({ length: 100 }, (_, i) => record(i + 1, [ts(`m${String(i).padStart(3, '0')}`)]));
+    const queue = memoryQueue(records);
+    const { shipper } = start(t.url, queue);
+    await expect.poll(() => queue.acked.length, { timeout: 5000 }).toBe(100);
+    expect(queue.acked).toEqual(records.map((r) => r.seq));
+    expect(seen).toEqual(records.map((_, i) => `m${String(i).padStart(3, '0')}`));
+    expect(t.requests).toBeLessThanOrEqual(Math.ceil(100 / 32) + 1);
+    expect(shipper.stats.sentSamples).toBe(100);
+  });
+
+  it('a batch refused whole is split: only the bad series is dropped, the other records delivered', async () => {
+    const delivered: string[] = [];
+    const t = await target((series, _req, res) => {
+      if (series.some((x) => x.labels.some((l) => l.name === 'bad'))) return void res.writeHead(400).end('out of bounds');
+      delivered.push(...series.map((x) => x.labels[0]!.value));
+      res.writeHead(204).end();
+    });
+    const records = Array.from({ length: 20 }, (_, i) => record(i + 1, [ts(`m${i}`, i === 7)]));
+    const queue = memoryQueue(records);
+    const { shipper } = start(t.url, queue);
+    await expect.poll(() => queue.acked.length, { timeout: 5000 }).toBe(20);
+    expect(delivered.sort()).toEqual(records.flatMap((_, i) => (i === 7 ? [] : [`m${i}`])).sort());
+    expect(shipper.stats).toMatchObject({ sentSamples: 19, rejectedSamples: 1 });
   });
 });

@@ -3,6 +3,7 @@ import { registerSecret, type Logger } from '../log.js';
 import { withDefaults } from '../options.js';
 import { retryDelayMs, sendWriteRequest, type RemoteWriteTarget, type SendOutcome, type ServerRefused } from './sender.js';
 import { decodeRecord, deliverSplit, splittable } from './split.js';
+import { mergeRecords } from './merge.js';
 
 /** A record of the durable queue: one snappy-compressed WriteRequest body and what it holds. */
 export interface QueuedRecord {
@@ -31,11 +32,18 @@ export interface ShipperOptions {
   maxBackoffMs?: number;
   /** How often an idle shipper looks at the queue without being notified. Default 5 s. */
   idlePollMs?: number;
+  /**
+   * Backlog records sent together in one request, at most (default 32) and at most this many bytes
+   * uncompressed (default 1 MiB): a backlog drains in a few large requests instead of one round trip
+   * per record, so a forwarder keeps up with a province and catches up after an upstream outage.
+   */
+  maxBatchRecords?: number;
+  maxBatchBytes?: number;
   now?: () => number;
 }
 
 export interface ShipperStats {
-  /** Records the target accepted in full or in part. */
+  /** Requests the target accepted in full or in part (a request may carry several backlog records). */
   sentRecords: number;
   sentSamples: number;
   /**
@@ -96,7 +104,7 @@ export class Shipper {
   private readonly maybeDelivered = new Set<number>();
 
   constructor(options: ShipperOptions) {
-    this.opts = withDefaults({ minBackoffMs: 500, maxBackoffMs: 30_000, idlePollMs: 5000, now: Date.now }, options);
+    this.opts = withDefaults({ minBackoffMs: 500, maxBackoffMs: 30_000, idlePollMs: 5000, maxBatchRecords: 32, maxBatchBytes: 2 ** 20, now: Date.now }, options);
     const { minBackoffMs: min, maxBackoffMs: max, idlePollMs: idle } = this.opts;
     for (const [name, ms] of Object.entries({ minBackoffMs: min, maxBackoffMs: max, idlePollMs: idle })) {
       if (!(Number.isFinite(ms) && ms > 0)) throw new Error(`shipper ${name} must be a positive number of ms (got ${ms})`);
@@ -129,22 +137,31 @@ export class Shipper {
   private async run(): Promise<void> {
     let attempt = 0;
     while (this.running) {
-      const record = await this.next();
-      if (!record) {
+      const first = await this.next();
+      if (!first) {
         // A record offered while the queue was being read has no sleep to wake: look again at once.
         if (!this.live) await this.sleep(this.opts.idlePollMs, true);
         continue;
       }
-      if (this.maybeDelivered.has(record.seq)) this.stats.resentSamples += record.samples;
+      const batch = this.withFollowing(first);
+      const record = batch.length === 1 ? first : mergeRecords(batch, this.opts.maxBatchBytes);
+      if (!record) {
+        // A record that cannot be read goes alone, so the one at fault is handled as usual.
+        this.backlog.unshift(...batch.splice(1));
+        continue;
+      }
+      for (const r of batch) if (this.maybeDelivered.has(r.seq)) this.stats.resentSamples += r.samples;
       const retry = await this.deliver(record);
-      if (retry && mayHaveArrived(retry)) this.maybeDelivered.add(record.seq);
-      else this.maybeDelivered.delete(record.seq);
+      for (const r of batch) {
+        if (retry && mayHaveArrived(retry)) this.maybeDelivered.add(r.seq);
+        else this.maybeDelivered.delete(r.seq);
+      }
       if (retry && !this.running) break;
       if (retry) {
         attempt++;
         this.noteFailure(retry, attempt);
-        // The record stays unacked; the backlog lane will pick it up in order.
-        if (this.live?.seq === record.seq) this.live = undefined;
+        // The records stay unacked; the backlog lane will pick them up in order.
+        if (this.live && batch.some((r) => r.seq === this.live!.seq)) this.live = undefined;
         this.backlog = [];
         await this.sleep(retryDelayMs(retry.retryAfterMs, attempt, this.opts.minBackoffMs, this.opts.maxBackoffMs), false);
         continue;
@@ -152,8 +169,29 @@ export class Shipper {
       if (attempt > 0 || this.stats.failing) this.opts.log.info('remote_write target reachable again', { target: this.opts.target.name, after_attempts: attempt });
       attempt = 0;
       this.stats.failing = undefined;
-      await this.opts.queue.ack(this.opts.consumer, record.seq);
+      for (const r of batch) await this.opts.queue.ack(this.opts.consumer, r.seq);
     }
+  }
+
+  /**
+   * `first` and the backlog records already read that follow it, within the batch bounds (a live record
+   * goes alone: it is the newest, and a backlog drain alternates with it).
+   */
+  private withFollowing(first: QueuedRecord): QueuedRecord[] {
+    const batch = [first];
+    let bytes = first.payload.byteLength;
+    while (this.backlog.length > 0 && batch.length < this.opts.maxBatchRecords) {
+      const r = this.backlog[0]!;
+      if (r.seq < first.seq) break;
+      // Uncompressed size is up to ~4× the snappy block for these bodies: a cheap bound before inflating.
+      if ((bytes + r.payload.byteLength) * 4 > this.opts.maxBatchBytes) break;
+      this.backlog.shift();
+      if (this.ackedLive.delete(r.seq)) continue;
+      if (this.live?.seq === r.seq) this.live = undefined;
+      batch.push(r);
+      bytes += r.payload.byteLength;
+    }
+    return batch;
   }
 
   /** Sends one record (in parts if the target refuses it whole with 400/413); a retry outcome leaves it queued. */
