@@ -107,7 +107,7 @@ async function main(): Promise<void> {
         outage = { from: atMin, to: Infinity };
         console.log(`  ${atMin.toFixed(1)} min: upstream stopped`);
       } else if (outage && outage.to === Infinity && atMin >= OUTAGE_AT + OUTAGE_MINUTES) {
-        await prom.start();
+        await prom.start(600_000);
         outage.to = (Date.now() - t0) / 60_000;
         console.log(`  ${outage.to.toFixed(1)} min: upstream back`);
       }

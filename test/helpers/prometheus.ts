@@ -56,7 +56,8 @@ export interface PrometheusReceiver {
   rawSamples(selector: string, atSeconds?: number): Promise<PromSample[]>;
   /** Stops Prometheus; `start()` again on the same port and data (an outage of the upstream). */
   stop(): Promise<void>;
-  start(): Promise<void>;
+  /** A restart replays Prometheus's own WAL first: after a long run under load, give it longer. */
+  start(readyTimeoutMs?: number): Promise<void>;
   /** Stops it and removes its data. */
   close(): Promise<void>;
 }
@@ -71,7 +72,7 @@ export async function startPrometheus(): Promise<PrometheusReceiver> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const base = `http://127.0.0.1:${port}`;
-  const start = async (): Promise<void> => {
+  const start = async (readyTimeoutMs = 20_000): Promise<void> => {
     child = spawn(
       'prometheus',
       [
@@ -86,7 +87,7 @@ export async function startPrometheus(): Promise<PrometheusReceiver> {
     let stderr = '';
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()).slice(-4000));
     try {
-      await waitForHttp(`${base}/-/ready`);
+      await waitForHttp(`${base}/-/ready`, readyTimeoutMs);
     } catch (err) {
       throw new Error(`${(err as Error).message}\n${stderr}`, { cause: err });
     }
