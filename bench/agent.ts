@@ -57,7 +57,7 @@ function agentConfig(t: Targets): string {
   for (let i = 0; i < MIX.http; i++) checks.push(`  - { id: http-${i}, kind: http, target: "http://127.0.0.1:${t.http}/${i}", interval: 1s, timeout: 1s }`);
   for (let i = 0; i < MIX.dns; i++) checks.push(`  - { id: dns-${i}, kind: dns, target: bench.test, interval: 1s, timeout: 1s, options: { server: "127.0.0.1:${t.dns}" } }`);
   const lines = Array.from({ length: MIX.icmp }, (_, i) => `  - { name: lo${i}, source: 127.0.0.1 }`);
-  return `center: { id: bench, name: bench, province: bench }
+  return `center: { id: bench, name: bench, province: quang-ngai }
 agent: { id: bench, listen: "127.0.0.1:${AGENT_PORT}", log_level: warn }
 lines:
 ${lines.join('\n')}

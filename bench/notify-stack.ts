@@ -37,7 +37,7 @@ export interface LineOptions {
 function agentYaml(line: BenchLine, agentPort: number, pushUrl: string, options: LineOptions): string {
   const opts = Object.entries(options).filter(([, v]) => v !== undefined);
   return (
-    `center: { id: bench-center, name: "Trung tâm bench", province: bench }\n` +
+    `center: { id: bench-center, name: "Trung tâm bench", province: quang-ngai }\n` +
     `agent: { id: pc1, listen: "127.0.0.1:${agentPort}" }\n` +
     `push:\n  interval: 15s\n  wal: { dir: wal }\n  targets:\n    - { name: province, url: "${pushUrl}", bearer_token: "${AGENT_TOKEN}" }\n` +
     `lines:\n  - { name: bench, interface: ${line.hostIf}, source: ${line.hostAddr} }\n` +

@@ -7,7 +7,7 @@ import { ConfigError } from '../common/config-errors.js';
 
 let dir: string;
 const SECRET = 'S3cr3t-from-file';
-const header = 'center: { id: c1, name: "C", province: p1 }\nagent: { id: a1 }\n';
+const header = 'center: { id: c1, name: "C", province: quang-ngai }\nagent: { id: a1 }\n';
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'cw-secrets-'));

@@ -39,6 +39,10 @@ const INVALID: Array<[file: string, expected: string[]]> = [
   ],
   ['invalid-reserved-label.yaml', ['8:15: checks[0].labels.center: label "center" is reserved']],
   ['invalid-missing-center.yaml', ['1:1: center: required']],
+  [
+    'invalid-province.yaml',
+    ['1:49: center.province: unknown province "quang-ngia": did you mean "quang-ngai"? use one of the 34 province ids (ha-noi, quang-ngai, …) or its official code (1, 51, …)'],
+  ],
   ['invalid-yaml-syntax.yaml', ['5:11: YAML: Nested mappings are not allowed in compact mappings', '5:11: YAML: Implicit keys need to be on a single line']],
   [
     'invalid-push-bad-url.yaml',

@@ -4,6 +4,7 @@ import type { ProbeDefinition } from '../probes/types.js';
 import { duration, identifier, labelName, formatDuration } from '../../common/zod-helpers.js';
 import { RESERVED_LABELS } from '../../common/metrics.js';
 import { pushSchema } from '../push/schema.js';
+import { provinceProblem } from '../../common/provinces.js';
 
 /** How much a check matters to the center being able to serve citizens. */
 export const IMPACTS = ['blocking', 'degrading', 'info'] as const;
@@ -70,7 +71,11 @@ export const agentConfigSchema = z
       .object({
         id: identifier,
         name: z.string().min(1).max(200),
-        province: identifier,
+        /** One of the 34 provinces: its id (`quang-ngai`) or its official code (`51`). */
+        province: identifier.superRefine((value, ctx) => {
+          const problem = provinceProblem(value);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
       })
       .strict(),
     agent: z

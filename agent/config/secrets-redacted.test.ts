@@ -21,7 +21,7 @@ describe('secrets loaded from a config are redacted from every log line', () => 
     writeFileSync(join(dir, 'db.pw'), 'FromFile-Pw-31337\n');
     writeFileSync(
       join(dir, 'agent.yaml'),
-      `center: { id: c1, name: "C", province: p1 }
+      `center: { id: c1, name: "C", province: quang-ngai }
 agent: { id: a1 }
 push:
   targets: [{ name: p, url: "http://127.0.0.1:9/api/v1/write", bearer_token: "\${PUSH_TOKEN}" }]

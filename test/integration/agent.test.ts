@@ -16,7 +16,7 @@ beforeAll(async () => {
     res.writeHead(req.url === '/broken' ? 503 : 200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
   });
   const yaml = `
-center: { id: c1, name: "Phường Thử <b>", province: p1 }
+center: { id: c1, name: "Phường Thử <b>", province: quang-ngai }
 agent: { id: a1, listen: "127.0.0.1:0" }
 lines:
   - { name: loopback, source: 127.0.0.1 }

@@ -30,7 +30,7 @@ describe('dist/centerwatch-agent.mjs', () => {
     const file = join(dir, 'all.yaml');
     writeFileSync(
       file,
-      `center: { id: c, name: c, province: p }
+      `center: { id: c, name: c, province: quang-ngai }
 agent: { id: a, listen: "127.0.0.1:0" }
 lines: [{ name: lo, source: 127.0.0.1 }]
 checks:

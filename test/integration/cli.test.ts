@@ -17,7 +17,7 @@ const run = (...args: string[]) =>
 
 let dir: string;
 let target: Awaited<ReturnType<typeof startHttp>>;
-const header = 'center: { id: c1, name: "C", province: p1 }\nagent: { id: a1, listen: "127.0.0.1:0" }\n';
+const header = 'center: { id: c1, name: "C", province: quang-ngai }\nagent: { id: a1, listen: "127.0.0.1:0" }\n';
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cw-cli-'));

@@ -67,7 +67,7 @@ describe('engine end to end: agent → server → webhook', () => {
     );
     writeFileSync(
       join(dir, 'agent.yaml'),
-      `center: { id: sa-huynh, name: "Phường Sa Huỳnh", province: qng }\nagent: { id: pc1, listen: "127.0.0.1:${agentPort}" }\n` +
+      `center: { id: sa-huynh, name: "Phường Sa Huỳnh", province: quang-ngai }\nagent: { id: pc1, listen: "127.0.0.1:${agentPort}" }\n` +
         `push:\n  interval: 5s\n  wal: { dir: wal }\n  targets:\n    - { name: province, url: "http://127.0.0.1:${serverPort}/api/v1/write", bearer_token: "${AGENT_TOKEN}", timeout: 2s }\n` +
         `checks:\n  - { id: tcp-target, kind: tcp, target: "127.0.0.1:${target.port}", interval: 1s, timeout: 500ms, impact: blocking }\n`,
     );
@@ -206,7 +206,7 @@ describe('engine end to end: a restart while every line is down', () => {
     const line = (id: string, port: number) => `  - { id: ${id}, kind: tcp, target: "127.0.0.1:${port}", interval: 1s, timeout: 500ms, impact: blocking, group: lines }\n`;
     writeFileSync(
       join(dir, 'agent.yaml'),
-      `center: { id: sa-huynh, name: "Phường Sa Huỳnh", province: qng }\nagent: { id: pc1, listen: "127.0.0.1:${agentPort}" }\n` +
+      `center: { id: sa-huynh, name: "Phường Sa Huỳnh", province: quang-ngai }\nagent: { id: pc1, listen: "127.0.0.1:${agentPort}" }\n` +
         `push:\n  interval: 1s\n  wal: { dir: wal }\n  targets:\n    - { name: province, url: "http://127.0.0.1:${serverPort}/api/v1/write", bearer_token: "${AGENT_TOKEN}", timeout: 2s }\n` +
         `checks:\n${line('line-a', deadA)}${line('line-b', deadB)}`,
     );

@@ -64,7 +64,7 @@ describe('agent against a hostile http endpoint', () => {
     const tcpPort = (listener.address() as AddressInfo).port;
     writeFileSync(
       file,
-      `center: { id: c, name: c, province: p }
+      `center: { id: c, name: c, province: quang-ngai }
 agent: { id: a, listen: "127.0.0.1:0" }
 checks:
   - { id: hostile, kind: http, target: "http://127.0.0.1:${hostile.port}/", interval: 1s, timeout: 1s, options: { assertions: [{ source: json, path: status, op: eq, value: ok }] } }

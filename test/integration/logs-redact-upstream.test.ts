@@ -72,7 +72,7 @@ describe('credentials an upstream echoes back never reach a log', () => {
     const closed = await freePort();
     writeFileSync(
       join(dir, 'agent.yaml'),
-      `center: { id: c1, name: "C", province: p1 }\nagent: { id: a1, listen: "127.0.0.1:0", log_level: debug }\n` +
+      `center: { id: c1, name: "C", province: quang-ngai }\nagent: { id: a1, listen: "127.0.0.1:0", log_level: debug }\n` +
         `push:\n  interval: 1s\n  wal: { dir: agent-wal, fsync: never }\n  targets:\n` +
         `    - { name: echo400, url: "${up400.url}", bearer_token_file: push.token, timeout: 2s }\n` +
         `    - { name: echo503, url: "${up503.url}", bearer_token_file: push.token, timeout: 2s }\n` +

@@ -36,7 +36,7 @@ describe('agent WAL bound with the server down', () => {
     // Fast pushes of a host check's ~30 series fill 1 MiB in seconds.
     writeFileSync(
       join(dir, 'agent.yaml'),
-      `center: { id: c, name: "C", province: p }\nagent: { id: a, listen: "127.0.0.1:${agentPort}" }\n` +
+      `center: { id: c, name: "C", province: quang-ngai }\nagent: { id: a, listen: "127.0.0.1:${agentPort}" }\n` +
         `push:\n  interval: 10ms\n  wal: { dir: wal, max_size: ${MAX_BYTES}, fsync: never }\n  targets:\n    - { name: province, url: "http://127.0.0.1:${down}/api/v1/write", bearer_token_file: token, timeout: 1s }\n` +
         `checks:\n  - { id: host, kind: host, interval: 1s, timeout: 1s }\n`,
     );

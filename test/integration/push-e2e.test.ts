@@ -50,7 +50,7 @@ describe.skipIf(!requireService(available, 'prometheus not installed (Debian pac
     // The agent claims to be another center; the token decides.
     writeFileSync(
       join(dir, 'agent.yaml'),
-      `center: { id: center-b, name: "B", province: prov-y }\nagent: { id: pc-1, listen: "127.0.0.1:${agentPort}" }\n` +
+      `center: { id: center-b, name: "B", province: quang-ngai }\nagent: { id: pc-1, listen: "127.0.0.1:${agentPort}" }\n` +
         `push:\n  interval: ${PUSH_INTERVAL_MS}ms\n  wal: { dir: agent-wal, fsync: always }\n  targets:\n    - { name: province, url: "http://127.0.0.1:${serverPort}/api/v1/write", bearer_token_file: agent.token, timeout: 2s }\n` +
         `    - { name: recorder, url: "${recorder.writeUrl}" }\n` +
         `checks:\n  - { id: tcp-local, kind: tcp, target: "127.0.0.1:${targetPort}", interval: 1s, timeout: 500ms, labels: { center_name: "x" } }\n`,

@@ -58,7 +58,7 @@ describe.skipIf(!requireService(commandExists('prometheus'), 'prometheus not ins
     config = join(dir, 'agent.yaml');
     writeFileSync(
       config,
-      `center: { id: c1, name: "C", province: p1 }\nagent: { id: pc-1, listen: "127.0.0.1:${agentPort}" }\n` +
+      `center: { id: c1, name: "C", province: quang-ngai }\nagent: { id: pc-1, listen: "127.0.0.1:${agentPort}" }\n` +
         `push:\n  interval: ${INTERVAL_MS}ms\n  wal: { dir: wal, fsync: always }\n  targets:\n` +
         `    - { name: prom, url: "${prom.writeUrl}", timeout: 2s }\n    - { name: tap, url: "${recorder.writeUrl}", timeout: 2s }\n` +
         `checks:\n  - { id: tcp-local, kind: tcp, target: "127.0.0.1:${(target.address() as { port: number }).port}", interval: 1s, timeout: 500ms }\n`,

@@ -33,7 +33,7 @@ describe.skipIf(!requireService(commandExists('prometheus'), 'prometheus not ins
     writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
     writeFileSync(
       join(dir, 'agent.yaml'),
-      `center: { id: c1, name: "C", province: p1 }\nagent: { id: pc-1, listen: "127.0.0.1:${agentPort}" }\n` +
+      `center: { id: c1, name: "C", province: quang-ngai }\nagent: { id: pc-1, listen: "127.0.0.1:${agentPort}" }\n` +
         `push:\n  interval: ${INTERVAL_MS}ms\n  wal: { dir: wal }\n` +
         `  targets:\n    - { name: prom, url: "${prom.writeUrl}?tenant=secret-query", bearer_token_file: token, timeout: 2s }\n` +
         `checks:\n  - { id: tcp-local, kind: tcp, target: "127.0.0.1:${targetPort}", interval: 1s, timeout: 500ms }\n`,

@@ -24,7 +24,7 @@ describe('push from the in-process agent', () => {
   const logLines: string[] = [];
 
   const config = (url: string): string =>
-    `center: { id: c1, name: "C", province: p1 }\nagent: { id: pc-1, listen: "127.0.0.1:0" }\n` +
+    `center: { id: c1, name: "C", province: quang-ngai }\nagent: { id: pc-1, listen: "127.0.0.1:0" }\n` +
     `push:\n  interval: 300ms\n  wal: { dir: wal, fsync: never }\n  targets:\n    - { name: province, url: "${url}", bearer_token_file: token }\n` +
     `checks:\n  - { id: tcp-local, kind: tcp, target: "127.0.0.1:${(tcp.address() as { port: number }).port}", interval: 300ms, timeout: 200ms }\n`;
 

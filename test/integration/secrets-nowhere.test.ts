@@ -36,7 +36,7 @@ function writeConfig(listen: string): string {
   const file = join(dir, 'agent.yaml');
   writeFileSync(
     file,
-    `center: { id: c1, name: "C", province: p1 }
+    `center: { id: c1, name: "C", province: quang-ngai }
 agent: { id: a1, listen: "${listen}", log_level: debug }
 defaults: { interval: 2s, timeout: 2s }
 checks:

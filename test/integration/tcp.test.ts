@@ -132,6 +132,50 @@ describe('tcp probe', () => {
     expect(ms).toBeLessThan(2000);
   });
 
+  it('matches a backtracking expect off the event loop: ends by its deadline and another probe keeps its schedule', async () => {
+    // /^(a+)+$/ over 27 a's and a '!' backtracks for ~9 s of CPU: matched inline it would block every other probe.
+    const hostile = await listen(
+      createServer((s) => {
+        s.on('error', () => {});
+        s.write(`${'a'.repeat(27)}!\r\n`);
+      }),
+    );
+    const ticks: number[] = [];
+    const other: ProbeResult[] = [];
+    let running = true;
+    const beside = (async () => {
+      while (running) {
+        other.push(await run(echoPort, {}, 200));
+        ticks.push(performance.now());
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const t0 = performance.now();
+    const [r, ms] = await timed(run(hostile, { expect: '^(a+)+$' }, 1000));
+    running = false;
+    await beside;
+    const stamps = [t0, ...ticks.filter((t) => t <= t0 + ms)];
+    const maxGap = Math.max(...stamps.slice(1).map((t, i) => t - stamps[i]!));
+    console.log('tcp hostile expect', JSON.stringify({ ms: Math.round(ms), otherRuns: stamps.length - 1, maxGapMs: Math.round(maxGap) }));
+    expect(r).toMatchObject({ up: false, reason: 'assertion', message: 'reply did not match /^(a+)+$/ by the deadline (the match was still running)' });
+    expect(ms).toBeLessThan(1500);
+    expect(other.every((o) => o.up)).toBe(true);
+    expect(stamps.length - 1).toBeGreaterThanOrEqual(5);
+    expect(maxGap).toBeLessThan(300);
+  });
+
+  it('looks only at the first read_limit characters of the reply', async () => {
+    const chatty = await listen(
+      createServer((s) => {
+        s.on('error', () => {});
+        s.write(`${'x'.repeat(5000)}\r\nREADY\r\n`);
+      }),
+    );
+    expect(await run(chatty, { expect: 'READY' }, 1000)).toMatchObject({ up: false, reason: 'assertion', message: 'reply did not match /READY/' });
+    expect(await run(chatty, { expect: 'READY', read_limit: 8192 }, 1000)).toMatchObject({ up: true });
+    expect(tcpProbe.options.safeParse({ read_limit: 1_000_000 }).success).toBe(false);
+  });
+
   it('fails with refused on a closed port', async () => {
     const s = createServer();
     await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
