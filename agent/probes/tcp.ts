@@ -2,16 +2,14 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { StringDecoder } from 'node:string_decoder';
+import { once } from 'node:events';
 import { z } from 'zod';
 import { defineProbe, failure, success, type Observation, type ProbeResult } from './types.js';
-import { settle } from './socket-settle.js';
+import { withDeadline, type Deadline } from './deadline.js';
+import { DEFAULT_READ_LIMIT, MAX_READ_LIMIT, waitForMatch, type MatchState } from './tcp-reply.js';
 import { describeError, reasonFromError } from './errors.js';
 import { endpointOf, hostPortProblem } from './target.js';
 import { CERT_METRICS, certObservations } from './tls-cert.js';
-
-/** Most a probe reads while waiting for `expect` to match; a peer streaming more does not match. */
-const MAX_READ_CHARS = 65536;
 
 function isRegExp(text: string): boolean {
   try {
@@ -34,8 +32,10 @@ const options = z
     insecure_skip_verify: z.boolean().default(false),
     /** Text to send after connecting (e.g. a protocol greeting). */
     send: z.string().optional(),
-    /** Regular expression the first bytes received (up to 64 KiB) must match. */
+    /** Regular expression the reply's first `read_limit` characters must match. */
     expect: z.string().refine(isRegExp, 'is not a valid regular expression').optional(),
+    /** Characters of the reply `expect` looks at; a peer sending more adds nothing. Default 4096, at most 65536. */
+    read_limit: z.number().int().min(1).max(MAX_READ_LIMIT).default(DEFAULT_READ_LIMIT),
   })
   .strict();
 
@@ -71,101 +71,58 @@ export const tcpProbe = defineProbe({
       s.on('error', () => {});
       return s;
     };
-    try {
-      let lookupAt: number | undefined;
-      const plain = own(netConnect({ host: hp.host, port: hp.port, localAddress: bind.address }));
-      plain.once('lookup', () => (lookupAt ??= performance.now()));
-      await settle(plain, 'connect', ctx.signal);
-      const connectAt = performance.now();
-      if (lookupAt !== undefined) phases.resolve = (lookupAt - start) / 1000;
-      phases.connect = (connectAt - (lookupAt ?? start)) / 1000;
+    const reply: MatchState = { received: 0, matching: false };
+    return withDeadline(ctx.signal, async (deadline) => {
+      try {
+        let lookupAt: number | undefined;
+        const plain = own(netConnect({ host: hp.host, port: hp.port, localAddress: bind.address }));
+        plain.once('lookup', () => (lookupAt ??= performance.now()));
+        await deadline.race(once(plain, 'connect'));
+        const connectAt = performance.now();
+        if (lookupAt !== undefined) phases.resolve = (lookupAt - start) / 1000;
+        phases.connect = (connectAt - (lookupAt ?? start)) / 1000;
 
-      let socket: Socket = plain;
-      if (opts.tls) {
-        const servername = opts.server_name ?? (isIP(hp.host) ? undefined : hp.host);
-        // Verified by hand after the handshake, so an untrusted certificate's expiry is still reported.
-        const t: TLSSocket = own(tlsConnect({ socket: plain, host: hp.host, ...(servername ? { servername } : {}), ca, rejectUnauthorized: false }));
-        await settle(t, 'secureConnect', ctx.signal);
-        phases.tls = (performance.now() - connectAt) / 1000;
-        const cert = t.getPeerCertificate();
-        if (cert?.valid_to) observations.push(...certObservations(Date.parse(cert.valid_to) / 1000));
-        if (!t.authorized && !opts.insecure_skip_verify) {
-          // Node gives the OpenSSL verification code (a string) here, e.g. DEPTH_ZERO_SELF_SIGNED_CERT.
-          const why = t.authorizationError as unknown;
-          const code = typeof why === 'string' ? why : describeError(why);
-          return failure('tls', `certificate not trusted (${code})`, { phases, observations });
+        let socket: Socket = plain;
+        if (opts.tls) {
+          const servername = opts.server_name ?? (isIP(hp.host) ? undefined : hp.host);
+          // Verified by hand after the handshake, so an untrusted certificate's expiry is still reported.
+          const t: TLSSocket = own(tlsConnect({ socket: plain, host: hp.host, ...(servername ? { servername } : {}), ca, rejectUnauthorized: false }));
+          await deadline.race(once(t, 'secureConnect'));
+          phases.tls = (performance.now() - connectAt) / 1000;
+          const cert = t.getPeerCertificate();
+          if (cert?.valid_to) observations.push(...certObservations(Date.parse(cert.valid_to) / 1000));
+          if (!t.authorized && !opts.insecure_skip_verify) {
+            // Node gives the OpenSSL verification code (a string) here, e.g. DEPTH_ZERO_SELF_SIGNED_CERT.
+            const why = t.authorizationError as unknown;
+            const code = typeof why === 'string' ? why : describeError(why);
+            return failure('tls', `certificate not trusted (${code})`, { phases, observations });
+          }
+          socket = t;
         }
-        socket = t;
+        if (opts.send !== undefined) await write(socket, opts.send, deadline);
+        if (opts.expect !== undefined) {
+          const out = await waitForMatch(socket, opts.expect, opts.read_limit, deadline, ctx.signal, reply);
+          if ('refused' in out)
+            return failure('assertion', `expect /${opts.expect}/ was stopped: too slow or too big over this reply`, { phases, observations });
+          if (!out.matched) return failure('assertion', `reply did not match /${opts.expect}/`, { phases, observations });
+        }
+        return success({ phases, observations });
+      } catch (err) {
+        // The peer answered, just not as expected by the deadline; only silence is a timeout.
+        if (ctx.signal.aborted && reply.received > 0) {
+          const note = reply.matching ? ' by the deadline (the match was still running)' : '';
+          return failure('assertion', `reply did not match /${opts.expect}/${note}`, { phases, observations });
+        }
+        return failure(reasonFromError(err, ctx.signal), describeError(err, ctx.signal), { phases, observations });
+      } finally {
+        // TLS socket first: destroying the socket under a live TLSSocket crashes Node 20 (SIGSEGV).
+        for (const s of sockets.reverse()) s.destroy();
       }
-      if (opts.send !== undefined) await write(socket, opts.send, ctx.signal);
-      if (opts.expect !== undefined) {
-        const matched = await readUntil(socket, new RegExp(opts.expect), ctx.signal);
-        if (!matched) return failure('assertion', `reply did not match /${opts.expect}/`, { phases, observations });
-      }
-      return success({ phases, observations });
-    } catch (err) {
-      return failure(reasonFromError(err, ctx.signal), describeError(err, ctx.signal), { phases, observations });
-    } finally {
-      // TLS socket first: destroying the socket under a live TLSSocket crashes Node 20 (SIGSEGV).
-      for (const s of sockets.reverse()) s.destroy();
-    }
+    });
   },
 });
 
-
 /** Writes and waits until the data is handed to the kernel: destroying the socket earlier would drop it. */
-function write(socket: Socket, data: string, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.write(data, (err) => {
-      signal.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else resolve();
-    });
-  });
-}
-
-/**
- * Reads until the text so far matches (true), or the peer closes, sends too much, or the deadline
- * passes after it sent something (false: it answered, just not as expected). Silence until the
- * deadline throws (a timeout).
- */
-function readUntil(socket: Socket, pattern: RegExp, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    // A multi-byte character split across two chunks must not turn into replacement characters.
-    const decoder = new StringDecoder('utf8');
-    let text = '';
-    const onData = (chunk: Buffer): void => {
-      text += decoder.write(chunk);
-      if (pattern.test(text)) done(true);
-      else if (text.length > MAX_READ_CHARS) done(false);
-    };
-    const onEnd = (): void => done(false);
-    const onError = (err: Error): void => {
-      cleanup();
-      reject(err);
-    };
-    const onAbort = (): void => {
-      if (text.length > 0) return done(false);
-      cleanup();
-      reject(signal.reason);
-    };
-    const cleanup = (): void => {
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('error', onError);
-      signal.removeEventListener('abort', onAbort);
-    };
-    const done = (v: boolean): void => {
-      cleanup();
-      resolve(v);
-    };
-    socket.on('data', onData);
-    socket.once('end', onEnd);
-    socket.once('error', onError);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
+function write(socket: Socket, data: string, deadline: Deadline): Promise<void> {
+  return deadline.race(new Promise((resolve, reject) => socket.write(data, (err) => (err ? reject(err) : resolve()))));
 }

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { tcpProbe } from '../../agent/probes/tcp.js';
+import { BODY_CHECK_MS } from '../../agent/probes/http-body-worker.js';
 import type { LineBinding, ProbeResult } from '../../agent/probes/types.js';
 import { makeCtx, requireService } from '../helpers/ctx.js';
 import { makeCert, opensslAvailable, type TestCert } from '../helpers/tls.js';
@@ -162,6 +163,19 @@ describe('tcp probe', () => {
     expect(other.every((o) => o.up)).toBe(true);
     expect(stamps.length - 1).toBeGreaterThanOrEqual(5);
     expect(maxGap).toBeLessThan(300);
+  });
+
+  it("stops a backtracking expect at the worker's time bound when the deadline is later", async () => {
+    const hostile = await listen(
+      createServer((s) => {
+        s.on('error', () => {});
+        s.write(`${'a'.repeat(29)}!\r\n`);
+      }),
+    );
+    const [r, ms] = await timed(run(hostile, { expect: '^(a+)+$' }, 5000));
+    expect(r).toMatchObject({ up: false, reason: 'assertion', message: 'expect /^(a+)+$/ was stopped: too slow or too big over this reply' });
+    expect(ms).toBeGreaterThanOrEqual(BODY_CHECK_MS - 50);
+    expect(ms).toBeLessThan(BODY_CHECK_MS + 1000);
   });
 
   it('looks only at the first read_limit characters of the reply', async () => {
