@@ -128,6 +128,34 @@ describe('ups probe failures', () => {
     expect(ms).toBeLessThan(2000);
   });
 
+  it('an upsd that streams lines forever: protocol, soon, having read a bounded amount', async () => {
+    let sent = 0;
+    // Answers LIST VAR with BEGIN and then the same variable over and over, as fast as the probe reads.
+    const flood = createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', () => {
+        const block = Buffer.from('VAR ups ups.status "OL"\n'.repeat(2048));
+        const pump = (): void => {
+          while (!s.destroyed && s.write(block)) sent += block.length;
+          if (!s.destroyed) s.once('drain', pump);
+        };
+        s.write('BEGIN LIST VAR ups\n');
+        pump();
+      });
+    });
+    await new Promise<void>((resolve) => flood.listen(0, '127.0.0.1', resolve));
+    try {
+      const [r, ms] = await timed(run(`127.0.0.1:${(flood.address() as AddressInfo).port}`, {}, 3000));
+      console.log('ups flood', JSON.stringify({ ms: Math.round(ms), sentMiB: +(sent / 2 ** 20).toFixed(2) }));
+      expect(r).toMatchObject({ up: false, reason: 'protocol', message: 'upsd sent more than 1004 lines' });
+      expect(ms).toBeLessThan(1000);
+      // What the probe read before giving up, plus what the kernel buffers held.
+      expect(sent).toBeLessThan(8 * 2 ** 20);
+    } finally {
+      await new Promise((resolve) => flood.close(resolve));
+    }
+  });
+
   it('nothing listening: refused', async () => {
     const r = await run(`127.0.0.1:${await closedPort()}`);
     expect(r).toMatchObject({ up: false, reason: 'refused' });
