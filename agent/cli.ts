@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, formatProblem, loadOrReport } from '../common/config-errors.js';
+import { ConfigError, formatProblem, loadOrReport, type ConfigProblem } from '../common/config-errors.js';
 import { createLogger } from '../common/log.js';
 import { Agent } from './agent.js';
 import { loadAgentConfig } from './config/load.js';
@@ -52,8 +52,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const config = loadOrReport(() => loadAgentConfig(args.config));
+  const warnings: ConfigProblem[] = [];
+  const config = loadOrReport(() => loadAgentConfig(args.config, process.env, (w) => warnings.push(w)));
   if (!config) return 1;
+  for (const w of warnings) process.stderr.write(`${formatProblem(w)} (warning)\n`);
   if (args['check-config']) {
     process.stdout.write(`${args.config}: OK (${config.checks.length} checks, ${config.lines.length} lines)\n`);
     return 0;

@@ -10,6 +10,8 @@ export interface PreProblem {
   path: PropertyKey[];
   atKey: boolean;
   message: string;
+  /** Told to `onWarning`, not refused. */
+  warning?: boolean;
 }
 
 export interface YamlConfigOptions<S extends z.ZodType> {
@@ -18,6 +20,8 @@ export interface YamlConfigOptions<S extends z.ZodType> {
   secretKeys: readonly string[];
   /** Runs on the parsed document before validation (secret resolution); returns its problems. */
   prepare?: (doc: Document) => PreProblem[];
+  /** Receives what `prepare` said as warnings, located like errors (`--check-config` prints them). */
+  onWarning?: (warning: ConfigProblem) => void;
   /** Message for a failed discriminated union (e.g. an unknown check kind). */
   unknownVariant?: (value: unknown) => string;
 }
@@ -47,12 +51,10 @@ export function parseYamlConfig<S extends z.ZodType>(text: string, file: string,
       }),
     );
   }
-  const problems: ConfigProblem[] = [...placeholderProblems(doc), ...(options.prepare?.(doc) ?? [])].map((p) => ({
-    file: name,
-    ...locate(doc, lc, p.path, p.atKey),
-    path: formatPath(p.path),
-    message: p.message,
-  }));
+  const located = (p: PreProblem): ConfigProblem => ({ file: name, ...locate(doc, lc, p.path, p.atKey), path: formatPath(p.path), message: p.message });
+  const pre = [...placeholderProblems(doc), ...(options.prepare?.(doc) ?? [])];
+  for (const w of pre.filter((p) => p.warning)) options.onWarning?.(located(w));
+  const problems: ConfigProblem[] = pre.filter((p) => !p.warning).map(located);
   const result = options.schema.safeParse(doc.toJS() ?? {});
   if (!result.success) {
     // A field whose secret could not be resolved has been reported already; its knock-on

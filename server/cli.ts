@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadOrReport } from '../common/config-errors.js';
+import { formatProblem, loadOrReport, type ConfigProblem } from '../common/config-errors.js';
 import { createLogger } from '../common/log.js';
 import { agentVersion } from '../agent/version.js';
 import { loadServerConfig } from './config/load.js';
@@ -92,8 +92,10 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const config = loadOrReport(() => loadServerConfig(args.config));
+  const warnings: ConfigProblem[] = [];
+  const config = loadOrReport(() => loadServerConfig(args.config, process.env, (w) => warnings.push(w)));
   if (!config) return 1;
+  for (const w of warnings) process.stderr.write(`${formatProblem(w)} (warning)\n`);
   if (args['check-config']) {
     process.stdout.write(`${args.config}: OK (${config.tokens.length} tokens, ${config.forward.length} forward upstreams)\n`);
     return 0;

@@ -86,3 +86,34 @@ describe('secrets in the push section', () => {
     expect(msg).not.toContain('987654321');
   });
 });
+
+describe('a secret written in the file itself', () => {
+  const literal = '  - id: p\n    kind: http\n    target: http://127.0.0.1/\n    options:\n      basic_auth: { username: u, password: hunter2-literal }\n';
+
+  function warningsOf(file: string, env: NodeJS.ProcessEnv = {}): string[] {
+    const out: string[] = [];
+    loadAgentConfig(file, env, (w) => out.push(`${w.line}:${w.column}: ${w.path}: ${w.message}`));
+    return out;
+  }
+
+  it('is accepted with a warning naming its line and field, never its value', () => {
+    const file = write('lit.yaml', literal);
+    const warnings = warningsOf(file);
+    expect(warnings).toEqual(['8:34: checks[0].options.basic_auth.password: a secret written in the file: give it as password_file (a file readable by this service only) or ${ENV}']);
+    expect(warnings.join()).not.toContain('hunter2');
+  });
+
+  it('is refused where the config says literal_secrets: refuse', () => {
+    const file = join(dir, 'lit-refuse.yaml');
+    writeFileSync(file, `${header}literal_secrets: refuse\nchecks:\n${literal}`);
+    const msg = problems(file);
+    expect(msg).toContain('checks[0].options.basic_auth.password: a secret written in the file: give it as password_file');
+    expect(msg).toContain('(literal_secrets: refuse)');
+    expect(msg).not.toContain('hunter2');
+  });
+
+  it('a secret from a file or from the environment is no warning', () => {
+    expect(warningsOf(write('f.yaml', '  - id: p\n    kind: http\n    target: http://127.0.0.1/\n    options:\n      basic_auth: { username: u, password_file: password.txt }\n'))).toEqual([]);
+    expect(warningsOf(write('e.yaml', '  - id: p\n    kind: http\n    target: http://127.0.0.1/\n    options:\n      bearer_token: "${PORTAL_TOKEN}"\n'), { PORTAL_TOKEN: 't' })).toEqual([]);
+  });
+});

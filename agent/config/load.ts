@@ -1,25 +1,30 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { loadYamlConfig, parseYamlConfig, type YamlConfigOptions } from '../../common/yaml-config.js';
 import { agentConfigSchema, applyDefaults, type AgentConfig } from './schema.js';
-import { resolveSecrets, SECRET_KEYS } from './secrets.js';
+import type { ConfigProblem } from '../../common/config-errors.js';
+import { AGENT_SECRET_PLACES, literalSecretProblems, resolveSecrets, SECRET_KEYS } from './secrets.js';
 import { PROBE_KINDS } from '../probes/index.js';
 
-function options(file: string, env: NodeJS.ProcessEnv): YamlConfigOptions<typeof agentConfigSchema> {
+/** Receives the config's warnings (a secret written in the file), located like its errors. */
+export type OnConfigWarning = (warning: ConfigProblem) => void;
+
+function options(file: string, env: NodeJS.ProcessEnv, onWarning?: OnConfigWarning): YamlConfigOptions<typeof agentConfigSchema> {
   return {
     schema: agentConfigSchema,
     secretKeys: SECRET_KEYS,
-    prepare: (doc) => resolveSecrets(doc, dirname(file), env),
+    prepare: (doc) => [...literalSecretProblems(doc, AGENT_SECRET_PLACES), ...resolveSecrets(doc, dirname(file), env)],
+    ...(onWarning ? { onWarning } : {}),
     unknownVariant: (value) => `unknown kind ${JSON.stringify(value)} (one of: ${PROBE_KINDS.join(', ')})`,
   };
 }
 
 /** Reads, resolves secrets in, and validates an agent config file; throws ConfigError listing every problem. */
-export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  return resolvePaths(applyDefaults(loadYamlConfig(file, options(file, env))), file);
+export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.env, onWarning?: OnConfigWarning): AgentConfig {
+  return resolvePaths(applyDefaults(loadYamlConfig(file, options(file, env, onWarning))), file);
 }
 
-export function parseAgentConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  return resolvePaths(applyDefaults(parseYamlConfig(text, file, options(file, env))), file);
+export function parseAgentConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env, onWarning?: OnConfigWarning): AgentConfig {
+  return resolvePaths(applyDefaults(parseYamlConfig(text, file, options(file, env, onWarning))), file);
 }
 
 /** Paths in the push section are relative to the config file, wherever the agent was started from. */

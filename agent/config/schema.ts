@@ -99,6 +99,12 @@ export const agentConfigSchema = z
     checks: z.array(z.discriminatedUnion('kind', checks)).default([]),
     /** Push to the province server (remote_write with a WAL). Absent: metrics are only served on /metrics. */
     push: pushSchema.optional(),
+    /**
+     * A secret written in the file itself (rather than as `<key>_file` or `${ENV}`): `warn` (default) says
+     * so in `--check-config` and the log; `refuse` makes it an error (for machines whose config files are
+     * copied around, where secrets must live in files of their own).
+     */
+    literal_secrets: z.enum(['warn', 'refuse']).default('warn'),
   })
   .strict()
   // Cross-field rules run even when some fields failed, so one pass reports every problem;

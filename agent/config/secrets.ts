@@ -17,6 +17,34 @@ export interface SecretProblem {
   path: PropertyKey[];
   atKey: boolean;
   message: string;
+  /** Said, not refused (a literal secret while `literal_secrets` is `warn`). */
+  warning?: boolean;
+}
+
+/**
+ * Secrets written in the file itself (`password: hunter2` rather than `password_file:` or `${ENV}`): a
+ * warning, or an error where the config says `literal_secrets: refuse`. Runs before resolution, which
+ * turns files and references into literal values. Values are never echoed.
+ */
+export function literalSecretProblems(doc: Document, places: SecretPlaces, keys: readonly string[] = SECRET_KEYS): SecretProblem[] {
+  const refuse = doc.get('literal_secrets') === 'refuse';
+  const problems: SecretProblem[] = [];
+  visit(doc, {
+    Pair(_key, pair, ancestry) {
+      if (!isScalar(pair.key) || !keys.includes(String(pair.key.value))) return;
+      if (!isScalar(pair.value) || typeof pair.value.value !== 'string' || pair.value.value.includes('${')) return;
+      const path = pathOf(ancestry, pair);
+      if (!places.test(path)) return;
+      const name = String(pair.key.value);
+      problems.push({
+        path,
+        atKey: true,
+        warning: !refuse,
+        message: `a secret written in the file: give it as ${name}_file (a file readable by this service only) or \${ENV}${refuse ? ' (literal_secrets: refuse)' : ''}`,
+      });
+    },
+  });
+  return problems;
 }
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
@@ -27,11 +55,14 @@ const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
  * environment, and `<secret>_file: path` becomes `<secret>: <file contents>` (relative paths from the
  * config file's folder). References elsewhere are refused: ids, targets and labels reach metrics and logs.
  */
+/** Where the agent's secrets may be: check options and push targets. */
+export const AGENT_SECRET_PLACES: SecretPlaces = { test: (path) => path.includes('options') || (path[0] === 'push' && path[1] === 'targets'), where: 'under options and push.targets' };
+
 export function resolveSecrets(
   doc: Document,
   baseDir: string,
   env: NodeJS.ProcessEnv,
-  allowed: SecretPlaces = { test: (path) => path.includes('options') || (path[0] === 'push' && path[1] === 'targets'), where: 'under options and push.targets' },
+  allowed: SecretPlaces = AGENT_SECRET_PLACES,
   /** The option names that hold secrets in this config (the server passes its own). */
   keys: readonly string[] = SECRET_KEYS,
 ): SecretProblem[] {

@@ -1,6 +1,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { loadYamlConfig } from '../../common/yaml-config.js';
-import { resolveSecrets } from '../../agent/config/secrets.js';
+import type { ConfigProblem } from '../../common/config-errors.js';
+import { literalSecretProblems, resolveSecrets } from '../../agent/config/secrets.js';
 import { NOTIFIER_SECRET_KEYS, NOTIFIERS } from '../notifiers/index.js';
 import type { RouteConfig } from './engine-schema.js';
 import { serverConfigSchema, type ServerConfig } from './schema.js';
@@ -19,11 +20,12 @@ const SECRET_PLACES = {
 };
 
 /** Reads and validates a server config; relative paths are taken from the config file's folder. */
-export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.env, onWarning?: (warning: ConfigProblem) => void): ServerConfig {
   const cfg = loadYamlConfig(file, {
     schema: serverConfigSchema,
     secretKeys: SERVER_SECRET_KEYS,
-    prepare: (doc) => resolveSecrets(doc, dirname(file), env, SECRET_PLACES, SERVER_SECRET_KEYS),
+    prepare: (doc) => [...literalSecretProblems(doc, SECRET_PLACES, SERVER_SECRET_KEYS), ...resolveSecrets(doc, dirname(file), env, SECRET_PLACES, SERVER_SECRET_KEYS)],
+    ...(onWarning ? { onWarning } : {}),
   });
   const rel = (p: string): string => (isAbsolute(p) ? p : resolve(dirname(file), p));
   return {

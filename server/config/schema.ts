@@ -107,6 +107,12 @@ export const serverConfigSchema = z
     log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     tokens: z.array(token).default([]),
     limits: limits.prefault({}),
+    /**
+     * A secret written in the file itself (rather than as `<key>_file` or `${ENV}`): `warn` (default) says
+     * so in `--check-config` and the log; `refuse` makes it an error (for machines whose config files are
+     * copied around, where secrets must live in files of their own).
+     */
+    literal_secrets: z.enum(['warn', 'refuse']).default('warn'),
     forward: z.array(forward).default([]),
     forward_wal: forwardWal.prefault({}),
     engine: engineConfigSchema.prefault({}),

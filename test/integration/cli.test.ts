@@ -66,6 +66,14 @@ describe('centerwatch-agent CLI', () => {
     expect(r.status).toBe(0);
   });
 
+  it('--check-config warns about a password written in the file (line and field, no value) and still exits 0', async () => {
+    const file = config('literal.yaml', '  - { id: web, kind: http, target: "http://127.0.0.1:9/", options: { basic_auth: { username: u, password: pw-literal-42 } } }\n');
+    const r = await run('--check-config', '--config', file);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/literal\.yaml:\d+:\d+: checks\[0\]\.options\.basic_auth\.password: a secret written in the file: give it as password_file .* \(warning\)/);
+    expect(r.stderr + r.stdout).not.toContain('pw-literal-42');
+  });
+
   it('--check-config refuses the real-center template until its placeholders are replaced', async () => {
     const r = await run('--check-config', '--config', 'config/center-template.yaml');
     expect(r.status).toBe(1);
