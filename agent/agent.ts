@@ -7,7 +7,7 @@ import { PROBES } from './probes/index.js';
 import type { ProbeDefinition, Session } from './probes/types.js';
 import { runCheck, type RunOutcome } from './runner.js';
 import { Scheduler } from './scheduler.js';
-import { agentVersion } from './version.js';
+import { agentVersion } from '../common/version.js';
 import { PushClient } from './push/push.js';
 
 /** How long a stop waits for in-flight runs before aborting them. */

@@ -4,7 +4,7 @@ import { createLogger } from '../common/log.js';
 import { Agent } from './agent.js';
 import { loadAgentConfig } from './config/load.js';
 import { formatOnceTable } from './once-table.js';
-import { agentVersion } from './version.js';
+import { agentVersion } from '../common/version.js';
 
 const HELP = `centerwatch-agent — probes a center's lines, links and devices and exposes Prometheus metrics
 

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatProblem, loadOrReport, type ConfigProblem } from '../common/config-errors.js';
 import { createLogger } from '../common/log.js';
-import { agentVersion } from '../agent/version.js';
+import { agentVersion } from '../common/version.js';
 import { loadServerConfig } from './config/load.js';
 import { CenterwatchServer } from './server.js';
 import { newToken } from './tokens.js';

@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../common/log.js';
-import { agentVersion } from '../agent/version.js';
+import { agentVersion } from '../common/version.js';
 import type { ServerConfig } from './config/schema.js';
 import { Forwarder } from './forward.js';
 import { ServerMetrics } from './metrics.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { addSecretFileVariants } from '../../common/secret-file-variants.js';
 import { agentConfigSchema } from './schema.js';
-import { SECRET_KEYS } from './secrets.js';
+import { SECRET_KEYS } from '../../common/secrets.js';
 
 type JsonSchema = { [key: string]: unknown; properties?: Record<string, JsonSchema> };
 

@@ -2,7 +2,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { loadYamlConfig, parseYamlConfig, type YamlConfigOptions } from '../../common/yaml-config.js';
 import { agentConfigSchema, applyDefaults, type AgentConfig } from './schema.js';
 import type { ConfigProblem } from '../../common/config-errors.js';
-import { AGENT_SECRET_PLACES, literalSecretProblems, resolveSecrets, SECRET_KEYS } from './secrets.js';
+import { AGENT_SECRET_PLACES, literalSecretProblems, resolveSecrets, SECRET_KEYS } from '../../common/secrets.js';
 import { PROBE_KINDS } from '../probes/index.js';
 
 /** Receives the config's warnings (a secret written in the file), located like its errors. */

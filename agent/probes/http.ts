@@ -10,7 +10,7 @@ import { httpOptions, type HttpOptions } from './http-options.js';
 import { parseTokenResponse, tokenRequest, TokenCache } from './http-oauth2.js';
 import { redirectStep } from './http-redirects.js';
 import { exchange, type ExchangeResult } from './http-request.js';
-import { agentVersion } from '../version.js';
+import { agentVersion } from '../../common/version.js';
 import { METRIC } from '../../common/metrics.js';
 import { CERT_METRICS, certObservations } from './tls-cert.js';
 

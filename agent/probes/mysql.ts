@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { checkServerIdentity, type TLSSocket } from 'node:tls';
 import type { Connection } from 'mysql2';
@@ -8,7 +9,7 @@ import { describeError } from './errors.js';
 import { mysqlMessage, mysqlReason, serverError, type MysqlStep } from './mysql-errors.js';
 import { ER_PARSE_ERROR, queryResult, REPLICA_STATUS_QUERIES, replicaStatus } from './mysql-results.js';
 import { endpointOf, hostPortProblem } from './target.js';
-import { withDeadline } from './deadline.js';
+import { withDeadline, type Deadline } from './deadline.js';
 
 /**
  * A MySQL / MariaDB check through mysql2. The probe opens the TCP connection itself and hands it
@@ -79,7 +80,7 @@ export function createMysqlProbe(loadDriver: () => Promise<typeof import('mysql2
         raw.on('error', () => {});
         let conn: Connection | undefined;
         try {
-          await connected(raw, ctx.signal);
+          await deadline.race(once(raw, 'connect'));
           clock.lap('connect');
           step = 'auth';
           conn = mysql.createConnection({
@@ -115,24 +116,24 @@ export function createMysqlProbe(loadDriver: () => Promise<typeof import('mysql2
               },
             });
           }
-          await loggedIn(conn, ctx.signal);
+          await deadline.race(once(conn, 'connect'));
           clock.lap('auth');
 
           step = 'query';
-          const { rows, fields } = await query(conn, opts.query, true, ctx.signal);
+          const { rows, fields } = await deadline.race(query(conn, opts.query, true));
           clock.lap('query');
           const problem = resultProblem(queryResult(rows, fields), opts.expect);
 
           let note: string | undefined;
           if (opts.replication) {
             step = 'replication';
-            const status = replicaStatus(await replicaRows(conn, ctx.signal));
+            const status = replicaStatus(await replicaRows(conn, deadline));
             clock.lap('query');
             observations.push({ metric: 'is_replica', value: status.isReplica ? 1 : 0 });
             if (status.lagSeconds !== undefined) observations.push({ metric: 'replication_lag_seconds', value: status.lagSeconds });
             if (status.stoppedChannels > 0) note = `replica not replicating on ${status.stoppedChannels} channel(s): lag unknown`;
           }
-          await quit(conn, raw, ctx.signal);
+          await deadline.race(quit(conn, raw)).catch(() => {});
           const extra = { phases, ...(observations.length > 0 ? { observations } : {}) };
           if (problem) return failure('assertion', problem, extra);
           return success({ ...extra, ...(note ? { message: note } : {}) });
@@ -177,66 +178,19 @@ function watchTls(conn: Connection, verifyName: string | undefined, on: { starte
   };
 }
 
-/** Resolves on connect; rejects on error or at the deadline (destroying the socket). */
-function connected(socket: Socket, signal: AbortSignal): Promise<void> {
+/** Runs one statement; the caller races it with the deadline (and then destroys the connection). */
+function query(conn: Connection, sql: string, rowsAsArray: boolean): Promise<{ rows: unknown; fields: unknown }> {
   return new Promise((resolve, reject) => {
-    const cleanup = (): void => {
-      socket.off('connect', onConnect);
-      socket.off('error', onError);
-      signal.removeEventListener('abort', onAbort);
-    };
-    const onConnect = (): void => (cleanup(), resolve());
-    const onError = (err: Error): void => (cleanup(), reject(err));
-    const onAbort = (): void => {
-      cleanup();
-      socket.destroy();
-      reject(signal.reason);
-    };
-    socket.once('connect', onConnect);
-    socket.once('error', onError);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** Resolves once the driver has logged in (greeting, TLS, auth and database all accepted). */
-function loggedIn(conn: Connection, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const cleanup = (): void => {
-      conn.off('connect', onConnect);
-      conn.off('error', onError);
-      signal.removeEventListener('abort', onAbort);
-    };
-    const onConnect = (): void => (cleanup(), resolve());
-    const onError = (err: Error): void => (cleanup(), reject(err));
-    const onAbort = (): void => (cleanup(), reject(signal.reason));
-    conn.once('connect', onConnect);
-    conn.once('error', onError);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** Runs one statement; at the deadline rejects (the caller then destroys the connection). */
-function query(conn: Connection, sql: string, rowsAsArray: boolean, signal: AbortSignal): Promise<{ rows: unknown; fields: unknown }> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    conn.query({ sql, rowsAsArray }, (err: unknown, rows: unknown, fields: unknown) => {
-      signal.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else resolve({ rows, fields });
-    });
+    conn.query({ sql, rowsAsArray }, (err: unknown, rows: unknown, fields: unknown) => (err ? reject(err) : resolve({ rows, fields })));
   });
 }
 
 /** The rows of the first replica status statement the server knows (column names as keys). */
-async function replicaRows(conn: Connection, signal: AbortSignal): Promise<Array<Record<string, unknown>>> {
+async function replicaRows(conn: Connection, deadline: Deadline): Promise<Array<Record<string, unknown>>> {
   let last: unknown;
   for (const sql of REPLICA_STATUS_QUERIES) {
     try {
-      const { rows } = await query(conn, sql, false, signal);
+      const { rows } = await deadline.race(query(conn, sql, false));
       return Array.isArray(rows) ? (rows as Array<Record<string, unknown>>) : [];
     } catch (err) {
       if (serverError(err)?.errno !== ER_PARSE_ERROR) throw err;
@@ -250,18 +204,16 @@ async function replicaRows(conn: Connection, signal: AbortSignal): Promise<Array
  * Sends COM_QUIT, so the server counts a clean quit rather than an aborted client, and waits
  * briefly for it to close. Never fails: the check's answer is already known.
  */
-function quit(conn: Connection, raw: Socket, signal: AbortSignal): Promise<void> {
-  if (raw.destroyed || signal.aborted) return Promise.resolve();
+function quit(conn: Connection, raw: Socket): Promise<void> {
+  if (raw.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const finish = (): void => {
       clearTimeout(timer);
       raw.off('close', finish);
-      signal.removeEventListener('abort', finish);
       resolve();
     };
     const timer = setTimeout(finish, QUIT_GRACE_MS);
     raw.once('close', finish);
-    signal.addEventListener('abort', finish, { once: true });
     conn.end();
   });
 }

@@ -1,8 +1,9 @@
+import { once } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { z } from 'zod';
 import { defineProbe, failure, success, type Phase, type ProbeResult } from './types.js';
-import { settle } from './socket-settle.js';
+import { withDeadline, type Deadline } from './deadline.js';
 import { credentialPairProblems, dbTlsOptions, nodeTlsOptions, phaseClock, resultExpectation, resultProblem } from './db-common.js';
 import { describeError, reasonFromError } from './errors.js';
 import { commandProblem, replyReason, replyResult, type RedisStep } from './redis-replies.js';
@@ -70,56 +71,58 @@ export const redisProbe = defineProbe({
       s.on('error', () => {});
       return s;
     };
-    try {
-      const plain = own(netConnect({ host: hp.host, port: hp.port, localAddress: bind.address, noDelay: true }));
-      await settle(plain, 'connect', ctx.signal);
-      clock.lap('connect');
-      let socket: Socket = plain;
-      if (tlsOpts) {
-        step = 'tls';
-        socket = own(tlsConnect({ socket: plain, host: hp.host, ...tlsOpts }));
-        await settle(socket, 'secureConnect', ctx.signal);
-        clock.lap('tls');
-      }
-      const talk = new Conversation(socket, ctx.signal);
+    return withDeadline(ctx.signal, async (deadline) => {
+      try {
+        const plain = own(netConnect({ host: hp.host, port: hp.port, localAddress: bind.address, noDelay: true }));
+        await deadline.race(once(plain, 'connect'));
+        clock.lap('connect');
+        let socket: Socket = plain;
+        if (tlsOpts) {
+          step = 'tls';
+          socket = own(tlsConnect({ socket: plain, host: hp.host, ...tlsOpts }));
+          await deadline.race(once(socket, 'secureConnect'));
+          clock.lap('tls');
+        }
+        const talk = new Conversation(socket, deadline);
 
-      // AUTH and SELECT go in one round trip; after a refused AUTH the SELECT reply (NOAUTH) is moot.
-      const steps: Array<[RedisStep, string[]]> = [];
-      if (opts.password !== undefined) steps.push(['auth', opts.user ? ['AUTH', opts.user, opts.password] : ['AUTH', opts.password]]);
-      if (opts.db !== 0) steps.push(['select', ['SELECT', String(opts.db)]]);
-      if (steps.length > 0) {
-        step = 'auth';
-        const replies = await talk.send(steps.map(([, cmd]) => cmd));
-        clock.lap('auth');
-        for (const [i, [kind]] of steps.entries()) {
-          const reply = replies[i];
-          if (reply instanceof RespError) {
-            const what = kind === 'auth' ? 'AUTH' : `SELECT ${opts.db}`;
-            return failure(replyReason(kind, reply.code), `${what} refused (${reply.code})`, { phases });
+        // AUTH and SELECT go in one round trip; after a refused AUTH the SELECT reply (NOAUTH) is moot.
+        const steps: Array<[RedisStep, string[]]> = [];
+        if (opts.password !== undefined) steps.push(['auth', opts.user ? ['AUTH', opts.user, opts.password] : ['AUTH', opts.password]]);
+        if (opts.db !== 0) steps.push(['select', ['SELECT', String(opts.db)]]);
+        if (steps.length > 0) {
+          step = 'auth';
+          const replies = await talk.send(steps.map(([, cmd]) => cmd));
+          clock.lap('auth');
+          for (const [i, [kind]] of steps.entries()) {
+            const reply = replies[i];
+            if (reply instanceof RespError) {
+              const what = kind === 'auth' ? 'AUTH' : `SELECT ${opts.db}`;
+              return failure(replyReason(kind, reply.code), `${what} refused (${reply.code})`, { phases });
+            }
           }
         }
-      }
 
-      step = 'query';
-      const [reply] = await talk.send([opts.command]);
-      clock.lap('query');
-      const name = opts.command[0]!.toUpperCase();
-      if (reply instanceof RespError) return failure(replyReason('command', reply.code), `${name} failed (${reply.code})`, { phases });
-      await talk.quit(QUIT_GRACE_MS);
-      const problem = resultProblem(replyResult(reply ?? null), opts.expect);
-      if (problem) return failure('assertion', problem, { phases });
-      return success({ phases });
-    } catch (err) {
-      const message = ctx.signal.aborted
-        ? `deadline exceeded during ${step}`
-        : err instanceof RespProtocolError
-          ? `not a RESP2 reply (${err.message})`
-          : describeError(err);
-      return failure(reasonFromError(err, ctx.signal), message, { phases });
-    } finally {
-      // TLS socket first: destroying the socket under a live TLSSocket crashes Node 20.
-      for (const s of sockets.reverse()) s.destroy();
-    }
+        step = 'query';
+        const [reply] = await talk.send([opts.command]);
+        clock.lap('query');
+        const name = opts.command[0]!.toUpperCase();
+        if (reply instanceof RespError) return failure(replyReason('command', reply.code), `${name} failed (${reply.code})`, { phases });
+        await talk.quit(QUIT_GRACE_MS);
+        const problem = resultProblem(replyResult(reply ?? null), opts.expect);
+        if (problem) return failure('assertion', problem, { phases });
+        return success({ phases });
+      } catch (err) {
+        const message = ctx.signal.aborted
+          ? `deadline exceeded during ${step}`
+          : err instanceof RespProtocolError
+            ? `not a RESP2 reply (${err.message})`
+            : describeError(err);
+        return failure(reasonFromError(err, ctx.signal), message, { phases });
+      } finally {
+        // TLS socket first: destroying the socket under a live TLSSocket crashes Node 20.
+        for (const s of sockets.reverse()) s.destroy();
+      }
+    });
   },
 });
 
@@ -138,7 +141,7 @@ class Conversation {
 
   constructor(
     private readonly socket: Socket,
-    private readonly signal: AbortSignal,
+    private readonly deadline: Deadline,
   ) {
     socket.on('data', (chunk: Buffer) => {
       try {
@@ -179,23 +182,12 @@ class Conversation {
   /** Sends the commands in one write (pipelined) and resolves with their replies, in order. */
   send(commands: string[][]): Promise<RespValue[]> {
     if (this.broken !== undefined) return Promise.reject(this.broken);
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        this.pending = undefined;
-        reject(this.signal.reason);
-      };
-      if (this.signal.aborted) return onAbort();
-      this.signal.addEventListener('abort', onAbort, { once: true });
-      const done = (): void => this.signal.removeEventListener('abort', onAbort);
-      this.pending = {
-        count: commands.length,
-        replies: [],
-        resolve: (v) => (done(), resolve(v)),
-        reject: (e) => (done(), reject(e)),
-      };
+    const replies = new Promise<RespValue[]>((resolve, reject) => {
+      this.pending = { count: commands.length, replies: [], resolve, reject };
       this.socket.write(Buffer.concat(commands.map(encodeCommand)));
       this.deliver();
     });
+    return this.deadline.race(replies);
   }
 
   /**
@@ -204,17 +196,18 @@ class Conversation {
    */
   quit(graceMs: number): Promise<void> {
     if (this.broken !== undefined || this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.signal.removeEventListener('abort', finish);
-        this.onClosed = undefined;
-        resolve();
-      };
-      const timer = setTimeout(finish, graceMs);
-      this.signal.addEventListener('abort', finish, { once: true });
-      this.onClosed = finish;
+    let timer: NodeJS.Timeout | undefined;
+    const closed = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+      this.onClosed = resolve;
       this.socket.write(encodeCommand(['QUIT']));
     });
+    return this.deadline
+      .race(closed)
+      .catch(() => {})
+      .finally(() => {
+        clearTimeout(timer);
+        this.onClosed = undefined;
+      });
   }
 }

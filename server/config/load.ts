@@ -1,7 +1,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { loadYamlConfig } from '../../common/yaml-config.js';
 import type { ConfigProblem } from '../../common/config-errors.js';
-import { literalSecretProblems, resolveSecrets } from '../../agent/config/secrets.js';
+import { literalSecretProblems, resolveSecrets } from '../../common/secrets.js';
 import { NOTIFIER_SECRET_KEYS, NOTIFIERS } from '../notifiers/index.js';
 import type { RouteConfig } from './engine-schema.js';
 import { serverConfigSchema, type ServerConfig } from './schema.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultCalendar } from './calendar.js';
+import { defaultCalendar } from '../calendar.js';
 import { formatDigest, nextDigestAt, type DigestInput } from './digest.js';
 
 /** An instant from a Vietnam local time (UTC+7). */

@@ -6,7 +6,7 @@
  *   …centers not ready, yesterday's incidents, the lowest uptime shares
  */
 import { STATE_WORDS, wordsIn } from '../../common/catalogue.js';
-import { defaultCalendar, localTime, type OfficeCalendar } from './calendar.js';
+import { defaultCalendar, localTime, type OfficeCalendar } from '../calendar.js';
 import type { Bilingual, Lang } from '../notifiers/event.js';
 import { formatClock, formatDuration, formatTime } from '../notifiers/text.js';
 

@@ -17,7 +17,7 @@
  * their last state holds (the agent's silence is the problem being reported).
  */
 import { initialAlertState, step, type AlertRule, type AlertState } from './alerts.js';
-import type { OfficeCalendar } from './calendar.js';
+import type { OfficeCalendar } from '../calendar.js';
 import { rootCauses, type Problem, type ProblemKind } from './dependencies.js';
 import { describe, type CheckFacts, type Subject } from './describe.js';
 import { notifyAt, severityOf, urgentCheck, type Severity } from './paging.js';

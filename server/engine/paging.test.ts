@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultCalendar } from './calendar.js';
+import { defaultCalendar } from '../calendar.js';
 import { notifyAt, severityOf } from './paging.js';
 
 const vn = (local: string): number => Date.parse(`${local}:00+07:00`);

@@ -3,7 +3,7 @@
  * its power close to opening is paged at once.
  */
 import { kindEntry } from '../../common/catalogue.js';
-import { isEvaluated, nextOpening, type OfficeCalendar } from './calendar.js';
+import { isEvaluated, nextOpening, type OfficeCalendar } from '../calendar.js';
 import type { Impact } from './readiness.js';
 
 export type Severity = 'critical' | 'warning' | 'info';

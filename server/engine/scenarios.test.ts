@@ -3,7 +3,7 @@
  * messages and readiness changes expected after it (issue 6, "What it must show").
  */
 import { describe, expect, it } from 'vitest';
-import { FRI_0800, MIN, Province, S } from './scenario-harness.js';
+import { FRI_0800, MIN, Province, S } from '../../test/support/scenario-harness.js';
 
 const UPSTREAM = { upstreams: [{ name: 'provincial-system', title: { vi: 'Hệ thống một cửa tỉnh', en: 'the provincial one-stop system' }, checks: ['provincial-system'] }] };
 

@@ -4,7 +4,7 @@
  */
 import type { EngineConfig } from '../config/engine-schema.js';
 import type { AlertRule } from './alerts.js';
-import { defaultCalendar, type OfficeCalendar } from './calendar.js';
+import { defaultCalendar, type OfficeCalendar } from '../calendar.js';
 import type { EngineSettings } from './evaluate.js';
 
 export function engineSettings(cfg: EngineConfig, isSilenced: EngineSettings['isSilenced']): EngineSettings {

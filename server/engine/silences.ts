@@ -11,7 +11,7 @@
  * A window that crosses midnight (22:00-02:00) belongs to the day it starts: `weekly fri 22:00-02:00`
  * covers Friday 22:00 to Saturday 02:00.
  */
-import { localTime } from './calendar.js';
+import { localTime } from '../calendar.js';
 import type { Silence, SilenceMatcher } from '../store/types.js';
 
 const DAY_MS = 86_400_000;

@@ -16,7 +16,7 @@ import { Document, isMap, isSeq } from 'yaml';
 import type { ServerConfig } from '../config/schema.js';
 import type { EngineConfig, RouteConfig } from '../config/engine-schema.js';
 import { kindsWhere } from '../../common/catalogue.js';
-import { WEEKDAY_SPANS, type Span } from '../engine/calendar.js';
+import { WEEKDAY_SPANS, type Span } from '../calendar.js';
 import { alternation, quote } from './common.js';
 import { receiverOf } from './am-receivers.js';
 import { exportedName as n } from './names.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultCalendar } from '../engine/calendar.js';
+import { defaultCalendar } from '../calendar.js';
 import { openSqliteStore, type Store, type StoredAlert } from './store.js';
 
 /** An instant from a Vietnam local time (UTC+7). */

@@ -7,7 +7,7 @@
  * carries the same idempotency key). Every statement is prepared once at open.
  */
 import Database from 'better-sqlite3';
-import type { OfficeCalendar } from '../engine/calendar.js';
+import type { OfficeCalendar } from '../calendar.js';
 import { migrate } from './migrations.js';
 import { uptimeFromTransitions, type Transition, type UptimeShare } from './uptime.js';
 import type { Acknowledgement, AlertHistoryEntry, OutboxEntry, OutboxMessage, Silence, SilenceInput, StoredAlert } from './types.js';

@@ -2,7 +2,7 @@
  * Share of office hours a center was `ready`, computed exactly from its state transitions (no sampling):
  * each interval between two transitions is intersected with the office calendar.
  */
-import { officeMsBetween, type OfficeCalendar } from '../engine/calendar.js';
+import { officeMsBetween, type OfficeCalendar } from '../calendar.js';
 
 /** A state change of a check or a center. */
 export interface Transition {

@@ -3,7 +3,7 @@
  * with its own time, and names where messages use names.
  */
 import { describe, expect, it } from 'vitest';
-import { clock, MIN, Province, S } from '../engine/scenario-harness.js';
+import { clock, MIN, Province, S } from '../../test/support/scenario-harness.js';
 import { tileOf, type Tile } from './view.js';
 
 const UPSTREAM = { upstreams: [{ name: 'provincial-system', title: { vi: 'Hệ thống một cửa tỉnh', en: 'the provincial one-stop system' }, checks: ['provincial-system'] }] };

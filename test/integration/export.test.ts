@@ -5,7 +5,7 @@
  *
  * Parity tolerance: one evaluation interval (15 s). Steps fall on the 15 s grid; an engine transition
  * between grid points (a 10 s recover_for) is expected in Prometheus at the next grid point, which is
- * what the expected alerts at each grid point encode (server/export/parity-timeline.ts).
+ * what the expected alerts at each grid point encode (test/support/parity-timeline.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { requireService } from '../helpers/ctx.js';
 import { commandExists } from '../helpers/servers.js';
-import { Province } from '../../server/engine/scenario-harness.js';
+import { Province } from '../support/scenario-harness.js';
 import { prometheusRuleFile, type RuleFile } from '../../server/export/prometheus-rules.js';
-import { playScenario, type ParityRun, type Step } from '../../server/export/parity-timeline.js';
+import { playScenario, type ParityRun, type Step } from '../support/parity-timeline.js';
 
 const haveTools = requireService(commandExists('promtool') && commandExists('amtool'), 'promtool and amtool not installed (Debian: apt install prometheus prometheus-alertmanager)');
 

@@ -146,7 +146,7 @@ describe('ups probe failures', () => {
     await new Promise<void>((resolve) => flood.listen(0, '127.0.0.1', resolve));
     try {
       const [r, ms] = await timed(run(`127.0.0.1:${(flood.address() as AddressInfo).port}`, {}, 3000));
-      console.log('ups flood', JSON.stringify({ ms: Math.round(ms), sentMiB: +(sent / 2 ** 20).toFixed(2) }));
+      console.log('ups flood', JSON.stringify({ ms: Math.round(ms), sentMiB: Number((sent / 2 ** 20).toFixed(2)) }));
       expect(r).toMatchObject({ up: false, reason: 'protocol', message: 'upsd sent more than 1004 lines' });
       expect(ms).toBeLessThan(1000);
       // What the probe read before giving up, plus what the kernel buffers held.

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../common/log.js';
-import { loadServerConfig } from '../../server/config/load.js';
-import { loadAgentConfig } from './load.js';
+import { createLogger } from '../common/log.js';
+import { loadServerConfig } from '../server/config/load.js';
+import { loadAgentConfig } from '../agent/config/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cw-secrets-log-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,11 +9,11 @@
  * engine's open occurrences at each grid point, which encodes exactly "the same, at most one
  * evaluation interval later". Scenario steps must fall on the grid (agents push when a check changes).
  */
-import type { Province } from '../engine/scenario-harness.js';
+import type { Province } from './scenario-harness.js';
 import { METRIC } from '../../common/metrics.js';
-import { promDuration } from './common.js';
-import { engineRuleOf } from './prometheus-rules.js';
-import { ENGINE_ALERTS, exportedName, type EngineAlert as EngineAlertName } from './names.js';
+import { promDuration } from '../../server/export/common.js';
+import { engineRuleOf } from '../../server/export/prometheus-rules.js';
+import { ENGINE_ALERTS, exportedName, type EngineAlert as EngineAlertName } from '../../server/export/names.js';
 
 /** What a step may do besides changing checks: stop or resume an agent's pushes. */
 export interface Network {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, Scalar, visit, type Document } from 'yaml';
-import { registerSecret } from '../../common/log.js';
+import { registerSecret } from './log.js';
 
 /** Option names that hold secrets; each may instead be given as `<name>_file`. */
 export const SECRET_KEYS = ['password', 'bearer_token', 'client_secret', 'token', 'api_key', 'secret', 'secret_key', 'refresh_token'] as const;

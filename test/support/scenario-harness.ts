@@ -3,13 +3,13 @@
  * are plain data the test changes between steps; `run` advances a simulated clock one evaluation at a
  * time and keeps every output, so a test reads the messages that went out as a list of headlines.
  */
-import { engineConfigSchema, type EngineConfig } from '../config/engine-schema.js';
-import { plainText } from '../notifiers/text.js';
-import { emptyEngineState, evaluate, type AgentSnapshot, type CheckSnapshot, type EngineOutput, type EngineState } from './evaluate.js';
-import { checkTitle } from './fleet.js';
-import { engineSettings } from './settings.js';
-import { matches, recurrenceActive } from './silences.js';
-import type { SilenceMatcher } from '../store/types.js';
+import { engineConfigSchema, type EngineConfig } from '../../server/config/engine-schema.js';
+import { plainText } from '../../server/notifiers/text.js';
+import { emptyEngineState, evaluate, type AgentSnapshot, type CheckSnapshot, type EngineOutput, type EngineState } from '../../server/engine/evaluate.js';
+import { checkTitle } from '../../server/engine/fleet.js';
+import { engineSettings } from '../../server/engine/settings.js';
+import { matches, recurrenceActive } from '../../server/engine/silences.js';
+import type { SilenceMatcher } from '../../server/store/types.js';
 
 /** 08:00 on Friday 27/11/2026 in UTC+7 (01:00 UTC): office hours. */
 export const FRI_0800 = Date.UTC(2026, 10, 27, 1, 0);
