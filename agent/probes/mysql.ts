@@ -181,7 +181,7 @@ function watchTls(conn: Connection, verifyName: string | undefined, on: { starte
 /** Runs one statement; the caller races it with the deadline (and then destroys the connection). */
 function query(conn: Connection, sql: string, rowsAsArray: boolean): Promise<{ rows: unknown; fields: unknown }> {
   return new Promise((resolve, reject) => {
-    conn.query({ sql, rowsAsArray }, (err: unknown, rows: unknown, fields: unknown) => (err ? reject(err) : resolve({ rows, fields })));
+    conn.query({ sql, rowsAsArray }, (err: unknown, rows: unknown, fields: unknown) => (err ? reject(err as Error) : resolve({ rows, fields })));
   });
 }
 

@@ -181,7 +181,7 @@ class Conversation {
 
   /** Sends the commands in one write (pipelined) and resolves with their replies, in order. */
   send(commands: string[][]): Promise<RespValue[]> {
-    if (this.broken !== undefined) return Promise.reject(this.broken);
+    if (this.broken !== undefined) return Promise.reject(this.broken as Error);
     const replies = new Promise<RespValue[]>((resolve, reject) => {
       this.pending = { count: commands.length, replies: [], resolve, reject };
       this.socket.write(Buffer.concat(commands.map(encodeCommand)));
