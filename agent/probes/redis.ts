@@ -134,7 +134,7 @@ function closedError(): Error {
 /** Request and replies on one connection, in order, each wait bounded by the deadline. */
 class Conversation {
   private readonly reader = new RespReader();
-  private broken: unknown;
+  private broken: Error | undefined;
   private pending: { count: number; replies: RespValue[]; resolve(v: RespValue[]): void; reject(e: unknown): void } | undefined;
   private closed = false;
   private onClosed: (() => void) | undefined;
@@ -161,7 +161,7 @@ class Conversation {
   }
 
   private fail(err: unknown): void {
-    this.broken ??= err;
+    this.broken ??= err instanceof Error ? err : new Error(String(err));
     const p = this.pending;
     this.pending = undefined;
     p?.reject(this.broken);
@@ -181,7 +181,7 @@ class Conversation {
 
   /** Sends the commands in one write (pipelined) and resolves with their replies, in order. */
   send(commands: string[][]): Promise<RespValue[]> {
-    if (this.broken !== undefined) return Promise.reject(this.broken as Error);
+    if (this.broken !== undefined) return Promise.reject(this.broken);
     const replies = new Promise<RespValue[]>((resolve, reject) => {
       this.pending = { count: commands.length, replies: [], resolve, reject };
       this.socket.write(Buffer.concat(commands.map(encodeCommand)));
