@@ -144,6 +144,8 @@ class Conversation {
     private readonly deadline: Deadline,
   ) {
     socket.on('data', (chunk: Buffer) => {
+      // Once broken, nothing more is read: a flooding peer is not buffered for the rest of the run.
+      if (this.broken !== undefined) return;
       try {
         this.reader.push(chunk);
         this.deliver();
@@ -162,6 +164,7 @@ class Conversation {
 
   private fail(err: unknown): void {
     this.broken ??= err instanceof Error ? err : new Error(String(err));
+    this.socket.pause();
     const p = this.pending;
     this.pending = undefined;
     p?.reject(this.broken);

@@ -24,6 +24,8 @@ export class RespProtocolError extends Error {
 
 /** Most a reply may take: a health-check command has no business fetching more (the agent's memory is budgeted). */
 export const MAX_REPLY_BYTES = 1024 * 1024;
+/** Most complete replies held before they are asked for: a check sends at most three commands and QUIT. */
+export const MAX_UNREAD_REPLIES = 16;
 /** Deepest nesting of arrays accepted. */
 const MAX_DEPTH = 32;
 const CRLF = Buffer.from('\r\n');
@@ -112,6 +114,8 @@ export class RespReader {
       if (!parsed) break;
       this.ready.push(parsed.value);
       this.buf = this.buf.subarray(parsed.next);
+      // Replies nobody asked for are a peer flooding: without this bound they pile up while a check waits.
+      if (this.ready.length > MAX_UNREAD_REPLIES) throw new RespProtocolError(`over ${MAX_UNREAD_REPLIES} replies unread`);
     }
     // Checked after parsing, so the limit is on one reply still incomplete, not on a pipeline.
     if (this.buf.length > MAX_REPLY_BYTES) throw new RespProtocolError(`reply larger than ${MAX_REPLY_BYTES} bytes`);

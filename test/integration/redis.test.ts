@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MAX_UNREAD_REPLIES } from '../../agent/probes/resp.js';
 import { redisProbe } from '../../agent/probes/redis.js';
 import type { LineBinding, ProbeResult } from '../../agent/probes/types.js';
 import { makeCtx, requireService } from '../helpers/ctx.js';
@@ -65,7 +66,9 @@ describe.skipIf(!requireService(sharedUp, `no Redis on ${SHARED}`))('redis probe
     const key = `cw:test:${process.pid}:list`;
     try {
       expect(await run(SHARED, { command: ['RPUSH', key, 'a', 'b', 'c'], expect: { value: { op: 'eq', value: 3 } } })).toMatchObject({ up: true });
-      expect(await run(SHARED, { command: ['LRANGE', key, '0', '-1'], expect: { rows: { op: 'eq', value: 3 }, value: { op: 'eq', value: 'a' } } })).toMatchObject({ up: true });
+      expect(
+        await run(SHARED, { command: ['LRANGE', key, '0', '-1'], expect: { rows: { op: 'eq', value: 3 }, value: { op: 'eq', value: 'a' } } }),
+      ).toMatchObject({ up: true });
     } finally {
       expect(await run(SHARED, { command: ['DEL', key], expect: { value: { op: 'eq', value: 1 } } })).toMatchObject({ up: true });
     }
@@ -85,7 +88,11 @@ describe.skipIf(!requireService(sharedUp, `no Redis on ${SHARED}`))('redis probe
   });
 
   it('fails with query_failed on an unknown command and on a command of the wrong type', async () => {
-    expect(await run(SHARED, { command: ['CW-NO-SUCH-COMMAND'] })).toMatchObject({ up: false, reason: 'query_failed', message: 'CW-NO-SUCH-COMMAND failed (ERR)' });
+    expect(await run(SHARED, { command: ['CW-NO-SUCH-COMMAND'] })).toMatchObject({
+      up: false,
+      reason: 'query_failed',
+      message: 'CW-NO-SUCH-COMMAND failed (ERR)',
+    });
     const key = `cw:test:${process.pid}:str`;
     expect(await run(SHARED, { command: ['SET', key, 'v', 'EX', '60'] })).toMatchObject({ up: true });
     expect(await run(SHARED, { command: ['LLEN', key] })).toMatchObject({ up: false, reason: 'query_failed', message: 'LLEN failed (WRONGTYPE)' });
@@ -173,6 +180,25 @@ describe('redis probe against servers that misbehave', () => {
     expect(await run(`127.0.0.1:${httpPort}`)).toMatchObject({ up: false, reason: 'protocol', message: 'not a RESP2 reply (unexpected type byte 0x48)' });
   });
 
+  it('fails with protocol, reading a bounded amount, when the server floods replies nobody asked for', async () => {
+    let sent = 0;
+    const port = await listen((s) =>
+      s.once('data', () => {
+        const block = Buffer.from('+PONG\r\n'.repeat(8192));
+        const pump = (): void => {
+          while (!s.destroyed && s.write(block)) sent += block.length;
+          if (!s.destroyed) s.once('drain', pump);
+        };
+        pump();
+      }),
+    );
+    const [r, ms] = await timed(run(`127.0.0.1:${port}`, {}, 3000));
+    console.log('redis flood', JSON.stringify({ ms: Math.round(ms), sentMiB: Number((sent / 2 ** 20).toFixed(2)) }));
+    expect(r).toMatchObject({ up: false, reason: 'protocol', message: `not a RESP2 reply (over ${MAX_UNREAD_REPLIES} replies unread)` });
+    expect(ms).toBeLessThan(1000);
+    expect(sent).toBeLessThan(8 * 2 ** 20);
+  });
+
   it('fails with refused on a closed port', async () => {
     expect(await run(`127.0.0.1:${await freePort()}`)).toMatchObject({ up: false, reason: 'refused', message: 'connect ECONNREFUSED' });
   });
@@ -203,11 +229,45 @@ describe.skipIf(!requireService(canStart, 'redis-server or openssl not installed
     tlsPort = await freePort();
     // The default user takes PASSWORD; the ACL user cw takes its own; cwlimited may only PING.
     const args = [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--databases', '4',
-      '--requirepass', PASSWORD,
-      '--user', 'cw', 'on', `>${USER_PASSWORD}`, '~*', '&*', '+@all',
-      '--user', 'cwlimited', 'on', `>${USER_PASSWORD}`, '-@all', '+ping', '+auth', '+quit',
-      '--tls-port', String(tlsPort), '--tls-cert-file', cert.certFile, '--tls-key-file', cert.keyFile, '--tls-ca-cert-file', cert.certFile, '--tls-auth-clients', 'no',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--databases',
+      '4',
+      '--requirepass',
+      PASSWORD,
+      '--user',
+      'cw',
+      'on',
+      `>${USER_PASSWORD}`,
+      '~*',
+      '&*',
+      '+@all',
+      '--user',
+      'cwlimited',
+      'on',
+      `>${USER_PASSWORD}`,
+      '-@all',
+      '+ping',
+      '+auth',
+      '+quit',
+      '--tls-port',
+      String(tlsPort),
+      '--tls-cert-file',
+      cert.certFile,
+      '--tls-key-file',
+      cert.keyFile,
+      '--tls-ca-cert-file',
+      cert.certFile,
+      '--tls-auth-clients',
+      'no',
     ];
     child = spawn('redis-server', args, { stdio: 'ignore' });
     await waitAccepting(port, child);
@@ -249,8 +309,16 @@ describe.skipIf(!requireService(canStart, 'redis-server or openssl not installed
 
   it('tells a login refused from a command the ACL forbids, and from a missing database', async () => {
     expect(await run(target(), { user: 'cwlimited', password: USER_PASSWORD })).toMatchObject({ up: true });
-    expect(await run(target(), { user: 'cwlimited', password: USER_PASSWORD, command: ['GET', 'x'] })).toMatchObject({ up: false, reason: 'query_failed', message: 'GET failed (NOPERM)' });
-    expect(await run(target(), { user: 'cwlimited', password: USER_PASSWORD, db: 1 })).toMatchObject({ up: false, reason: 'auth', message: 'SELECT 1 refused (NOPERM)' });
+    expect(await run(target(), { user: 'cwlimited', password: USER_PASSWORD, command: ['GET', 'x'] })).toMatchObject({
+      up: false,
+      reason: 'query_failed',
+      message: 'GET failed (NOPERM)',
+    });
+    expect(await run(target(), { user: 'cwlimited', password: USER_PASSWORD, db: 1 })).toMatchObject({
+      up: false,
+      reason: 'auth',
+      message: 'SELECT 1 refused (NOPERM)',
+    });
     expect(await run(target(), { password: PASSWORD, db: 4 })).toMatchObject({ up: false, reason: 'database_missing', message: 'SELECT 4 refused (ERR)' });
   });
 
@@ -260,7 +328,10 @@ describe.skipIf(!requireService(canStart, 'redis-server or openssl not installed
       source: '127.0.0.2',
     });
     expect(r).toMatchObject({ up: true });
-    expect(await run(target(), { password: PASSWORD, command: ['CLIENT', 'INFO'], expect: { matches: ' addr=127\\.0\\.0\\.2:' } })).toMatchObject({ up: false, reason: 'assertion' });
+    expect(await run(target(), { password: PASSWORD, command: ['CLIENT', 'INFO'], expect: { matches: ' addr=127\\.0\\.0\\.2:' } })).toMatchObject({
+      up: false,
+      reason: 'assertion',
+    });
   });
 
   it('is up over TLS with ca_file, timing the handshake apart', async () => {
@@ -278,7 +349,9 @@ describe.skipIf(!requireService(canStart, 'redis-server or openssl not installed
       reason: 'tls',
       message: 'DEPTH_ZERO_SELF_SIGNED_CERT',
     });
-    expect(await run(`127.0.0.1:${tlsPort}`, { password: PASSWORD, tls: { mode: 'verify', ca_file: cert.certFile, server_name: 'cache.example.vn' } })).toMatchObject({
+    expect(
+      await run(`127.0.0.1:${tlsPort}`, { password: PASSWORD, tls: { mode: 'verify', ca_file: cert.certFile, server_name: 'cache.example.vn' } }),
+    ).toMatchObject({
       up: false,
       reason: 'tls',
       message: 'ERR_TLS_CERT_ALTNAME_INVALID',
