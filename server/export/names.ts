@@ -17,6 +17,13 @@ export const ALERT_PREFIX = 'Centerwatch';
 /** The name an engine alert carries in the exported rules: `CheckDown` → `CenterwatchCheckDown`. */
 export const exportedName = (name: EngineAlert): string => `${ALERT_PREFIX}${name}`;
 
+/**
+ * The alert name the engine's own Prometheus-shaped messages (webhook, Alertmanager) carry: the exported
+ * one, so the exported Alertmanager routes and inhibitions match the engine's alerts too. Any other name
+ * (a user's label) is kept as it is.
+ */
+export const outgoingAlertName = (name: string): string => ((ENGINE_ALERTS as readonly string[]).includes(name) ? exportedName(name as EngineAlert) : name);
+
 /** Anchor of each alert's section in docs/runbook.md (`<a id="…">` before its heading). */
 export const RUNBOOK_ANCHORS: Record<EngineAlert, string> = {
   CenterOffline: 'center-offline',

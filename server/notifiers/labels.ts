@@ -1,5 +1,6 @@
 /** Labels and annotations shared by the Prometheus-shaped channels (webhook, alertmanager); pure. */
 import type { AlertEvent, Lang } from './event.js';
+import { outgoingAlertName } from '../export/names.js';
 import { plainText } from './text.js';
 
 /**
@@ -9,7 +10,7 @@ import { plainText } from './text.js';
 export function alertLabels(e: AlertEvent): Record<string, string> {
   const labels: Record<string, string> = {
     ...e.labels,
-    alertname: e.labels.alertname ?? e.alertId,
+    alertname: outgoingAlertName(e.labels.alertname ?? e.alertId),
     severity: e.severity,
     province: e.province,
     center: e.center,

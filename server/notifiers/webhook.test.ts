@@ -77,6 +77,9 @@ describe('webhook.format (Alertmanager webhook v4)', () => {
     const p = webhook.format({ ...NASTY, labels: { center: 'other', alertname: 'LinksDown' } }, O, 'vi');
     expect(p.alerts[0]!.labels).toEqual({ ...LABELS, line: undefined, alertname: 'LinksDown' });
     expect(p.groupKey).toBe('{}:{alertname="LinksDown"}');
+    // The engine's own alert names go out as the exported rules name them, so exported routes and inhibitions match.
+    const engine = webhook.format({ ...NASTY, labels: { alertname: 'LinesDown' } }, O, 'vi');
+    expect(engine.alerts[0]!.labels.alertname).toBe('CenterwatchLinesDown');
     expect(p.alerts[0]!.annotations.center_name).toBe('Xã <script>alert(1)</script> & "Bến" >');
   });
 

@@ -91,7 +91,7 @@ describe('engine end to end: agent → server → webhook', () => {
     const firing = receiver.received[0]!;
     console.log(`cut → firing message: ${firing.atMs - cut} ms`);
     expect(firing.body.status).toBe('firing');
-    expect(firing.body.alerts[0]!.labels).toMatchObject({ alertname: 'CheckDown', province: 'qng', center: 'sa-huynh', agent: 'pc1', check: 'tcp-target', severity: 'critical' });
+    expect(firing.body.alerts[0]!.labels).toMatchObject({ alertname: 'CenterwatchCheckDown', province: 'qng', center: 'sa-huynh', agent: 'pc1', check: 'tcp-target', severity: 'critical' });
     expect(firing.body.alerts[0]!.annotations).toMatchObject({ center_name: 'Phường Sa Huỳnh', summary: 'không truy cập được tcp-target (bị từ chối kết nối)', url: `http://127.0.0.1:${serverPort}/centers/sa-huynh` });
     expect(firing.key).toMatch(/^oncall:check:sa-huynh\/pc1\/tcp-target@\d+:firing$/);
     const open = await api('/alerts');
