@@ -126,17 +126,25 @@ async function main(): Promise<void> {
     while ((await serverMetric('centerwatch_forward_backlog_samples')) > 0 && Date.now() - drainStart < 10 * 60_000) await sleep(2000);
     await sleep(3000);
     const range = `${Math.ceil(runMinutes + 10)}m`;
+    // count_over_time drops the metric name, so series differing only by name collide: count per name.
+    const names = await prom.labelValues('__name__');
+    const inProm = new Map<string, number>();
+    for (const name of names) {
+      for (const r of await prom.query(`sum by (province) (count_over_time(${name}{center!="${skewed.center}"}[${range}]))`)) {
+        inProm.set(r.metric.province ?? '', (inProm.get(r.metric.province ?? '') ?? 0) + Number(r.value[1]));
+      }
+    }
     let expected = 0;
     let found = 0;
     const short: string[] = [];
     for (const [province, sent] of [...acceptedByProvince].sort()) {
-      const r = await prom.query(`sum(count_over_time({province="${province}",center!="${skewed.center}"}[${range}]))`);
-      const got = Number(r[0]?.value[1] ?? 0);
+      const got = inProm.get(province) ?? 0;
       expected += sent;
       found += got;
       if (got < sent) short.push(`${province}: ${sent - got} of ${sent} missing`);
     }
-    const skewedInProm = Number((await prom.query(`sum(count_over_time({center="${skewed.center}"}[${range}]))`))[0]?.value[1] ?? 0);
+    let skewedInProm = 0;
+    for (const name of names) skewedInProm += Number((await prom.query(`sum(count_over_time(${name}{center="${skewed.center}"}[${range}]))`))[0]?.value[1] ?? 0);
     const refused = await serverMetric('centerwatch_ingest_samples_refused_total', 'timestamp_future');
     const forwardRejected = await serverMetric('centerwatch_forward_samples_total', 'rejected');
     const failures = await serverMetric('centerwatch_forward_failures_total');

@@ -54,6 +54,8 @@ export interface PrometheusReceiver {
   query(promql: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>>;
   /** Every raw sample of a range selector such as `up{job="x"}[1h]`, with its timestamp (s). */
   rawSamples(selector: string, atSeconds?: number): Promise<PromSample[]>;
+  /** Every value of a label (e.g. `__name__`: every metric name held). */
+  labelValues(label: string): Promise<string[]>;
   /** Stops Prometheus; `start()` again on the same port and data (an outage of the upstream). */
   stop(): Promise<void>;
   /** A restart replays Prometheus's own WAL first: after a long run under load, give it longer. */
@@ -111,6 +113,10 @@ export async function startPrometheus(): Promise<PrometheusReceiver> {
     port,
     writeUrl: `${base}/api/v1/write`,
     query: (promql) => api(`/api/v1/query?query=${encodeURIComponent(promql)}`),
+    labelValues: async (label) => {
+      const res = (await (await fetch(`${base}/api/v1/label/${encodeURIComponent(label)}/values`)).json()) as { data: string[] };
+      return res.data;
+    },
     rawSamples: (selector, at) => api(`/api/v1/query?query=${encodeURIComponent(selector)}${at ? `&time=${at}` : ''}`),
     stop,
     start,
