@@ -133,7 +133,7 @@ function pathOf(ancestry: readonly unknown[], node: unknown): PropertyKey[] {
   for (let i = 0; i < chain.length - 1; i++) {
     const parent = chain[i];
     const child = chain[i + 1];
-    if (isSeq(parent)) path.push(parent.items.indexOf(child as never));
+    if (isSeq(parent)) path.push(parent.items.indexOf(child));
     else if (isMap(parent)) {
       const pair = child as { key?: unknown };
       if (isScalar(pair.key)) path.push(String(pair.key.value));

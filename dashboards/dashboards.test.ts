@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { requireService } from '../test/helpers/ctx.js';
 import { commandExists } from '../test/helpers/servers.js';
-import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { METRIC } from '../common/metrics.js';
 import { pushSchema } from '../agent/push/schema.js';
 import { GRAFANA_UID } from '../server/export/names.js';
@@ -39,7 +39,7 @@ type AnyPanel = dashboard.Panel | dashboard.RowPanel;
 const panelsOf = (d: dashboard.Dashboard): dashboard.Panel[] =>
   (d.panels ?? []).flatMap((p: AnyPanel) => (p.type === 'row' ? (p as dashboard.RowPanel).panels : [p as dashboard.Panel]));
 const exprsOf = (p: dashboard.Panel): string[] => (p.targets ?? []).map((t) => (t as { expr?: string }).expr ?? '');
-const linksOf = (p: dashboard.Panel): Array<{ url?: string }> => (p.fieldConfig?.defaults?.links ?? []) as Array<{ url?: string }>;
+const linksOf = (p: dashboard.Panel): Array<{ url?: string }> => p.fieldConfig?.defaults?.links ?? [];
 /** Variables a query reads (`$center`, `${line}`), Grafana's own `$__…` left out. */
 const varsOf = (expr: string): string[] => [...expr.matchAll(/\$\{?([a-zA-Z][a-zA-Z0-9_]*)/g)].map((m) => m[1]!);
 /** Panels of the province overview that show one series per center: each must drill down. */
@@ -81,7 +81,7 @@ describe('dashboards as code', () => {
     const dash = parse(readFileSync(new URL('./provisioning/dashboards/centerwatch.yaml', import.meta.url), 'utf8'));
     expect(dash.providers).toEqual([expect.objectContaining({ type: 'file', options: expect.objectContaining({ path: expect.stringMatching(/\/dashboards\/json$/) }) })]);
     for (const build of Object.values(DASHBOARDS)) {
-      const ds = build().templating?.list?.find((v) => v.type === 'datasource');
+      const ds = build().templating?.list?.find((v) => v.type === dashboard.VariableType.Datasource);
       expect(ds?.current?.value).toBe(DATASOURCE_UID);
     }
   });

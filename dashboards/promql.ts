@@ -3,7 +3,7 @@
  * the queries of every panel and variable, the metric names a query reads, and a query with the
  * dashboard variables replaced by concrete values.
  */
-import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { METRIC } from '../common/metrics.js';
 
 export interface PanelQuery {
@@ -35,7 +35,7 @@ export interface LabelValuesQuery {
 export function variableQueries(d: dashboard.Dashboard): LabelValuesQuery[] {
   const out: LabelValuesQuery[] = [];
   for (const v of d.templating?.list ?? []) {
-    if (v.type !== 'query') continue;
+    if (v.type !== dashboard.VariableType.Query) continue;
     const text = typeof v.query === 'string' ? v.query : String((v.query as { query?: string })?.query ?? '');
     const m = /^label_values\((.*),\s*([a-zA-Z_][a-zA-Z0-9_]*)\)$/s.exec(text.trim());
     if (!m) throw new Error(`variable ${v.name}: not a label_values(selector, label) query: ${text}`);
@@ -76,7 +76,7 @@ export function isKnownMetric(name: string): boolean {
 export function substitute(expr: string, values: Record<string, string>): string {
   const names = Object.keys(values).sort((a, b) => b.length - a.length);
   let out = expr;
-  for (const n of names) out = out.split(`\${${n}}`).join(values[n]!).split(`$${n}`).join(values[n]!);
+  for (const n of names) out = out.split(`\${${n}}`).join(values[n]).split(`$${n}`).join(values[n]);
   const left = /\$\{?[a-zA-Z_][a-zA-Z0-9_]*/.exec(out);
   if (left) throw new Error(`no value for ${left[0]} in: ${expr}`);
   return out;

@@ -19,7 +19,7 @@ const threshold = z
     below: z.number().optional(),
   })
   .strict()
-  .refine((t) => (t.above === undefined) !== (t.below === undefined), { message: 'set exactly one of "above" or "below"' });
+  .refine((t) => (t.above === undefined) !== (t.below === undefined), { error: 'set exactly one of "above" or "below"' });
 
 const line = z
   .object({
@@ -109,7 +109,7 @@ export const agentConfigSchema = z
   .strict()
   // Cross-field rules run even when some fields failed, so one pass reports every problem;
   // they read the partly parsed value defensively.
-  .superRefine((cfg, ctx) => crossFieldRules(cfg as unknown as Loose, ctx), { when: (payload) => typeof payload.value === 'object' && payload.value !== null });
+  .superRefine((cfg, ctx) => crossFieldRules(cfg, ctx), { when: (payload) => typeof payload.value === 'object' && payload.value !== null });
 
 /** The config as the cross-field rules see it: any field may be missing or of the wrong type. */
 interface Loose {

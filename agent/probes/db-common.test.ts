@@ -8,6 +8,12 @@ describe('resultProblem', () => {
     expect(resultProblem(r(0, undefined), undefined)).toBeUndefined();
   });
 
+  it('reads a json cell as JSON and a value with text of its own by that text', () => {
+    expect(resultProblem(r(1, { state: 'ok' }), { value: { op: 'eq', value: '{"state":"ok"}' } })).toBeUndefined();
+    expect(resultProblem(r(1, [1, 2]), { value: { op: 'eq', value: '1,2' } })).toBeUndefined();
+    expect(resultProblem(r(1, Buffer.from('ready')), { value: { op: 'eq', value: 'ready' } })).toBeUndefined();
+  });
+
   it('compares the row count', () => {
     expect(resultProblem(r(3, 1), { rows: { op: 'ge', value: 1 } })).toBeUndefined();
     expect(resultProblem(r(0, undefined), { rows: { op: 'ge', value: 1 } })).toBe('0 rows, expected ge 1');

@@ -65,13 +65,31 @@ function compare(op: (typeof COMPARISONS)[number], got: number | string, want: n
   }
 }
 
+/**
+ * A result cell as `expect.value` compares it: empty for NULL; a value with text of its own (numbers,
+ * dates, arrays, a driver's decimals and ids) by that text; a plain object (a json column) as JSON,
+ * where String() would give "[object Object]".
+ */
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value !== 'object') return ''; // a function or symbol: no driver gives one
+  if (value.toString !== Object.prototype.toString) return (value as { toString(): string }).toString();
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 /** Why a query's result does not meet the expectation, or undefined when it does (pure). */
 export function resultProblem(result: { rowCount: number; firstValue: unknown }, expect: ResultExpectation | undefined): string | undefined {
   if (!expect) return undefined;
   if (expect.rows && !compare(expect.rows.op, result.rowCount, expect.rows.value)) {
     return `${result.rowCount} rows, expected ${expect.rows.op} ${expect.rows.value}`;
   }
-  const text = result.firstValue === null || result.firstValue === undefined ? '' : String(result.firstValue);
+  const text = cellText(result.firstValue);
   if (expect.value) {
     const want = expect.value.value;
     const asNumber = typeof want === 'number' && text.trim() !== '' && Number.isFinite(Number(text));

@@ -79,8 +79,10 @@ export function parseTokenResponse(status: number, body: string): TokenOutcome {
   if (!doc || typeof doc.access_token !== 'string' || doc.access_token === '') {
     return { ok: false, reason: 'protocol', message: 'token endpoint answer has no access_token' };
   }
-  if (doc.token_type !== undefined && String(doc.token_type).toLowerCase() !== 'bearer') {
-    return { ok: false, reason: 'protocol', message: `token endpoint issued an unsupported token_type ${JSON.stringify(String(doc.token_type).slice(0, 20))}` };
+  const type = doc.token_type;
+  if (type !== undefined && (typeof type !== 'string' || type.toLowerCase() !== 'bearer')) {
+    const shown = typeof type === 'string' ? JSON.stringify(type.slice(0, 20)) : 'that is not a string';
+    return { ok: false, reason: 'protocol', message: `token endpoint issued an unsupported token_type ${shown}` };
   }
   const lifetime = Number(doc.expires_in);
   return { ok: true, token: doc.access_token, ...(doc.expires_in !== undefined && Number.isFinite(lifetime) && lifetime > 0 ? { lifetimeSeconds: lifetime } : {}) };

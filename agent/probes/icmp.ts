@@ -41,7 +41,7 @@ const options = z
   .strict()
   .refine((o) => o.mode === 'burst' || o.down_after > (o.packet_interval ?? CONTINUOUS_INTERVAL), {
     path: ['down_after'],
-    message: 'must be longer than packet_interval, or every gap between two packets would be an outage',
+    error: 'must be longer than packet_interval, or every gap between two packets would be an outage',
   });
 
 type Options = z.output<typeof options>;

@@ -39,7 +39,7 @@ export const PROBES = {
   printer: printerProbe,
   ups: upsProbe,
   ntp: ntpProbe,
-} as const satisfies Record<string, ProbeDefinition<any>>;
+} as const satisfies Record<string, ProbeDefinition>;
 
 export type ProbeKind = keyof typeof PROBES;
 export const PROBE_KINDS = Object.keys(PROBES) as ProbeKind[];

@@ -28,11 +28,11 @@ export function scalar(value: unknown): unknown {
   if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object' && '_bsontype' in value) return String(value);
+  if (typeof value === 'object' && '_bsontype' in value) return (value as { toString(): string }).toString();
   try {
     return JSON.stringify(value);
   } catch {
-    return String(value);
+    return Object.prototype.toString.call(value);
   }
 }
 

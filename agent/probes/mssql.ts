@@ -94,7 +94,7 @@ export function createMssqlProbe(loadDriver: () => Promise<typeof import('tediou
         // when asked to encrypt: refuse to let the password out unencrypted.
         const guardLogin = (s: Socket): void => {
           const write = s.write.bind(s) as (...args: unknown[]) => boolean;
-          s.write = ((chunk: unknown, ...rest: unknown[]) => {
+          s.write = (chunk: unknown, ...rest: unknown[]) => {
             if (!secured && Buffer.isBuffer(chunk) && chunk[0] === TDS_LOGIN7) {
               downgraded = true;
               // With an error, so that tedious stops waiting for the login's answer at once.
@@ -102,7 +102,7 @@ export function createMssqlProbe(loadDriver: () => Promise<typeof import('tediou
               return false;
             }
             return write(chunk, ...rest);
-          }) as Socket['write'];
+          };
         };
 
         const config: ConnectionConfiguration = {
@@ -146,7 +146,7 @@ export function createMssqlProbe(loadDriver: () => Promise<typeof import('tediou
               let firstValue: unknown;
               const request = new Request(opts.query, (err) => (err ? reject(err) : resolve({ rowCount, firstValue })));
               request.on('row', (columns) => {
-                if (rowCount++ === 0) firstValue = columns[0]?.value;
+                if (rowCount++ === 0) firstValue = (columns as Array<{ value: unknown }>)[0]?.value;
               });
               conn.execSqlBatch(request);
             }),

@@ -11,7 +11,7 @@
 export function queryResult(rows: unknown, fields: unknown): { rowCount: number; firstValue: unknown } {
   // Several results: `fields` holds one entry (or undefined) per result.
   if (Array.isArray(rows) && Array.isArray(fields) && fields.length > 0 && (Array.isArray(fields[0]) || fields[0] === undefined)) {
-    const first = rows[0];
+    const first: unknown = rows[0];
     return queryResult(first, Array.isArray(fields[0]) ? fields[0] : undefined);
   }
   if (Array.isArray(rows)) {

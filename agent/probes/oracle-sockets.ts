@@ -59,12 +59,15 @@ function onSocket(message: unknown): void {
  * `connect` listener above checks the address the socket really got and cuts it otherwise.
  */
 function bindTo(socket: Socket, address: string): void {
-  const connect = socket.connect;
-  socket.connect = function (this: Socket, ...args: unknown[]) {
+  const connect = socket.connect.bind(socket) as (...a: unknown[]) => Socket;
+  socket.connect = function (...args: unknown[]) {
     const first = args[0];
-    if (Array.isArray(first) && first[0] && typeof first[0] === 'object') first[0] = { ...first[0], localAddress: address };
-    return (connect as (...a: unknown[]) => Socket).apply(this, args);
-  } as Socket['connect'];
+    if (Array.isArray(first)) {
+      const options: unknown = first[0];
+      if (typeof options === 'object' && options !== null) first[0] = { ...options, localAddress: address };
+    }
+    return connect(...args);
+  };
 }
 
 /** Runs `fn`, recording every TCP client socket opened in its async context (bound to `localAddress` when given). */

@@ -141,7 +141,7 @@ describe('PingTally', () => {
     let seq = 0;
     for (let at = 0; at < 2000; at += 250) t.add(reply(++seq, 10), at);
     for (let at = 2000; at < 4000; at += 250) t.add({ type: 'no_answer', seq: ++seq }, at + 250);
-    t.add(reply(++seq, 10), 4500);
+    t.add(reply(seq + 1, 10), 4500);
     expect(t.window(4500, 30_000)).toMatchObject({ sent: 17, received: 9, lossRatio: 8 / 17 });
   });
 

@@ -244,7 +244,7 @@ export interface PingExit {
 export function pingExitProblem(exit: PingExit): { reason: Reason; message: string } | undefined {
   if (exit.spawnError !== undefined) {
     const reason = spawnFailureReason(exit.spawnError);
-    const code = (exit.spawnError as { code?: unknown } | null)?.code;
+    const code = (exit.spawnError as NodeJS.ErrnoException | null)?.code;
     if (reason === 'missing_binary') {
       return { reason, message: `ping binary "${exit.binary}" not found: install iputils-ping (apt install iputils-ping) or set CENTERWATCH_PING` };
     }

@@ -21,6 +21,7 @@ const CUPS_PORT = 631;
 const IPP_NOT_FOUND = 0x0406;
 
 /** cupsd's own limit on queue names, and the characters it refuses in them (plus `@`, our separator). */
+// eslint-disable-next-line no-control-regex -- the control characters are what the class refuses, on purpose
 const QUEUE_NAME = /^[^\s\x00-\x1f\x7f/\\?'"#@]{1,127}$/;
 
 export interface CupsServer {
@@ -49,7 +50,7 @@ export const cupsPrinterOptions = z
     server: z
       .string()
       .default(`127.0.0.1:${CUPS_PORT}`)
-      .refine((s) => parseCupsServer(s) !== undefined, { message: 'expected host[:port] (an IPv6 address in brackets)' }),
+      .refine((s) => parseCupsServer(s) !== undefined, { error: 'expected host[:port] (an IPv6 address in brackets)' }),
     /** Whether a queue that rejects jobs (cupsreject) is down. Default true. */
     require_accepting: z.boolean().default(true),
     /**

@@ -184,9 +184,10 @@ function connectedDgram(onError: (err: Error) => void): { createSocket(type: 'ud
               cb(err as Error); // closed at the deadline while connecting
             }
           },
-          (err: Error) => {
-            onError(err);
-            cb(err);
+          (err: unknown) => {
+            const error = err instanceof Error ? err : new Error(String(err));
+            onError(error);
+            cb(error);
           },
         );
       };

@@ -28,7 +28,7 @@ describe('deviceFromSysfs', () => {
   });
 
   it('rejects entries without ids (interfaces, hub ports) and malformed ids', () => {
-    expect(deviceFromSysfs({ bInterfaceClass: '07\n' } as Record<string, string>)).toBeUndefined();
+    expect(deviceFromSysfs({ bInterfaceClass: '07\n' })).toBeUndefined();
     expect(deviceFromSysfs({ idVendor: '4a9', idProduct: '1905' })).toBeUndefined();
   });
 });

@@ -92,7 +92,7 @@ async function startSmtp(extra: Partial<SMTPServerOptions>): Promise<{ port: num
           inbox.push({ mail, rcpt: session.envelope.rcptTo.map((r) => r.address), secure: session.secure, authMethod: authMethods.get(session.id) });
           cb();
         },
-        (err: Error) => cb(err),
+        (err: unknown) => cb(err instanceof Error ? err : new Error(String(err))),
       );
     },
     ...extra,

@@ -103,7 +103,7 @@ function readCa(file: string, ctx: RouteContext): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`${ctx.path}.ca_file: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new Error(`${ctx.path}.ca_file: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
   }
 }
 

@@ -39,7 +39,7 @@ export interface RouteContext {
  * index.ts is the only list of channels: the config's route union, `Channel`, the server's secret keys
  * and the delivery routes derive from it.
  */
-export interface NotifierDefinition<S extends z.ZodType = z.ZodType, O = any, P = any> extends Notifier<O, P> {
+export interface NotifierDefinition<S extends z.ZodType = z.ZodType, O = unknown, P = unknown> extends Notifier<O, P> {
   channel: string;
   /** The route's `options` in the config's snake_case, `.strict()`, defaults in the schema. */
   options: S;

@@ -9,9 +9,9 @@ const settle = () => new Promise((r) => setTimeout(r, 300));
 
 /** For each live kind: a run that succeeds and one that fails after logging in. */
 const LIVE: Array<{ kind: keyof typeof PROBES; port: number; good: Record<string, unknown>; bad: Record<string, unknown> }> = [
-  { kind: 'postgres' as never, port: 5432, good: { user: 'postgres', database: 'test' }, bad: { user: 'postgres', database: 'cw_no_such_db' } },
-  { kind: 'mysql' as never, port: 3306, good: { user: 'root', database: 'test' }, bad: { user: 'root', database: 'cw_no_such_db' } },
-  { kind: 'redis' as never, port: 6379, good: {}, bad: { command: ['CW_NO_SUCH_COMMAND'] } },
+  { kind: 'postgres', port: 5432, good: { user: 'postgres', database: 'test' }, bad: { user: 'postgres', database: 'cw_no_such_db' } },
+  { kind: 'mysql', port: 3306, good: { user: 'root', database: 'test' }, bad: { user: 'root', database: 'cw_no_such_db' } },
+  { kind: 'redis', port: 6379, good: {}, bad: { command: ['CW_NO_SUCH_COMMAND'] } },
 ];
 
 describe('database probes leak nothing over 200 runs', () => {

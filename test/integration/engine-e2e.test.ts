@@ -244,7 +244,7 @@ describe('engine end to end: a restart while every line is down', () => {
       seen.add((await center()).state);
       await new Promise((r) => setTimeout(r, 100));
     }
-    await server!.stop();
+    await server.stop();
     const store = openSqliteStore(join(dir, 'data', 'engine.sqlite'));
     let transitions: string[];
     try {

@@ -33,8 +33,8 @@ async function echoing(status: number): Promise<{ server: Server; url: string; r
 function run(args: string[]): { child: ChildProcess; output: () => string; stop: () => Promise<void> } {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   return {
     child,
     output: () => out,

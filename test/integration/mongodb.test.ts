@@ -3,7 +3,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { createServer as createTlsServer } from 'node:tls';
 import { BSON, type Document } from 'mongodb';
 import { mongodbProbe } from '../../agent/probes/mongodb.js';
-import type { LineBinding, ProbeResult } from '../../agent/probes/types.js';
+import type { LineBinding } from '../../agent/probes/types.js';
 import { makeCtx, requireService } from '../helpers/ctx.js';
 import { makeCert, opensslAvailable, type TestCert } from '../helpers/tls.js';
 import { closedPort, openSockets, stillOpen, timed } from '../helpers/sockets.js';
@@ -32,7 +32,7 @@ const conns: Conn[] = [];
 
 /** A loopback server (TLS when a certificate is given) that records each TCP connection in `conns`. */
 async function listen(onSocket: (s: Socket) => void, cert?: TestCert, host = '127.0.0.1'): Promise<number> {
-  const server: Server = cert ? (createTlsServer({ cert: cert.cert, key: cert.key }, onSocket) as unknown as Server) : createServer(onSocket);
+  const server: Server = cert ? createTlsServer({ cert: cert.cert, key: cert.key }, onSocket) : createServer(onSocket);
   // `connection` is the raw TCP socket, also under TLS: its close is what a leak would hold back.
   server.on('connection', (s: Socket) => {
     const conn: Conn = { remote: s.remoteAddress ?? '', isClosed: false, closed: Promise.resolve() };

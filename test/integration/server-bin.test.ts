@@ -50,7 +50,7 @@ describe('dist/centerwatch-server.mjs', () => {
     expect((await run(process.execPath, [bin, '--check-config', '--config', join(dir, 'server.yaml')])).stdout).toContain('OK (1 tokens');
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'listen: nowhere\ntokens:\n  - { id: t1, sha256: nothex, province: p1, center: c }\nlimits: { max_series_per_agent: -1, bogus: 1 }\n');
-    const err = await run(process.execPath, [bin, '--check-config', '--config', bad]).catch((e: { code: number; stderr: string }) => e);
+    const err = await run(process.execPath, [bin, '--check-config', '--config', bad]).catch((e: unknown) => e);
     expect((err as { code: number }).code).toBe(1);
     const lines = (err as { stderr: string }).stderr;
     expect(lines).toMatch(/bad\.yaml:1:\d+: listen: must be host:port/);

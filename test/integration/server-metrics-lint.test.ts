@@ -24,7 +24,7 @@ describe("the server's /metrics", () => {
     expect(text).toContain('centerwatch_ingest_samples_total');
     expect(text).toContain('centerwatch_forward_failures_total');
     expect(text).toContain('nodejs_active_handles');
-    let out = '';
+    let out: string;
     try {
       out = execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
     } catch (err) {

@@ -102,7 +102,7 @@ describe('systemd units: systemd-analyze', () => {
       out = execFileSync('systemd-analyze', ['security', '--offline=yes', '--no-pager', staged(unit)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
       // --offline came with systemd 250; an older one cannot rate a unit file that is not installed.
-      const stderr = String((err as { stderr?: unknown }).stderr ?? '');
+      const stderr = (err as { stderr?: string }).stderr ?? '';
       if (/unrecognized option|unknown option/i.test(stderr) && !requireService(false, 'systemd-analyze security --offline needs systemd >= 250')) return;
       throw err;
     }

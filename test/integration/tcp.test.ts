@@ -242,8 +242,8 @@ describe('tcp probe', () => {
         s.on('error', () => {});
         s.end('hello over tls\n');
       };
-      tlsPort = await listen(createTlsServer({ cert: cert.cert, key: cert.key }, hello) as unknown as Server, false);
-      expiredPort = await listen(createTlsServer({ cert: expired.cert, key: expired.key }, hello) as unknown as Server, false);
+      tlsPort = await listen(createTlsServer({ cert: cert.cert, key: cert.key }, hello), false);
+      expiredPort = await listen(createTlsServer({ cert: expired.cert, key: expired.key }, hello), false);
     });
     afterAll(() => {
       for (const c of certs) c.cleanup();

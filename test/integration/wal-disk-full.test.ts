@@ -146,7 +146,7 @@ describe('WAL on a full disk', () => {
     execFileSync('truncate', ['-s', String(size - 6000), filler]);
     const outcome = await wal.append(body(1), meta(300)).then(
       (seq) => ({ seq }),
-      (err: Error) => ({ err }),
+      (err: unknown) => ({ err }),
     );
     // Either the record is whole (room was made) or it is gone and counted; never half of it.
     const read = await wal.readOldest('a', 10);
