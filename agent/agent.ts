@@ -36,7 +36,10 @@ export class Agent {
   private build(config: AgentConfig): void {
     this.config = config;
     const lineDescription = (line: string | undefined) => config.lines.find((l) => l.name === line)?.description;
-    this.metrics = new AgentMetrics(config.checks.map((c) => ({ ...c, lineDescription: lineDescription(c.line) })), PROBES);
+    this.metrics = new AgentMetrics(
+      config.checks.map((c) => ({ ...c, lineDescription: lineDescription(c.line) })),
+      PROBES,
+    );
     registerProcessMetrics(this.metrics.registry, agentVersion(), () => this.configLoaded, config.center.name ?? config.center.id);
     this.push?.register(this.metrics.registry);
     this.scheduler = new Scheduler({
@@ -68,7 +71,10 @@ export class Agent {
     if (pushChanged) await this.stopPush();
     this.build(config);
     // A push that cannot start (WAL dir not writable, CA file missing) must not stop the probing.
-    if (pushChanged) await this.startPush().catch((err: unknown) => this.log.error('push not started; probing goes on without it', { error: err instanceof Error ? err.message : String(err) }));
+    if (pushChanged)
+      await this.startPush().catch((err: unknown) =>
+        this.log.error('push not started; probing goes on without it', { error: err instanceof Error ? err.message : String(err) }),
+      );
     this.scheduler.start();
     this.log.info('config reloaded', { checks: config.checks.length });
   }
@@ -162,7 +168,9 @@ export class Agent {
           () => res.writeHead(500).end('metrics collection failed\n'),
         );
       } else if (path === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', checks: this.config.checks.length, running: this.scheduler.running }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ status: 'ok', checks: this.config.checks.length, running: this.scheduler.running }));
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /healthz\n');
       }

@@ -27,7 +27,6 @@ const withoutAzureIdentity = {
 // Chunk names carry content hashes: start from an empty folder so no stale chunk ships.
 rmSync(outdir, { recursive: true, force: true });
 
-
 await build({
   plugins: [withoutAzureIdentity, zodEnglishOnly],
   // Database drivers are imported lazily by their probes: splitting puts each in a chunk that
@@ -52,4 +51,3 @@ await build({
   },
 });
 chmodSync(outfile, 0o755);
-

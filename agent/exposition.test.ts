@@ -34,16 +34,28 @@ describe('AgentMetrics', () => {
     expect(text).toContain('centerwatch_probe_runs_total{check="other",kind="fake",line="",counter="",result="failure"} 0');
   });
 
-  it('carries a check\'s description and its line\'s description (the carrier) on check_info, for the server\'s words', async () => {
+  it("carries a check's description and its line's description (the carrier) on check_info, for the server's words", async () => {
     const named = { ...web, description: 'Máy in quầy 1', lineDescription: 'Cáp quang VNPT' };
     const text = await new AgentMetrics([named, other], { fake }).registry.metrics();
-    expect(text).toContain('centerwatch_check_info{check="web",kind="fake",line="inet1",impact="blocking",group="links",description="Máy in quầy 1",line_description="Cáp quang VNPT"} 1');
+    expect(text).toContain(
+      'centerwatch_check_info{check="web",kind="fake",line="inet1",impact="blocking",group="links",description="Máy in quầy 1",line_description="Cáp quang VNPT"} 1',
+    );
     expect(text).toContain('centerwatch_check_info{check="other",kind="fake",line="",impact="info",group=""} 1');
   });
 
   it('removes gauges a later run did not report, and keeps only the current reason', async () => {
     const m = new AgentMetrics([web], { fake });
-    m.record(web, success({ observations: [{ metric: 'status', value: 200 }, { metric: 'mount', value: 0.5, labels: { mount: '/' } }, { metric: 'mount', value: 0.7, labels: { mount: '/data' } }] }), 0.1);
+    m.record(
+      web,
+      success({
+        observations: [
+          { metric: 'status', value: 200 },
+          { metric: 'mount', value: 0.5, labels: { mount: '/' } },
+          { metric: 'mount', value: 0.7, labels: { mount: '/data' } },
+        ],
+      }),
+      0.1,
+    );
     m.record(web, failure('refused', 'connect ECONNREFUSED', { observations: [{ metric: 'mount', value: 0.6, labels: { mount: '/' } }] }), 0.1);
     const text = await m.registry.metrics();
     expect(text).not.toContain('centerwatch_fake_status_code{');
@@ -56,7 +68,17 @@ describe('AgentMetrics', () => {
 
   it('adds counter increments and observes histogram samples', async () => {
     const m = new AgentMetrics([web], { fake });
-    m.record(web, success({ observations: [{ metric: 'sent', value: 3 }, { metric: 'rtt', value: 0.005 }, { metric: 'rtt', value: 0.05 }] }), 0.1);
+    m.record(
+      web,
+      success({
+        observations: [
+          { metric: 'sent', value: 3 },
+          { metric: 'rtt', value: 0.005 },
+          { metric: 'rtt', value: 0.05 },
+        ],
+      }),
+      0.1,
+    );
     m.record(web, success({ observations: [{ metric: 'sent', value: 2 }] }), 0.1);
     const text = await m.registry.metrics();
     expect(text).toContain('centerwatch_fake_sent_total{check="web",kind="fake",line="inet1",counter="2"} 5');

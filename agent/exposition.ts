@@ -52,8 +52,18 @@ export class AgentMetrics {
     this.reason = gauge(METRIC.probeReason, 'Reason of the last result (1 for the current reason only).', [...this.base, 'reason']);
     this.phase = gauge(METRIC.probePhaseSeconds, 'Duration of each phase of the last run.', [...this.base, 'phase']);
     this.runs = new Counter({ name: METRIC.probeRunsTotal, help: 'Runs of the check by result.', labelNames: [...this.base, 'result'], registers: reg });
-    this.skipped = new Counter({ name: METRIC.probeSkippedTotal, help: 'Runs skipped because the previous run was still in flight.', labelNames: this.base, registers: reg });
-    this.abandoned = new Counter({ name: METRIC.probeAbandonedTotal, help: 'Runs given up on at the hard deadline because the probe did not return.', labelNames: this.base, registers: reg });
+    this.skipped = new Counter({
+      name: METRIC.probeSkippedTotal,
+      help: 'Runs skipped because the previous run was still in flight.',
+      labelNames: this.base,
+      registers: reg,
+    });
+    this.abandoned = new Counter({
+      name: METRIC.probeAbandonedTotal,
+      help: 'Runs given up on at the hard deadline because the probe did not return.',
+      labelNames: this.base,
+      registers: reg,
+    });
     const info = gauge(METRIC.checkInfo, 'Static facts about each configured check.', [...CHECK_LABELS, 'impact', 'group', 'description', 'line_description']);
     for (const c of checks) {
       const names = { ...(c.description ? { description: c.description } : {}), ...(c.lineDescription ? { line_description: c.lineDescription } : {}) };

@@ -31,7 +31,11 @@ export function formatOnceTable(rows: ReadonlyArray<{ check: CheckConfig; outcom
     outcome.result.message ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const fmt = (r: string[]): string => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  const fmt = (r: string[]): string =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const up = rows.filter((r) => r.outcome.result.up).length;
   return [fmt(header), ...body.map(fmt), '', `${up}/${rows.length} checks up`].join('\n');
 }

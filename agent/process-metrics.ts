@@ -39,7 +39,10 @@ export function registerProcessMetrics(registry: Registry, version: string, conf
   });
   new Gauge({ name: METRIC.agentInfo, help: 'The running agent version.', labelNames: ['version'], registers: reg }).set({ version }, 1);
   // The name leaders read (free text): the province server shows it on pages and in messages.
-  new Gauge({ name: METRIC.centerInfo, help: "The center's display name from the agent's config.", labelNames: ['name'], registers: reg }).set({ name: centerName }, 1);
+  new Gauge({ name: METRIC.centerInfo, help: "The center's display name from the agent's config.", labelNames: ['name'], registers: reg }).set(
+    { name: centerName },
+    1,
+  );
 }
 
 function residentBytes(): number {

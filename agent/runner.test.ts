@@ -17,23 +17,41 @@ const check = (over: Partial<Parameters<typeof runCheck>[0]> = {}) => ({
 const deps = () => ({ log: quiet, sessions: new Map<string, Session>() });
 
 function probe(run: Parameters<typeof defineProbe>[0]['run']) {
-  return defineProbe({ kind: 'test', targetHelp: '', targetRequired: true, targetProblem: () => undefined, options: z.object({}), metrics: { v: { name: 'v', help: '', type: 'gauge', threshold: true } }, run });
+  return defineProbe({
+    kind: 'test',
+    targetHelp: '',
+    targetRequired: true,
+    targetProblem: () => undefined,
+    options: z.object({}),
+    metrics: { v: { name: 'v', help: '', type: 'gauge', threshold: true } },
+    run,
+  });
 }
 
 describe('runCheck', () => {
   it('passes the result through with its duration', async () => {
-    const out = await runCheck(check(), probe(async () => success({ observations: [{ metric: 'v', value: 1 }] })), deps());
+    const out = await runCheck(
+      check(),
+      probe(async () => success({ observations: [{ metric: 'v', value: 1 }] })),
+      deps(),
+    );
     expect(out.result).toEqual({ up: true, reason: 'ok', observations: [{ metric: 'v', value: 1 }] });
     expect(out.durationSeconds).toBeGreaterThanOrEqual(0);
     expect(out.abandoned).toBe(false);
   });
 
   it('turns an exception into internal_error without its text', async () => {
-    const out = await runCheck(check(), probe(async () => { throw new Error('password=hunter2'); }), deps());
+    const out = await runCheck(
+      check(),
+      probe(async () => {
+        throw new Error('password=hunter2');
+      }),
+      deps(),
+    );
     expect(out.result).toEqual({ up: false, reason: 'internal_error', message: 'probe failed unexpectedly' });
   });
 
-  it('aborts the signal at the timeout and keeps the probe\'s own timeout result', async () => {
+  it("aborts the signal at the timeout and keeps the probe's own timeout result", async () => {
     const t0 = Date.now();
     const out = await runCheck(
       check({ timeout: 150 }),
@@ -47,7 +65,11 @@ describe('runCheck', () => {
 
   it('abandons a probe that ignores its signal, right after the deadline', async () => {
     const t0 = Date.now();
-    const out = await runCheck(check({ timeout: 150 }), probe(() => new Promise(() => {})), deps());
+    const out = await runCheck(
+      check({ timeout: 150 }),
+      probe(() => new Promise(() => {})),
+      deps(),
+    );
     const took = Date.now() - t0;
     expect(out.result).toEqual({ up: false, reason: 'timeout', message: 'deadline exceeded' });
     expect(out.abandoned).toBe(true);

@@ -74,7 +74,12 @@ export async function runCheck(
   if (result.up) {
     const broken = brokenThresholds(check.thresholds, result.observations ?? []);
     if (broken.length > 0) {
-      result = { ...result, degraded: true, reason: result.reason === 'ok' ? 'threshold' : result.reason, message: joinMessage(result.message, broken.join('; ')) };
+      result = {
+        ...result,
+        degraded: true,
+        reason: result.reason === 'ok' ? 'threshold' : result.reason,
+        message: joinMessage(result.message, broken.join('; ')),
+      };
     }
   }
   return { result, durationSeconds, abandoned };

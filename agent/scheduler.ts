@@ -54,13 +54,16 @@ export class Scheduler<C extends ScheduledCheck> {
   /** Schedules ticks at fixed times (due, due + interval, …) so a slow run does not make the check drift. */
   private arm(check: C, due: number): void {
     if (this.stopped) return;
-    const timer = setTimeout(() => {
-      this.tick(check);
-      let next = due + check.interval;
-      const now = Date.now();
-      if (next <= now) next += Math.ceil((now - next + 1) / check.interval) * check.interval;
-      this.arm(check, next);
-    }, Math.max(0, due - Date.now()));
+    const timer = setTimeout(
+      () => {
+        this.tick(check);
+        let next = due + check.interval;
+        const now = Date.now();
+        if (next <= now) next += Math.ceil((now - next + 1) / check.interval) * check.interval;
+        this.arm(check, next);
+      },
+      Math.max(0, due - Date.now()),
+    );
     this.timers.set(check.id, timer);
   }
 

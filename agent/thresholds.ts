@@ -15,7 +15,12 @@ export function brokenThresholds(thresholds: readonly Threshold[], observations:
   for (const t of thresholds) {
     for (const o of observations) {
       if (o.metric !== t.metric) continue;
-      const where = o.labels && Object.keys(o.labels).length ? `{${Object.entries(o.labels).map(([k, v]) => `${k}=${v}`).join(',')}}` : '';
+      const where =
+        o.labels && Object.keys(o.labels).length
+          ? `{${Object.entries(o.labels)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(',')}}`
+          : '';
       if (t.above !== undefined && o.value > t.above) broken.push(`${t.metric}${where} ${round(o.value)} > ${t.above}`);
       else if (t.below !== undefined && o.value < t.below) broken.push(`${t.metric}${where} ${round(o.value)} < ${t.below}`);
     }

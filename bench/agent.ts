@@ -55,7 +55,8 @@ function agentConfig(t: Targets): string {
   for (let i = 0; i < MIX.icmp; i++) checks.push(`  - { id: line-${i}, kind: icmp, target: 127.0.0.${i + 1}, line: lo${i}, interval: 1s, timeout: 1s }`);
   for (let i = 0; i < MIX.tcp; i++) checks.push(`  - { id: tcp-${i}, kind: tcp, target: "127.0.0.1:${t.tcp}", interval: 1s, timeout: 1s }`);
   for (let i = 0; i < MIX.http; i++) checks.push(`  - { id: http-${i}, kind: http, target: "http://127.0.0.1:${t.http}/${i}", interval: 1s, timeout: 1s }`);
-  for (let i = 0; i < MIX.dns; i++) checks.push(`  - { id: dns-${i}, kind: dns, target: bench.test, interval: 1s, timeout: 1s, options: { server: "127.0.0.1:${t.dns}" } }`);
+  for (let i = 0; i < MIX.dns; i++)
+    checks.push(`  - { id: dns-${i}, kind: dns, target: bench.test, interval: 1s, timeout: 1s, options: { server: "127.0.0.1:${t.dns}" } }`);
   const lines = Array.from({ length: MIX.icmp }, (_, i) => `  - { name: lo${i}, source: 127.0.0.1 }`);
   return `center: { id: bench, name: bench, province: quang-ngai }
 agent: { id: bench, listen: "127.0.0.1:${AGENT_PORT}", log_level: warn }
@@ -173,14 +174,18 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cw-bench-'));
   const targets = await startTargets();
   try {
-    console.log(`bench:agent — ${MIX.icmp} icmp + ${MIX.tcp} tcp + ${MIX.http} http + ${MIX.dns} dns checks, each every 1 s, ${SECONDS} s measured after ${WARMUP} s warm-up`);
+    console.log(
+      `bench:agent — ${MIX.icmp} icmp + ${MIX.tcp} tcp + ${MIX.http} http + ${MIX.dns} dns checks, each every 1 s, ${SECONDS} s measured after ${WARMUP} s warm-up`,
+    );
     const agent = await benchAgent(dir, targets);
     if (process.env.BENCH_AGENT_ONLY) {
       console.log(row('centerwatch-agent', agent));
       return;
     }
     const blackbox = await benchBlackbox(dir, targets);
-    console.log(`${'process'.padEnd(26)} ${'probes'.padStart(7)} ${'cpu s'.padStart(9)} ${'cpu s/1000'.padStart(12)} ${'rss MiB'.padStart(8)} ${'peak MiB'.padStart(9)}`);
+    console.log(
+      `${'process'.padEnd(26)} ${'probes'.padStart(7)} ${'cpu s'.padStart(9)} ${'cpu s/1000'.padStart(12)} ${'rss MiB'.padStart(8)} ${'peak MiB'.padStart(9)}`,
+    );
     console.log(row('centerwatch-agent', agent));
     console.log(row('blackbox_exporter (base)', blackbox));
     const ratioCpu = agent.cpuSeconds / agent.probes / (blackbox.cpuSeconds / blackbox.probes);

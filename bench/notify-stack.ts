@@ -237,7 +237,10 @@ export class PromStack {
   private promPort = 0;
   private dir = '';
 
-  constructor(private readonly parent: string, readonly settings: PromSettings) {}
+  constructor(
+    private readonly parent: string,
+    readonly settings: PromSettings,
+  ) {}
 
   async start(agentPort: number): Promise<void> {
     this.dir = mkdtempSync(join(this.parent, 'prom-'));
@@ -294,7 +297,9 @@ export class PromStack {
     const q = encodeURIComponent(`centerwatch_probe_success{check="${CHECK}"}`);
     while (Date.now() < until) {
       try {
-        const r = (await (await fetch(`http://127.0.0.1:${this.promPort}/api/v1/query?query=${q}`)).json()) as { data: { result: Array<{ value: [number, string] }> } };
+        const r = (await (await fetch(`http://127.0.0.1:${this.promPort}/api/v1/query?query=${q}`)).json()) as {
+          data: { result: Array<{ value: [number, string] }> };
+        };
         if (r.data.result[0]?.value[1] === '1') return;
       } catch {
         // not yet

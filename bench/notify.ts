@@ -112,7 +112,9 @@ async function benchOurs(cw: CenterwatchStack, line: BenchLine): Promise<OursRun
     const r = await oursCut(cw, line, randomCut(line, 1000));
     runs.push(r);
     const rel = (t?: number) => (t === undefined ? undefined : t - r.cutAt);
-    console.log(`${String(i + 1).padStart(3)}  ${secs(rel(r.agentDown)).padStart(10)}  ${secs(rel(r.push)).padStart(7)}  ${secs(rel(r.fired)).padStart(11)}  ${secs(rel(r.hook)).padStart(7)}  ${(r.alertname ?? 'NONE').padEnd(11)}  ${secs(r.resolvedAfterRestore).padStart(16)}`);
+    console.log(
+      `${String(i + 1).padStart(3)}  ${secs(rel(r.agentDown)).padStart(10)}  ${secs(rel(r.push)).padStart(7)}  ${secs(rel(r.fired)).padStart(11)}  ${secs(rel(r.hook)).padStart(7)}  ${(r.alertname ?? 'NONE').padEnd(11)}  ${secs(r.resolvedAfterRestore).padStart(16)}`,
+    );
   }
   return runs;
 }
@@ -168,13 +170,19 @@ const median = (s: Summary) => percentile(s.values, 0.5);
 function printSummaries(all: Summary[]): void {
   const rows = all.filter((r) => r.values.length + r.missing > 0);
   if (rows.length === 0) return;
-  console.log(`\n${'path (cut → webhook POST)'.padEnd(34)} ${'runs'.padStart(4)} ${'median s'.padStart(9)} ${'p90 s'.padStart(7)} ${'max s'.padStart(7)} ${'missed'.padStart(6)}`);
+  console.log(
+    `\n${'path (cut → webhook POST)'.padEnd(34)} ${'runs'.padStart(4)} ${'median s'.padStart(9)} ${'p90 s'.padStart(7)} ${'max s'.padStart(7)} ${'missed'.padStart(6)}`,
+  );
   for (const s of rows) {
-    console.log(`${s.name.padEnd(34)} ${String(s.values.length).padStart(4)} ${secs(median(s)).padStart(9)} ${secs(percentile(s.values, 0.9)).padStart(7)} ${secs(s.values.at(-1)).padStart(7)} ${String(s.missing).padStart(6)}`);
+    console.log(
+      `${s.name.padEnd(34)} ${String(s.values.length).padStart(4)} ${secs(median(s)).padStart(9)} ${secs(percentile(s.values, 0.9)).padStart(7)} ${secs(s.values.at(-1)).padStart(7)} ${String(s.missing).padStart(6)}`,
+    );
   }
   const ours = rows.find((r) => r.name.startsWith('centerwatch') && r.values.length > 0);
   if (!ours) return;
-  const ratios = rows.filter((r) => r.name.startsWith('prometheus')).map((r) => `${r.name.replace('prometheus+am ', '')} ${(median(r) / median(ours)).toFixed(1)}`);
+  const ratios = rows
+    .filter((r) => r.name.startsWith('prometheus'))
+    .map((r) => `${r.name.replace('prometheus+am ', '')} ${(median(r) / median(ours)).toFixed(1)}`);
   if (ratios.length) console.log(`ratio prom/ours (medians): ${ratios.join(', ')}`);
   console.log(`target: centerwatch median < 5 s ${median(ours) < 5000 ? 'met' : 'MISSED'} (max ${secs(ours.values.at(-1)).trim()} s)`);
 }
@@ -198,16 +206,25 @@ async function lossScenario(cw: CenterwatchStack, line: BenchLine, dir: string, 
     const msgs = cw.receiver.received.slice(from);
     const downs = cw.agentEvents.filter((e) => e.atMs >= t0 && !e.up).length;
     const downMsgs = msgs.filter((x) => x.body.status === 'firing' && DOWN.includes(x.body.alerts[0]?.labels.alertname ?? '')).length;
-    console.log(`  ${stamp()} ${m} min: loss over 30 s ${(await cw.lossRatio()).toFixed(2)}, agent down transitions ${downs}, centerwatch firing down ${downMsgs} (messages ${msgs.length})${prom ? `, prometheus tuned firing ${prom.receiver.received.filter((x) => x.body.status === 'firing').length}` : ''}`);
+    console.log(
+      `  ${stamp()} ${m} min: loss over 30 s ${(await cw.lossRatio()).toFixed(2)}, agent down transitions ${downs}, centerwatch firing down ${downMsgs} (messages ${msgs.length})${prom ? `, prometheus tuned firing ${prom.receiver.received.filter((x) => x.body.status === 'firing').length}` : ''}`,
+    );
   }
   line.stopLoss();
   const endedAt = Date.now();
   await sleep(75_000); // the resolved messages: recover_for 10 s (icmp), 60 s (CheckDegraded)
   const msgs = cw.receiver.received.slice(from);
-  const count = (status: string, names: string[]) => msgs.filter((m) => m.body.status === status && names.includes(m.body.alerts[0]?.labels.alertname ?? '')).length;
+  const count = (status: string, names: string[]) =>
+    msgs.filter((m) => m.body.status === status && names.includes(m.body.alerts[0]?.labels.alertname ?? '')).length;
   const downs = cw.agentEvents.filter((e) => e.atMs >= t0 && e.atMs <= endedAt && !e.up);
-  console.log(`centerwatch: ${count('firing', ['CheckDown', 'LinesDown'])} firing CheckDown/LinesDown message(s) (must be 0); ` + `${count('firing', ['CheckDegraded'])} CheckDegraded warning(s), ${count('resolved', ['CheckDegraded'])} resolved; ` + `${msgs.length} message(s) in all: ${msgs.map((m) => `${m.body.status} ${m.body.alerts[0]?.labels.alertname}`).join(', ') || 'none'}`);
-  console.log(`agent: ${downs.length} down transition(s) of the check during the loss${downs.length ? ` (${[...new Set(downs.map((d) => d.reason))].join(', ')})` : ''}`);
+  console.log(
+    `centerwatch: ${count('firing', ['CheckDown', 'LinesDown'])} firing CheckDown/LinesDown message(s) (must be 0); ` +
+      `${count('firing', ['CheckDegraded'])} CheckDegraded warning(s), ${count('resolved', ['CheckDegraded'])} resolved; ` +
+      `${msgs.length} message(s) in all: ${msgs.map((m) => `${m.body.status} ${m.body.alerts[0]?.labels.alertname}`).join(', ') || 'none'}`,
+  );
+  console.log(
+    `agent: ${downs.length} down transition(s) of the check during the loss${downs.length ? ` (${[...new Set(downs.map((d) => d.reason))].join(', ')})` : ''}`,
+  );
   if (prom) {
     const firing = prom.receiver.received.filter((x) => x.body.status === 'firing').length;
     console.log(`prometheus tuned (baseline, same line): ${firing} firing LineDown message(s)`);
@@ -236,17 +253,42 @@ async function main(): Promise<void> {
   }
   try {
     line.create();
-    console.log(`bench:notify — line ${line.hostIf} ${line.hostAddr} → ${line.peerAddr} in netns ${line.ns}; centerwatch server defaults but engine.calendar.hold_outside_hours: false`);
+    console.log(
+      `bench:notify — line ${line.hostIf} ${line.hostAddr} → ${line.peerAddr} in netns ${line.ns}; centerwatch server defaults but engine.calendar.hold_outside_hours: false`,
+    );
     if (Object.keys(LINE_OPTIONS).length) console.log(`NOT the defaults: line check options ${JSON.stringify(LINE_OPTIONS)}`);
     await cw.start(line, LINE_OPTIONS);
     const rows: Summary[] = [];
-    if (ONLY !== 'prom') rows.push(summarise(Object.keys(LINE_OPTIONS).length ? 'centerwatch (line options set)' : 'centerwatch (defaults)', (await benchOurs(cw, line)).map((r) => (r.hook === undefined ? undefined : r.hook - r.cutAt))));
+    if (ONLY !== 'prom')
+      rows.push(
+        summarise(
+          Object.keys(LINE_OPTIONS).length ? 'centerwatch (line options set)' : 'centerwatch (defaults)',
+          (await benchOurs(cw, line)).map((r) => (r.hook === undefined ? undefined : r.hook - r.cutAt)),
+        ),
+      );
     if (ONLY !== 'ours') {
       const tuned = await benchProm(cw, line, dir, PROM_TUNED, RUNS, stacks);
       const dflt = DEFAULT_RUNS > 0 ? await benchProm(cw, line, dir, PROM_DEFAULT, DEFAULT_RUNS, stacks) : [];
-      if (ONLY === 'prom') rows.push(summarise('centerwatch (same cuts as prom)', [...tuned, ...dflt].map((r) => r.ours)));
-      rows.push(summarise('prometheus+am tuned (1s, gw 0s)', tuned.map((r) => r.hook)));
-      if (dflt.length) rows.push(summarise('prometheus+am default (1m, gw 30s)', dflt.map((r) => r.hook)));
+      if (ONLY === 'prom')
+        rows.push(
+          summarise(
+            'centerwatch (same cuts as prom)',
+            [...tuned, ...dflt].map((r) => r.ours),
+          ),
+        );
+      rows.push(
+        summarise(
+          'prometheus+am tuned (1s, gw 0s)',
+          tuned.map((r) => r.hook),
+        ),
+      );
+      if (dflt.length)
+        rows.push(
+          summarise(
+            'prometheus+am default (1m, gw 30s)',
+            dflt.map((r) => r.hook),
+          ),
+        );
     }
     printSummaries(rows);
     if (LOSS_MINUTES > 0) await lossScenario(cw, line, dir, stacks);

@@ -69,7 +69,9 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cw-bench-page-'));
   const port = await freePort();
   const fleet = buildFleet({ centers: CENTERS, agentsPerCenter: 1, seed: 'bench-page' });
-  const faults: Fault[] = fleet.filter((_, i) => i % 20 === 7).map((a, i) => ({ center: a.center, checks: i % 2 ? ['line-tslcd', 'line-inet1', 'line-inet2'] : ['printer-counter'] }));
+  const faults: Fault[] = fleet
+    .filter((_, i) => i % 20 === 7)
+    .map((a, i) => ({ center: a.center, checks: i % 2 ? ['line-tslcd', 'line-inet1', 'line-inet2'] : ['printer-counter'] }));
   writeFileSync(join(dir, 'server.yaml'), `listen: 127.0.0.1:${port}\ndata_dir: data\n${serverTokensYaml(fleet, 'bench-page')}engine: { interval: 1s }\n`);
   const server = startBin('centerwatch-server', ['--config', join(dir, 'server.yaml')]);
   const base = `http://127.0.0.1:${port}`;
@@ -77,7 +79,10 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; ; i++) {
       await sleep(1000);
-      const n = await fetch(`${base}/api/v1/centers`).then((r) => r.json() as Promise<{ centers: unknown[] }>).then((j) => j.centers.length).catch(() => 0);
+      const n = await fetch(`${base}/api/v1/centers`)
+        .then((r) => r.json() as Promise<{ centers: unknown[] }>)
+        .then((j) => j.centers.length)
+        .catch(() => 0);
       if (n >= CENTERS) break;
       if (i > 120) throw new Error(`only ${n} centers evaluated after 2 minutes`);
     }
@@ -103,7 +108,9 @@ async function main(): Promise<void> {
     console.log(`bench:page — ${CENTERS} centers (${faults.length} with faults), page ${(bytes / 1024).toFixed(0)} KiB`);
     console.log(`server response  GET /   median ${fmt(oursMed)}  p95 ${fmt(p95(ours))}   (target < 300 ms)`);
     console.log(`  baseline: same bytes from memory   median ${fmt(med(baseline))}   ratio ${(oursMed / med(baseline)).toFixed(2)}`);
-    console.log(`first render (FCP)       median ${fmt(fcp)}  max ${fmt(Math.max(...paints.map((p) => p.fcp)))}  DOMContentLoaded ${fmt(med(paints.map((p) => p.dcl)))}   (target < 1500 ms)`);
+    console.log(
+      `first render (FCP)       median ${fmt(fcp)}  max ${fmt(Math.max(...paints.map((p) => p.fcp)))}  DOMContentLoaded ${fmt(med(paints.map((p) => p.dcl)))}   (target < 1500 ms)`,
+    );
     console.log(`  baseline: same bytes from memory   median ${fmt(bareFcp)}   ratio ${(fcp / bareFcp).toFixed(2)}`);
     if (oursMed >= 300 || fcp >= 1500) process.exitCode = 1;
   } finally {

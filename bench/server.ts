@@ -91,7 +91,9 @@ async function saturate(pid: number, url: string, fleet: SimAgent[], auth: boole
   for (let interval = 15_000; interval >= 500; interval /= 2) {
     const p = await phase(pid, url, fleet, interval, Math.max(10, SECONDS / 3), auth);
     const rate = p.samples / p.seconds;
-    console.log(`  interval ${(interval / 1000).toFixed(2).padStart(6)} s: ${Math.round(rate).toString().padStart(8)} samples/s accepted, ${p.failed} failed pushes, p99 ${p.p99.toFixed(1)} ms, cpu ${(p.cpuSeconds / p.seconds).toFixed(2)} cores`);
+    console.log(
+      `  interval ${(interval / 1000).toFixed(2).padStart(6)} s: ${Math.round(rate).toString().padStart(8)} samples/s accepted, ${p.failed} failed pushes, p99 ${p.p99.toFixed(1)} ms, cpu ${(p.cpuSeconds / p.seconds).toFixed(2)} cores`,
+    );
     if (best && rate < (best.samples / best.seconds) * 1.1) return rate > best.samples / best.seconds ? p : best;
     best = p;
   }
@@ -99,7 +101,10 @@ async function saturate(pid: number, url: string, fleet: SimAgent[], auth: boole
 }
 
 function serverConfig(dir: string, fleet: SimAgent[]): string {
-  const tokens = fleet.map((a) => `  - { id: ${a.center}.${a.agent}, sha256: ${createHash('sha256').update(a.token).digest('hex')}, province: ${a.province}, center: ${a.center}, agent: ${a.agent} }`);
+  const tokens = fleet.map(
+    (a) =>
+      `  - { id: ${a.center}.${a.agent}, sha256: ${createHash('sha256').update(a.token).digest('hex')}, province: ${a.province}, center: ${a.center}, agent: ${a.agent} }`,
+  );
   const file = join(dir, 'server.yaml');
   writeFileSync(file, `listen: 127.0.0.1:${SERVER_PORT}\ndata_dir: ${join(dir, 'data')}\ntokens:\n${tokens.join('\n')}\n`);
   return file;
@@ -118,7 +123,11 @@ async function stop(child: ChildProcess): Promise<void> {
 const perCpu = (p: Phase) => p.samples / p.cpuSeconds;
 
 function row(name: string, p: Phase): string {
-  return `${name.padEnd(28)} ${Math.round(p.samples / p.seconds).toString().padStart(9)} ${p.cpuSeconds.toFixed(2).padStart(8)} ${Math.round(perCpu(p)).toString().padStart(12)} ${p.p50.toFixed(1).padStart(7)} ${p.p99.toFixed(1).padStart(7)} ${(p.rss / 2 ** 20).toFixed(1).padStart(8)}`;
+  return `${name.padEnd(28)} ${Math.round(p.samples / p.seconds)
+    .toString()
+    .padStart(
+      9,
+    )} ${p.cpuSeconds.toFixed(2).padStart(8)} ${Math.round(perCpu(p)).toString().padStart(12)} ${p.p50.toFixed(1).padStart(7)} ${p.p99.toFixed(1).padStart(7)} ${(p.rss / 2 ** 20).toFixed(1).padStart(8)}`;
 }
 const HEADER = `${'receiver'.padEnd(28)} ${'samples/s'.padStart(9)} ${'cpu s'.padStart(8)} ${'samples/cpu-s'.padStart(12)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'rss MiB'.padStart(8)}`;
 
@@ -162,7 +171,9 @@ async function main(): Promise<void> {
     const ratioLoad = perCpu(load) / perCpu(pLoad);
     const ratioSat = perCpu(sat) / perCpu(pSat);
     console.log(`ratio server/prometheus, samples per CPU-second: province load ${ratioLoad.toFixed(2)}, saturation ${ratioSat.toFixed(2)}`);
-    console.log(`targets: samples per CPU-s >= 1.5 × prometheus ${Math.min(ratioLoad, ratioSat) >= 1.5 ? 'met' : 'MISSED'}; p99 < 50 ms at province load ${load.p99 < 50 ? 'met' : 'MISSED'}`);
+    console.log(
+      `targets: samples per CPU-s >= 1.5 × prometheus ${Math.min(ratioLoad, ratioSat) >= 1.5 ? 'met' : 'MISSED'}; p99 < 50 ms at province load ${load.p99 < 50 ? 'met' : 'MISSED'}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

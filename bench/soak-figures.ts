@@ -22,7 +22,10 @@ export function coresBetween(readings: readonly Reading[], from: number, to: num
  * CPU while the upstream was down against the same length of time just before it ("normal"), and the
  * catch-up after it (the replay costs more, on purpose: it is not the outage).
  */
-export function cpuRatio(readings: readonly Reading[], outage: { from: number; to: number }): { normal: number; outage: number; ratio: number; catchUp: number; catchUpMinutes: number } {
+export function cpuRatio(
+  readings: readonly Reading[],
+  outage: { from: number; to: number },
+): { normal: number; outage: number; ratio: number; catchUp: number; catchUpMinutes: number } {
   const length = outage.to - outage.from;
   const normal = coresBetween(readings, outage.from - length, outage.from);
   const during = coresBetween(readings, outage.from, outage.to);

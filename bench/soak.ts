@@ -97,7 +97,7 @@ async function main(): Promise<void> {
 
     const readings: Reading[] = [];
     let outage: { from: number; to: number } | undefined;
-    for (let minute = 0; ; ) {
+    for (let minute = 0; ;) {
       await sleep(READ_EVERY_MS);
       const atMin = (Date.now() - t0) / 60_000;
       const backlog = await serverMetric('centerwatch_forward_backlog_samples').catch(() => NaN);
@@ -114,7 +114,9 @@ async function main(): Promise<void> {
       if (Math.floor(atMin) > minute) {
         minute = Math.floor(atMin);
         const r = readings.at(-1)!;
-        console.log(`  ${minute.toString().padStart(3)} min: server cpu ${r.cpuSeconds.toFixed(1)} s, rss ${(r.rss / 2 ** 20).toFixed(1)} MiB, forward backlog ${r.backlog} samples`);
+        console.log(
+          `  ${minute.toString().padStart(3)} min: server cpu ${r.cpuSeconds.toFixed(1)} s, rss ${(r.rss / 2 ** 20).toFixed(1)} MiB, forward backlog ${r.backlog} samples`,
+        );
       }
       if (atMin >= MINUTES) break;
     }
@@ -144,7 +146,8 @@ async function main(): Promise<void> {
       if (got < sent) short.push(`${province}: ${sent - got} of ${sent} missing`);
     }
     let skewedInProm = 0;
-    for (const name of names) skewedInProm += Number((await prom.query(`sum(count_over_time(${name}{center="${skewed.center}"}[${range}]))`))[0]?.value[1] ?? 0);
+    for (const name of names)
+      skewedInProm += Number((await prom.query(`sum(count_over_time(${name}{center="${skewed.center}"}[${range}]))`))[0]?.value[1] ?? 0);
     const refused = await serverMetric('centerwatch_ingest_samples_refused_total', 'timestamp_future');
     const forwardRejected = await serverMetric('centerwatch_forward_samples_total', 'rejected');
     const failures = await serverMetric('centerwatch_forward_failures_total');
@@ -153,9 +156,13 @@ async function main(): Promise<void> {
     const rss = rssTrend(readings, WARMUP_MINUTES);
     const ok = (b: boolean) => (b ? 'met' : 'MISSED');
     console.log('\nresults');
-    console.log(`  well-behaved samples accepted (204): ${expected}; in Prometheus: ${found}; missing: ${Math.max(0, expected - found)}  target 0 missing: ${ok(found >= expected)}`);
+    console.log(
+      `  well-behaved samples accepted (204): ${expected}; in Prometheus: ${found}; missing: ${Math.max(0, expected - found)}  target 0 missing: ${ok(found >= expected)}`,
+    );
     for (const s of short.slice(0, 10)) console.log(`    ${s}`);
-    console.log(`  skewed agent: ${skewedAccepted} samples in 2xx answers, ${refused} refused by the receiver (timestamp_future), ${skewedInProm} in Prometheus`);
+    console.log(
+      `  skewed agent: ${skewedAccepted} samples in 2xx answers, ${refused} refused by the receiver (timestamp_future), ${skewedInProm} in Prometheus`,
+    );
     console.log(`  forwarder: ${forwardRejected} samples refused by the upstream, ${failures} failed attempts (upstream down ${OUTAGE_MINUTES} min)`);
     console.log(`  failed pushes (agents would retry): ${failedPushes}`);
     console.log(

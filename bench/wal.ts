@@ -104,4 +104,6 @@ console.log(row('fs.appendFile + fdatasync (base)', plainSync, plainSync));
 console.log(row("wal fsync 'always'", always, plainSync));
 const n = Number(process.env.WAL_BENCH_RECORDS ?? 200_000);
 const cost = await openCost(n);
-console.log(`open of ${n} records: ${cost.openMs.toFixed(0)} ms; index ${cost.bytesPerRecord.toFixed(0)} B/record (${((cost.bytesPerRecord * 1e6) / 2 ** 20).toFixed(0)} MiB per million records; needs --expose-gc)`);
+console.log(
+  `open of ${n} records: ${cost.openMs.toFixed(0)} ms; index ${cost.bytesPerRecord.toFixed(0)} B/record (${((cost.bytesPerRecord * 1e6) / 2 ** 20).toFixed(0)} MiB per million records; needs --expose-gc)`,
+);

@@ -81,7 +81,13 @@ describe('createLogger', () => {
       log.warn(`refused: ${TOKEN}`, { detail: `you sent ${TOKEN}!`, nested: { list: ['x', TOKEN] }, n: 1 });
       const line = lines[0]!;
       expect(line).not.toContain(TOKEN);
-      expect(JSON.parse(line)).toMatchObject({ msg: 'refused: [REDACTED]', detail: 'you sent [REDACTED]!', nested: { list: ['x', '[REDACTED]'] }, n: 1, agent: 'pc1' });
+      expect(JSON.parse(line)).toMatchObject({
+        msg: 'refused: [REDACTED]',
+        detail: 'you sent [REDACTED]!',
+        nested: { list: ['x', '[REDACTED]'] },
+        n: 1,
+        agent: 'pc1',
+      });
     });
 
     it('a secret with quotes and backslashes is found as JSON writes it; one under 4 characters is not registered', () => {

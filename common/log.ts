@@ -41,7 +41,8 @@ export function registerSecret(value: string): void {
 // Credentials in text, wherever they come from: `Authorization: Bearer x`, `Basic x`, `token=x`,
 // `"password":"x"` in an echoed JSON body (written escaped inside a log string: \"password\":\"x\").
 const SCHEME = /\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{6,}/gi;
-const KEY_VALUE = /\b([A-Za-z0-9_-]*(?:token|password|passwd|secret|api[_-]?key|apikey)[A-Za-z0-9_-]*)(\\?["']?\s*[=:]\s*\\?["']?)(?!\[REDACTED\])[^\s"'&,;\\]+/gi;
+const KEY_VALUE =
+  /\b([A-Za-z0-9_-]*(?:token|password|passwd|secret|api[_-]?key|apikey)[A-Za-z0-9_-]*)(\\?["']?\s*[=:]\s*\\?["']?)(?!\[REDACTED\])[^\s"'&,;\\]+/gi;
 /** Fields whose value is a credential by name (never a token's id: `token` alone names one in logs). */
 const SECRET_FIELD = /^(?:[a-z0-9]+[_-])*(?:password|passwd|secret|api_?key|apikey|authorization|bearer_token|access_token|refresh_token|secret_key)$/i;
 

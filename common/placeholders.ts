@@ -14,7 +14,11 @@ export function placeholderProblems(doc: Document): PreProblem[] {
   const walk = (node: unknown, path: PropertyKey[]): void => {
     const comment = (node as Node | null)?.comment;
     if (comment && MARKER.test(comment)) {
-      out.push({ path, atKey: false, message: 'still the template\'s placeholder (marked "# REPLACE"): put this center\'s own value, then delete the "# REPLACE" comment' });
+      out.push({
+        path,
+        atKey: false,
+        message: 'still the template\'s placeholder (marked "# REPLACE"): put this center\'s own value, then delete the "# REPLACE" comment',
+      });
     }
     if (isMap(node)) for (const pair of node.items) walk(pair.value, [...path, isScalar(pair.key) ? String(pair.key.value) : String(pair.key)]);
     else if (isSeq(node)) node.items.forEach((item, i) => walk(item, [...path, i]));

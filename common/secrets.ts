@@ -56,7 +56,10 @@ const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
  * config file's folder). References elsewhere are refused: ids, targets and labels reach metrics and logs.
  */
 /** Where the agent's secrets may be: check options and push targets. */
-export const AGENT_SECRET_PLACES: SecretPlaces = { test: (path) => path.includes('options') || (path[0] === 'push' && path[1] === 'targets'), where: 'under options and push.targets' };
+export const AGENT_SECRET_PLACES: SecretPlaces = {
+  test: (path) => path.includes('options') || (path[0] === 'push' && path[1] === 'targets'),
+  where: 'under options and push.targets',
+};
 
 export function resolveSecrets(
   doc: Document,

@@ -41,7 +41,10 @@ export const DATASOURCE_UID = 'centerwatch-prometheus';
 export const DS: { type: string; uid: string } = { type: 'prometheus', uid: '${datasource}' };
 
 export function datasourceVariable(): dashboard.DatasourceVariableBuilder {
-  return new dashboard.DatasourceVariableBuilder('datasource').label('Nguồn dữ liệu').type('prometheus').current({ text: 'centerwatch', value: DATASOURCE_UID });
+  return new dashboard.DatasourceVariableBuilder('datasource')
+    .label('Nguồn dữ liệu')
+    .type('prometheus')
+    .current({ text: 'centerwatch', value: DATASOURCE_UID });
 }
 
 /**
@@ -74,8 +77,16 @@ export const lineVariable = (): dashboard.QueryVariableBuilder =>
   labelVariable('line', 'Đường truyền', 'centerwatch_line_loss_ratio{center="$center"}', 'line', { multi: true });
 
 /** One PromQL target. `instant` for tables, stats and bar gauges that show the value now. */
-export function q(expr: string, legend = '__auto', opts: { instant?: boolean; format?: prometheus.PromQueryFormat; refId?: string } = {}): prometheus.DataqueryBuilder {
-  const b = new prometheus.DataqueryBuilder().datasource(DS).expr(expr).legendFormat(legend).refId(opts.refId ?? 'A');
+export function q(
+  expr: string,
+  legend = '__auto',
+  opts: { instant?: boolean; format?: prometheus.PromQueryFormat; refId?: string } = {},
+): prometheus.DataqueryBuilder {
+  const b = new prometheus.DataqueryBuilder()
+    .datasource(DS)
+    .expr(expr)
+    .legendFormat(legend)
+    .refId(opts.refId ?? 'A');
   if (opts.instant) b.instant();
   else b.range();
   if (opts.format) b.format(opts.format);
@@ -90,7 +101,15 @@ export function thresholds(steps: Array<[number | null, string]>): dashboard.Thr
 }
 
 export function timeSeries(c: Caption, unit: string, ...targets: prometheus.DataqueryBuilder[]): timeseries.PanelBuilder {
-  const p = new timeseries.PanelBuilder().title(c.title).description(c.description).datasource(DS).unit(unit).gridPos(grid(12)).lineWidth(1).fillOpacity(10).spanNulls(false);
+  const p = new timeseries.PanelBuilder()
+    .title(c.title)
+    .description(c.description)
+    .datasource(DS)
+    .unit(unit)
+    .gridPos(grid(12))
+    .lineWidth(1)
+    .fillOpacity(10)
+    .spanNulls(false);
   for (const t of targets) p.withTarget(t);
   return p;
 }
@@ -121,7 +140,14 @@ export function baseDashboard(uid: string, title: Words, description: Words): da
     .uid(uid)
     .description(`${description.vi} EN: ${title.en}. ${description.en}`)
     .tags(['centerwatch'])
-    .link(new dashboard.DashboardLinkBuilder('centerwatch').type(dashboard.DashboardLinkType.Dashboards).tags(['centerwatch']).asDropdown(false).includeVars(true).keepTime(true))
+    .link(
+      new dashboard.DashboardLinkBuilder('centerwatch')
+        .type(dashboard.DashboardLinkType.Dashboards)
+        .tags(['centerwatch'])
+        .asDropdown(false)
+        .includeVars(true)
+        .keepTime(true),
+    )
     .timezone('Asia/Ho_Chi_Minh')
     .time({ from: 'now-6h', to: 'now' })
     .refresh('30s')

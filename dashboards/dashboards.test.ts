@@ -43,7 +43,8 @@ const linksOf = (p: dashboard.Panel): Array<{ url?: string }> => p.fieldConfig?.
 /** Variables a query reads (`$center`, `${line}`), Grafana's own `$__…` left out. */
 const varsOf = (expr: string): string[] => [...expr.matchAll(/\$\{?([a-zA-Z][a-zA-Z0-9_]*)/g)].map((m) => m[1]!);
 /** Panels of the province overview that show one series per center: each must drill down. */
-const perCenter = (d: dashboard.Dashboard): dashboard.Panel[] => panelsOf(d).filter((p) => (p.targets ?? []).some((t) => /\{\{center\}\}/.test((t as { legendFormat?: string }).legendFormat ?? '')));
+const perCenter = (d: dashboard.Dashboard): dashboard.Panel[] =>
+  panelsOf(d).filter((p) => (p.targets ?? []).some((t) => /\{\{center\}\}/.test((t as { legendFormat?: string }).legendFormat ?? '')));
 
 const ALL = Object.entries(DASHBOARDS).flatMap(([name, build]) => panelQueries(build()).map((p) => ({ key: `${name}/${p.panel}`, expr: p.expr })));
 
@@ -64,8 +65,15 @@ describe('dashboards as code', () => {
 
   it('every panel and variable query reads only metrics named in common/metrics.ts', () => {
     expect(ALL.length).toBeGreaterThan(25);
-    const exprs = [...ALL.map((q) => ({ key: q.key, expr: q.expr })), ...Object.entries(DASHBOARDS).flatMap(([name, b]) => variableQueries(b()).map((v) => ({ key: `${name}/$${v.variable}`, expr: v.selector })))];
-    const unknown = exprs.flatMap(({ key, expr }) => metricNames(expr).filter((n) => !isKnownMetric(n)).map((n) => `${key}: ${n}`));
+    const exprs = [
+      ...ALL.map((q) => ({ key: q.key, expr: q.expr })),
+      ...Object.entries(DASHBOARDS).flatMap(([name, b]) => variableQueries(b()).map((v) => ({ key: `${name}/$${v.variable}`, expr: v.selector }))),
+    ];
+    const unknown = exprs.flatMap(({ key, expr }) =>
+      metricNames(expr)
+        .filter((n) => !isKnownMetric(n))
+        .map((n) => `${key}: ${n}`),
+    );
     expect(unknown).toEqual([]);
     expect(exprs.filter(({ expr }) => metricNames(expr).length === 0).map((e) => e.key)).toEqual([]);
   });
@@ -79,7 +87,9 @@ describe('dashboards as code', () => {
     const ds = parse(readFileSync(new URL('./provisioning/datasources/centerwatch.yaml', import.meta.url), 'utf8'));
     expect(ds.datasources).toEqual([expect.objectContaining({ uid: DATASOURCE_UID, type: 'prometheus', url: 'http://127.0.0.1:9090' })]);
     const dash = parse(readFileSync(new URL('./provisioning/dashboards/centerwatch.yaml', import.meta.url), 'utf8'));
-    expect(dash.providers).toEqual([expect.objectContaining({ type: 'file', options: expect.objectContaining({ path: expect.stringMatching(/\/dashboards\/json$/) }) })]);
+    expect(dash.providers).toEqual([
+      expect.objectContaining({ type: 'file', options: expect.objectContaining({ path: expect.stringMatching(/\/dashboards\/json$/) }) }),
+    ]);
     for (const build of Object.values(DASHBOARDS)) {
       const ds = build().templating?.list?.find((v) => v.type === dashboard.VariableType.Datasource);
       expect(ds?.current?.value).toBe(DATASOURCE_UID);
@@ -91,11 +101,16 @@ describe('dashboards as code', () => {
     const linked = perCenter(overview);
     expect(linked.map((p) => p.title)).toEqual(['Tỉ lệ thời gian sẵn sàng (mọi giờ)', 'Trạng thái từng trung tâm']);
     for (const p of linked) {
-      expect(linksOf(p).map((l) => l.url), p.title).toEqual([CENTER_DETAIL_LINK]);
+      expect(
+        linksOf(p).map((l) => l.url),
+        p.title,
+      ).toEqual([CENTER_DETAIL_LINK]);
       // The link reads the center and province labels: the query must keep both.
       for (const e of exprsOf(p)) expect(e, p.title).toMatch(/by \(province, center\)/);
     }
-    expect(CENTER_DETAIL_LINK).toMatch(new RegExp(`^/d/${GRAFANA_UID.centerDetail}\\?var-province=\\$\\{__field\\.labels\\.province\\}&var-center=\\$\\{__field\\.labels\\.center\\}&`));
+    expect(CENTER_DETAIL_LINK).toMatch(
+      new RegExp(`^/d/${GRAFANA_UID.centerDetail}\\?var-province=\\$\\{__field\\.labels\\.province\\}&var-center=\\$\\{__field\\.labels\\.center\\}&`),
+    );
     // Every panel of Center detail reads $center (so the link reaches all of them); $line has an All default.
     const detail = DASHBOARDS['center-detail']!();
     const missing = panelsOf(detail).filter((p) => !exprsOf(p).every((e) => varsOf(e).includes('center')));
@@ -155,12 +170,16 @@ describe('dashboards as code', () => {
     const unfiltered = Object.entries(DASHBOARDS).flatMap(([name, build]) => {
       const d = build();
       if (!d.templating?.list?.some((v) => v.name === 'province')) return [];
-      return panelsOf(d).flatMap((p) => exprsOf(p).filter((e) => !/\$province|\$center/.test(e)).map(() => `${name}/${p.title}`));
+      return panelsOf(d).flatMap((p) =>
+        exprsOf(p)
+          .filter((e) => !/\$province|\$center/.test(e))
+          .map(() => `${name}/${p.title}`),
+      );
     });
     expect(unfiltered).toEqual([]);
   });
 
-  it('the datasource provisioning file states the agents\' real push interval', () => {
+  it("the datasource provisioning file states the agents' real push interval", () => {
     const text = readFileSync(new URL('./provisioning/datasources/centerwatch.yaml', import.meta.url), 'utf8');
     const stated = /Agents push every (\d+) s/.exec(text)?.[1];
     expect(Number(stated) * 1000).toBe(pushSchema.shape.interval.parse(undefined));
@@ -168,8 +187,13 @@ describe('dashboards as code', () => {
 
   it('metricNames reads metric names, not label names, values or functions', () => {
     expect(metricNames('sum by (le) (rate(centerwatch_icmp_rtt_seconds_bucket{center="$center"}[1m]))')).toEqual(['centerwatch_icmp_rtt_seconds_bucket']);
-    expect(metricNames('time() - last_over_time(centerwatch_agent_push_last_success_timestamp_seconds[1d])')).toEqual(['centerwatch_agent_push_last_success_timestamp_seconds']);
-    expect(metricNames('process_resident_memory_bytes + centerwatch_x{check="centerwatch_not_a_metric"}')).toEqual(['process_resident_memory_bytes', 'centerwatch_x']);
+    expect(metricNames('time() - last_over_time(centerwatch_agent_push_last_success_timestamp_seconds[1d])')).toEqual([
+      'centerwatch_agent_push_last_success_timestamp_seconds',
+    ]);
+    expect(metricNames('process_resident_memory_bytes + centerwatch_x{check="centerwatch_not_a_metric"}')).toEqual([
+      'process_resident_memory_bytes',
+      'centerwatch_x',
+    ]);
     expect(metricNames(readinessCode('province="p"'))).toEqual(['centerwatch_center_readiness']);
     expect(isKnownMetric('centerwatch_icmp_rtt_seconds_count')).toBe(true);
     expect(isKnownMetric('centerwatch_line_loss_ratio_bucket')).toBe(true); // suffix of a known name: allowed by the rule, Prometheus decides
@@ -177,7 +201,9 @@ describe('dashboards as code', () => {
   });
 
   it('substitute fills Grafana variables and refuses to leave one', () => {
-    expect(substitute('rate(x{center="$center",line=~"${line}"}[$__rate_interval]) [$__range]', VALUES)).toBe('rate(x{center="ha-noi-p1",line=~"(loopback|tslcd)"}[1m]) [5m]');
+    expect(substitute('rate(x{center="$center",line=~"${line}"}[$__rate_interval]) [$__range]', VALUES)).toBe(
+      'rate(x{center="ha-noi-p1",line=~"(loopback|tslcd)"}[1m]) [5m]',
+    );
     expect(() => substitute('x{a="$nope"}', VALUES)).toThrow('no value for $nope');
   });
 });
@@ -234,12 +260,16 @@ describe.skipIf(!requireService(hasProm, 'prometheus not installed (Debian packa
       return a.result as Vec;
     };
     // The real agent's checks all pass: its center's engine state is ready (code 0).
-    await expect.poll(async () => (await run('province-overview/Trạng thái từng trung tâm')).map((s) => [s.metric.center, s.value[1]]), { timeout: 30_000 }).toEqual([[CENTER, '0']]);
+    await expect
+      .poll(async () => (await run('province-overview/Trạng thái từng trung tâm')).map((s) => [s.metric.center, s.value[1]]), { timeout: 30_000 })
+      .toEqual([[CENTER, '0']]);
     // The simulator's fault: national-portal fails from hue-p1 only (hue is not in $province, so 0 here)…
     const failing = await run('links-across-centers/Số trung tâm lỗi, theo hệ thống');
     expect(failing.find((s) => s.metric.check === 'national-portal')?.value[1]).toBe('0');
     // …and with every province selected, it is one center.
-    const all = await stack.query(substitute(ALL.find((x) => x.key === 'links-across-centers/Số trung tâm lỗi, theo hệ thống')!.expr, { ...VALUES, province: '.+' }));
+    const all = await stack.query(
+      substitute(ALL.find((x) => x.key === 'links-across-centers/Số trung tâm lỗi, theo hệ thống')!.expr, { ...VALUES, province: '.+' }),
+    );
     const byCheck = Object.fromEntries((all.result as Vec).map((s) => [s.metric.check, s.value[1]]));
     expect(byCheck['national-portal']).toBe('1');
     expect(byCheck['vneid-sso']).toBe('0');
@@ -263,7 +293,7 @@ describe.skipIf(!requireService(hasProm, 'prometheus not installed (Debian packa
     expect(Math.abs(Number(offset[0]!.value[1]))).toBeLessThan(0.5);
   }, 60_000);
 
-  it('the variables list the stack\'s province, center and lines', async () => {
+  it("the variables list the stack's province, center and lines", async () => {
     const lists: Record<string, string[]> = {};
     for (const v of variableQueries(DASHBOARDS['center-detail']!())) lists[v.variable] = await stack.labelValues(v.label, substitute(v.selector, VALUES));
     expect(lists.province).toEqual(expect.arrayContaining([PROVINCE, 'hue', 'lai-chau']));

@@ -46,40 +46,65 @@ export function provinceOverview(): dashboard.Dashboard {
     { vi: 'Tỉ lệ thời gian sẵn sàng (mọi giờ)', en: 'Ready share over the time range (all hours)' },
     {
       vi: 'Phần thời gian trong khoảng đã chọn mỗi trung tâm ở trạng thái sẵn sàng, tính cả đêm và cuối tuần (Prometheus không có lịch làm việc); con số theo giờ hành chính ở trang trạng thái. Bấm vào một trung tâm để xem chi tiết.',
-      en: 'Share of the selected time range each center was ready. Prometheus has no calendar, so this counts all hours, nights and weekends included; the office-hours figure is on the server\'s center page. Click a center for its detail.',
+      en: "Share of the selected time range each center was ready. Prometheus has no calendar, so this counts all hours, nights and weekends included; the office-hours figure is on the server's center page. Click a center for its detail.",
     },
   );
   const byCenter = caption(
     { vi: 'Trạng thái từng trung tâm', en: 'Readiness by center' },
-    { vi: 'Mỗi dòng một trung tâm: sẵn sàng, suy giảm, gián đoạn, mất liên lạc. Bấm vào một dòng để xem chi tiết trung tâm.', en: 'One row per center: ready, degraded, blocked, offline. Click a row for the center\'s detail.' },
+    {
+      vi: 'Mỗi dòng một trung tâm: sẵn sàng, suy giảm, gián đoạn, mất liên lạc. Bấm vào một dòng để xem chi tiết trung tâm.',
+      en: "One row per center: ready, degraded, blocked, offline. Click a row for the center's detail.",
+    },
   );
   return finish(
     baseDashboard(
       GRAFANA_UID.provinceOverview,
       { vi: 'Tổng quan tỉnh', en: 'Province overview' },
-      { vi: 'Trạng thái sẵn sàng của mọi trung tâm trong tỉnh, theo bộ máy cảnh báo của máy chủ tỉnh.', en: 'Readiness of every center of the province, from the province server\'s engine.' },
+      {
+        vi: 'Trạng thái sẵn sàng của mọi trung tâm trong tỉnh, theo bộ máy cảnh báo của máy chủ tỉnh.',
+        en: "Readiness of every center of the province, from the province server's engine.",
+      },
     )
       .withVariable(provinceVariable({ multi: true }))
       .withPanel(
         statPanel(
           caption(
             { vi: 'Trung tâm đang gián đoạn hoặc mất liên lạc', en: 'Centers blocked or offline now' },
-            { vi: 'Gián đoạn: một hạng mục chặn đang lỗi; mất liên lạc: không máy nào gửi dữ liệu.', en: 'Blocked: a blocking check is down; offline: no push from any agent.' },
+            {
+              vi: 'Gián đoạn: một hạng mục chặn đang lỗi; mất liên lạc: không máy nào gửi dữ liệu.',
+              en: 'Blocked: a blocking check is down; offline: no push from any agent.',
+            },
           ),
           'none',
           q(`sum by (state) (${READINESS}{${inProvince},state=~"blocked|offline"})`, '{{state}}', { instant: true }),
         )
-          .thresholds(thresholds([[null, 'green'], [1, 'red']]))
+          .thresholds(
+            thresholds([
+              [null, 'green'],
+              [1, 'red'],
+            ]),
+          )
           .colorMode(common.BigValueColorMode.Background)
           .gridPos(grid(6, 8)),
       )
       .withPanel(
         statPanel(
-          caption({ vi: 'Cảnh báo đang mở', en: 'Alerts firing' }, { vi: 'Cảnh báo máy chủ đang giữ cho các tỉnh đã chọn, theo mức độ.', en: 'Alerts the server holds open now in the selected provinces, by severity.' }),
+          caption(
+            { vi: 'Cảnh báo đang mở', en: 'Alerts firing' },
+            {
+              vi: 'Cảnh báo máy chủ đang giữ cho các tỉnh đã chọn, theo mức độ.',
+              en: 'Alerts the server holds open now in the selected provinces, by severity.',
+            },
+          ),
           'none',
           q(`sum by (severity) (centerwatch_alerts_firing{${inProvince}})`, '{{severity}}', { instant: true }),
         )
-          .thresholds(thresholds([[null, 'green'], [1, 'orange']]))
+          .thresholds(
+            thresholds([
+              [null, 'green'],
+              [1, 'orange'],
+            ]),
+          )
           .gridPos(grid(6, 8)),
       )
       .withPanel(
@@ -91,7 +116,13 @@ export function provinceOverview(): dashboard.Dashboard {
           .min(0)
           .max(1)
           .decimals(1)
-          .thresholds(thresholds([[null, 'red'], [0.95, 'yellow'], [0.99, 'green']]))
+          .thresholds(
+            thresholds([
+              [null, 'red'],
+              [0.95, 'yellow'],
+              [0.99, 'green'],
+            ]),
+          )
           .displayMode(common.BarGaugeDisplayMode.Basic)
           .orientation(common.VizOrientation.Horizontal)
           // province and center kept in the result: the data link reads both.

@@ -100,7 +100,12 @@ const isDuration = (wraps: ZNode[]): boolean =>
 const isSize = (wraps: ZNode[]): boolean => wraps.some((w) => (w as unknown) === byteSize);
 
 function formatBytes(n: number): string {
-  for (const [unit, size] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) if (n % size === 0) return `${n / size}${unit}`;
+  for (const [unit, size] of [
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const)
+    if (n % size === 0) return `${n / size}${unit}`;
   return String(n);
 }
 
@@ -201,7 +206,13 @@ function walk(j: Json, zNode: ZNode | undefined, path: string, literals: Literal
   const nested: Array<[Json, ZNode | undefined, string]> = [];
   for (const [key, p] of Object.entries(props)) {
     const u = unwrap(shape[key]);
-    const dflt = u.hasDefault ? formatDefault(u.fallback, shape[key]) : p.default !== undefined ? formatDefault(p.default, undefined) : required.has(key) ? '**required**' : '';
+    const dflt = u.hasDefault
+      ? formatDefault(u.fallback, shape[key])
+      : p.default !== undefined
+        ? formatDefault(p.default, undefined)
+        : required.has(key)
+          ? '**required**'
+          : '';
     const text = (p.description as string | undefined) ?? docs.get(key) ?? '';
     rows.push([`\`${key}\``, typeOf(p, u.wraps), dflt === '' ? '' : dflt.startsWith('**') ? dflt : `\`${dflt}\``, text]);
     nested.push([p, shape[key], path ? `${path}.${key}` : key]);
@@ -235,7 +246,15 @@ export function referenceOf(title: string, intro: string, json: Json, zod: z.Zod
   walk(json, zod as unknown as ZNode, '', literals, sections);
   const body = sections
     .filter((s) => s.rows.length > 0)
-    .map((s) => [`### \`${s.path}\``, '', '| field | type | default | description |', '| --- | --- | --- | --- |', ...s.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n'))
+    .map((s) =>
+      [
+        `### \`${s.path}\``,
+        '',
+        '| field | type | default | description |',
+        '| --- | --- | --- | --- |',
+        ...s.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+      ].join('\n'),
+    )
     .join('\n\n');
   return `## ${title}\n\n${intro}\n\n${body}\n`;
 }

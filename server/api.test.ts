@@ -23,7 +23,12 @@ const ID = { province: 'qng', center: 'sa-huynh', agent: 'pc1' };
 
 function series(name: string, labels: Record<string, string>, value: number, ts: number): TimeSeries {
   const all: Record<string, string> = { __name__: name, ...ID, ...labels };
-  return { labels: Object.keys(all).sort().map((n) => ({ name: n, value: all[n]! })), samples: [{ value, timestampMs: ts }] };
+  return {
+    labels: Object.keys(all)
+      .sort()
+      .map((n) => ({ name: n, value: all[n]! })),
+    samples: [{ value, timestampMs: ts }],
+  };
 }
 
 interface Check {
@@ -56,20 +61,26 @@ describe('API: readiness reasons', () => {
   });
 
   it('each reason carries its own time and names what it is about', async () => {
-    const cfg = engineConfigSchema.parse({ upstreams: [{ name: 'provincial-system', title: { vi: 'Hệ thống một cửa tỉnh', en: 'the provincial one-stop system' }, checks: ['provincial-system'] }] });
+    const cfg = engineConfigSchema.parse({
+      upstreams: [{ name: 'provincial-system', title: { vi: 'Hệ thống một cửa tỉnh', en: 'the provincial one-stop system' }, checks: ['provincial-system'] }],
+    });
     const state = new LatestState(1000);
     const engine = new EngineRuntime({ cfg, tokens: [{ id: 't', sha256: '0'.repeat(64), ...ID }], state, store, log: createLogger('error'), now: () => now });
     const down = new Map<string, string>();
     const push = (): void => {
-      state.apply(ID, CHECKS.flatMap((c) => {
-        const labels = { check: c.check, kind: c.kind, line: c.line };
-        const reason = down.get(c.check) ?? 'ok';
-        return [
-          series('centerwatch_check_info', { ...labels, ...c.info }, 1, now),
-          series('centerwatch_probe_success', labels, reason === 'ok' ? 1 : 0, now),
-          series('centerwatch_probe_reason', { ...labels, reason }, 1, now),
-        ];
-      }), now);
+      state.apply(
+        ID,
+        CHECKS.flatMap((c) => {
+          const labels = { check: c.check, kind: c.kind, line: c.line };
+          const reason = down.get(c.check) ?? 'ok';
+          return [
+            series('centerwatch_check_info', { ...labels, ...c.info }, 1, now),
+            series('centerwatch_probe_success', labels, reason === 'ok' ? 1 : 0, now),
+            series('centerwatch_probe_reason', { ...labels, reason }, 1, now),
+          ];
+        }),
+        now,
+      );
     };
     const run = (ms: number): void => {
       for (const end = now + ms; now < end; now += 1000) {
@@ -88,13 +99,19 @@ describe('API: readiness reasons', () => {
       const s = app.listen(0, '127.0.0.1', () => r(s));
     });
     const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/api/v1`;
-    const detail = (await (await fetch(`${base}/centers/sa-huynh`)).json()) as { sinceMs: number; reasons: Array<{ kind: string; sinceMs: number; text: { vi: string; en: string } }> };
+    const detail = (await (await fetch(`${base}/centers/sa-huynh`)).json()) as {
+      sinceMs: number;
+      reasons: Array<{ kind: string; sinceMs: number; text: { vi: string; en: string } }>;
+    };
     expect(detail.sinceMs).toBe(T0 + 11_000);
     expect(detail.reasons.map((r) => [r.kind, r.sinceMs - T0, r.text.vi])).toEqual([
       ['check_down', 10_000, 'Không truy cập được Hệ thống một cửa tỉnh (máy chủ trả lỗi)'],
       ['redundancy_lost', 70_000, 'Mất dự phòng: đường truyền inet2 (Cáp quang VNPT) mất kết nối'],
     ]);
     const list = (await (await fetch(`${base}/centers`)).json()) as { centers: Array<{ reasons: Array<{ text: { en: string } }> }> };
-    expect(list.centers[0]!.reasons.map((r) => r.text.en)).toEqual(['The provincial one-stop system unreachable (server error)', 'Redundancy lost: line inet2 (Cáp quang VNPT) down']);
+    expect(list.centers[0]!.reasons.map((r) => r.text.en)).toEqual([
+      'The provincial one-stop system unreachable (server error)',
+      'Redundancy lost: line inet2 (Cáp quang VNPT) down',
+    ]);
   });
 });

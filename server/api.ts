@@ -79,7 +79,10 @@ export function apiRouter(d: ApiDeps): Router {
       sinceMs: c.sinceMs,
       reasons: reasonsOf(center, c.reasons),
       uptime30d: knownShare(uptime) ?? null,
-      agents: d.engine.agents().filter((a) => a.center === center).map((a) => ({ agent: a.agent, lastHeardMs: a.lastHeardMs })),
+      agents: d.engine
+        .agents()
+        .filter((a) => a.center === center)
+        .map((a) => ({ agent: a.agent, lastHeardMs: a.lastHeardMs })),
     };
   };
 
@@ -87,7 +90,14 @@ export function apiRouter(d: ApiDeps): Router {
     const province = typeof req.query.province === 'string' ? req.query.province : undefined;
     const list = [...d.engine.state.centers.entries()]
       .filter(([, c]) => province === undefined || c.province === province)
-      .map(([center, c]) => ({ province: c.province, center, name: d.engine.centerName(center), state: c.settled.state, sinceMs: c.sinceMs, reasons: reasonsOf(center, c.reasons) }));
+      .map(([center, c]) => ({
+        province: c.province,
+        center,
+        name: d.engine.centerName(center),
+        state: c.settled.state,
+        sinceMs: c.sinceMs,
+        reasons: reasonsOf(center, c.reasons),
+      }));
     res.json({ centers: list });
   });
 
@@ -99,7 +109,10 @@ export function apiRouter(d: ApiDeps): Router {
       ...view,
       checks: d.engine.centerChecks(req.params.center),
       alerts: d.store.firingAlerts(req.params.center),
-      incidents: d.store.alertsBetween(now - 30 * DAY_MS, now).filter((a) => a.center === req.params.center && a.severity !== 'info').slice(-100),
+      incidents: d.store
+        .alertsBetween(now - 30 * DAY_MS, now)
+        .filter((a) => a.center === req.params.center && a.severity !== 'info')
+        .slice(-100),
     });
   });
 
@@ -118,7 +131,8 @@ export function apiRouter(d: ApiDeps): Router {
     const now = d.now();
     const from = instant(req.query.from, now - DAY_MS);
     const to = instant(req.query.to, now);
-    if (from === undefined || to === undefined || from > to) return void res.status(400).json({ error: 'from and to must be ISO 8601 instants or epoch milliseconds, from <= to' });
+    if (from === undefined || to === undefined || from > to)
+      return void res.status(400).json({ error: 'from and to must be ISO 8601 instants or epoch milliseconds, from <= to' });
     const alerts = d.store.alertsBetween(from, to);
     res.json({ alerts: alerts.slice(-MAX_HISTORY), truncated: alerts.length > MAX_HISTORY });
   });
@@ -141,8 +155,16 @@ export function apiRouter(d: ApiDeps): Router {
     }
     const startsMs = b.starts ? Date.parse(b.starts) : d.now();
     const endsMs = b.ends ? Date.parse(b.ends) : b.recurring ? Number.MAX_SAFE_INTEGER : NaN;
-    if (!Number.isFinite(endsMs) || endsMs <= startsMs) return void res.status(400).json({ error: 'ends is required (after starts) unless the silence is recurring' });
-    const id = d.store.addSilence({ matchers: b.matchers, startsMs, endsMs, ...(b.recurring ? { recurring: b.recurring } : {}), createdBy: by, comment: b.comment });
+    if (!Number.isFinite(endsMs) || endsMs <= startsMs)
+      return void res.status(400).json({ error: 'ends is required (after starts) unless the silence is recurring' });
+    const id = d.store.addSilence({
+      matchers: b.matchers,
+      startsMs,
+      endsMs,
+      ...(b.recurring ? { recurring: b.recurring } : {}),
+      createdBy: by,
+      comment: b.comment,
+    });
     res.status(201).json({ id });
   });
 

@@ -14,7 +14,6 @@ const outdir = values.outdir ? resolve(values.outdir) : new URL('../dist', impor
 const outfile = `${outdir}/centerwatch-server.mjs`;
 mkdirSync(outdir, { recursive: true });
 
-
 await build({
   entryPoints: [new URL('./cli.ts', import.meta.url).pathname],
   outfile,

@@ -68,7 +68,9 @@ async function main(argv: string[]): Promise<number> {
   if (parsed.positionals[0] === 'password') {
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);
-    const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    const password = Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
     if (password.length < 8) {
       process.stderr.write('a password of at least 8 characters on stdin, please\n');
       return 2;

@@ -3,7 +3,10 @@ import type { TimeSeries } from '../common/remote-write/proto.js';
 import { dropOutOfBounds } from './enforce.js';
 
 const NOW = Date.UTC(2026, 11, 3, 9, 0, 0);
-const one = (name: string, ...stamps: number[]): TimeSeries => ({ labels: [{ name: '__name__', value: name }], samples: stamps.map((timestampMs, i) => ({ timestampMs, value: i })) });
+const one = (name: string, ...stamps: number[]): TimeSeries => ({
+  labels: [{ name: '__name__', value: name }],
+  samples: stamps.map((timestampMs, i) => ({ timestampMs, value: i })),
+});
 
 describe('dropOutOfBounds', () => {
   const lo = NOW - 73 * 3600_000;

@@ -35,7 +35,10 @@ export function enforceLabels(series: TimeSeries[], who: Identity): EnforceResul
   const out: TimeSeries[] = [];
   for (const ts of series) {
     // An empty value means "no such label" in Prometheus: drop it rather than forward it.
-    const labels = mergeSorted(ts.labels.filter((l) => !ENFORCED.has(l.name) && l.value !== ''), fixed);
+    const labels = mergeSorted(
+      ts.labels.filter((l) => !ENFORCED.has(l.name) && l.value !== ''),
+      fixed,
+    );
     // Upstreams refuse a series with a label twice, and with it the whole forwarded request: refuse it here.
     for (let i = 1; i < labels.length; i++) {
       if (labels[i]!.name === labels[i - 1]!.name) return { ok: false, detail: `label "${labels[i]!.name}" twice in one series` };

@@ -20,7 +20,8 @@ export function registerEngineMetrics(registry: Registry, engine: () => EngineRu
     registers,
     collect() {
       this.reset();
-      for (const [center, c] of engine()?.state.centers ?? []) for (const state of STATES) this.set({ province: c.province, center, state }, c.settled.state === state ? 1 : 0);
+      for (const [center, c] of engine()?.state.centers ?? [])
+        for (const state of STATES) this.set({ province: c.province, center, state }, c.settled.state === state ? 1 : 0);
     },
   });
   new Gauge({
@@ -32,7 +33,8 @@ export function registerEngineMetrics(registry: Registry, engine: () => EngineRu
       // Every province with a center, every severity, from 0: a dashboard filtered by province shows a 0, not "no data".
       const state = engine()?.state;
       const counts = new Map<string, { province: string; severity: string; n: number }>();
-      const at = (province: string, severity: string) => counts.get(`${province}\0${severity}`) ?? counts.set(`${province}\0${severity}`, { province, severity, n: 0 }).get(`${province}\0${severity}`)!;
+      const at = (province: string, severity: string) =>
+        counts.get(`${province}\0${severity}`) ?? counts.set(`${province}\0${severity}`, { province, severity, n: 0 }).get(`${province}\0${severity}`)!;
       for (const c of state?.centers.values() ?? []) for (const s of SEVERITIES) at(c.province, s);
       for (const t of state?.tracked.values() ?? []) if (t.occurrence) at(t.province, t.occurrence.severity).n++;
       this.reset();
@@ -47,7 +49,12 @@ export function registerEngineMetrics(registry: Registry, engine: () => EngineRu
       this.set((engine()?.lastEvaluationMs ?? 0) / 1000);
     },
   });
-  const sent = new Counter({ name: METRIC.notificationsTotal, help: 'Delivery attempts by channel and result (sent, retry, failed).', labelNames: ['channel', 'result'], registers });
+  const sent = new Counter({
+    name: METRIC.notificationsTotal,
+    help: 'Delivery attempts by channel and result (sent, retry, failed).',
+    labelNames: ['channel', 'result'],
+    registers,
+  });
   for (const channel of CHANNELS) for (const result of ['sent', 'retry', 'failed']) sent.inc({ channel, result }, 0);
   return (channel, result) => sent.inc({ channel, result });
 }

@@ -47,10 +47,11 @@ export class Forwarder {
   private async append(series: TimeSeries[], samples: number): Promise<void> {
     let min = Infinity;
     let max = -Infinity;
-    for (const ts of series) for (const s of ts.samples) {
-      if (s.timestampMs < min) min = s.timestampMs;
-      if (s.timestampMs > max) max = s.timestampMs;
-    }
+    for (const ts of series)
+      for (const s of ts.samples) {
+        if (s.timestampMs < min) min = s.timestampMs;
+        if (s.timestampMs > max) max = s.timestampMs;
+      }
     const payload = snappyCompress(encodeWriteRequest(series));
     const meta = { samples, minTimestampMs: min, maxTimestampMs: max };
     try {

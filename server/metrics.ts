@@ -21,15 +21,39 @@ export class ServerMetrics {
     // which Prometheus's linter refuses; their per-type gauges (nodejs_active_handles{type}) say the same.
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
     this.samples = new Counter({ name: METRIC.ingestSamplesTotal, help: 'Samples accepted from agents.', registers });
-    this.requests = new Counter({ name: METRIC.ingestRequestsTotal, help: 'remote_write requests by result (accepted, refused).', labelNames: ['result'], registers });
+    this.requests = new Counter({
+      name: METRIC.ingestRequestsTotal,
+      help: 'remote_write requests by result (accepted, refused).',
+      labelNames: ['result'],
+      registers,
+    });
     this.refusedTotal = new Counter({ name: METRIC.ingestRefusedTotal, help: 'Refused remote_write requests by reason.', labelNames: ['reason'], registers });
     // Every label value exists from the start, so rate() and alerts see a 0 rather than nothing.
     for (const reason of REFUSED_REASONS) this.refusedTotal.inc({ reason }, 0);
     for (const result of ['accepted', 'refused']) this.requests.inc({ result }, 0);
-    this.samplesRefusedTotal = new Counter({ name: METRIC.ingestSamplesRefusedTotal, help: 'Samples dropped from accepted remote_write requests by reason (timestamp out of bounds).', labelNames: ['reason'], registers });
+    this.samplesRefusedTotal = new Counter({
+      name: METRIC.ingestSamplesRefusedTotal,
+      help: 'Samples dropped from accepted remote_write requests by reason (timestamp out of bounds).',
+      labelNames: ['reason'],
+      registers,
+    });
     for (const reason of SAMPLE_REFUSED_REASONS) this.samplesRefusedTotal.inc({ reason }, 0);
-    new Gauge({ name: METRIC.serverSeries, help: 'Series whose latest value the server holds.', registers, collect() { this.set(state.seriesCount); } });
-    new Gauge({ name: METRIC.serverAgents, help: 'Agents heard since the server started.', registers, collect() { this.set(state.agentCount); } });
+    new Gauge({
+      name: METRIC.serverSeries,
+      help: 'Series whose latest value the server holds.',
+      registers,
+      collect() {
+        this.set(state.seriesCount);
+      },
+    });
+    new Gauge({
+      name: METRIC.serverAgents,
+      help: 'Agents heard since the server started.',
+      registers,
+      collect() {
+        this.set(state.agentCount);
+      },
+    });
     const walStat = (pick: (f: Forwarder) => number) =>
       function (this: Gauge) {
         const f = forwarder();
@@ -72,7 +96,11 @@ export class ServerMetrics {
         },
       });
     perUpstream(METRIC.forwardBacklogSamples, 'Samples queued for an upstream.', (f, u) => f.wal.stats().backlog[u]?.samples ?? 0);
-    perUpstream(METRIC.forwardLastSuccessTimestampSeconds, 'Last time an upstream accepted a request.', (f, u) => (f.shippers.get(u)?.stats.lastSuccessMs ?? 0) / 1000);
+    perUpstream(
+      METRIC.forwardLastSuccessTimestampSeconds,
+      'Last time an upstream accepted a request.',
+      (f, u) => (f.shippers.get(u)?.stats.lastSuccessMs ?? 0) / 1000,
+    );
     new Counter({
       name: METRIC.forwardSamplesTotal,
       help: 'Samples an upstream accepted (sent) or refused for good (rejected: only the refused series of a split batch).',
@@ -81,13 +109,18 @@ export class ServerMetrics {
       collect() {
         const f = forwarder();
         this.reset();
-        if (f) for (const [upstream, s] of f.shippers) {
-          this.inc({ upstream, result: 'sent' }, s.stats.sentSamples);
-          this.inc({ upstream, result: 'rejected' }, s.stats.rejectedSamples);
-        }
+        if (f)
+          for (const [upstream, s] of f.shippers) {
+            this.inc({ upstream, result: 'sent' }, s.stats.sentSamples);
+            this.inc({ upstream, result: 'rejected' }, s.stats.rejectedSamples);
+          }
       },
     });
-    perUpstreamCounter(METRIC.forwardResentSamplesTotal, 'Samples sent again after an attempt that may have reached the upstream (timeout, reset, 5xx).', (f, u) => f.shippers.get(u)?.stats.resentSamples ?? 0);
+    perUpstreamCounter(
+      METRIC.forwardResentSamplesTotal,
+      'Samples sent again after an attempt that may have reached the upstream (timeout, reset, 5xx).',
+      (f, u) => f.shippers.get(u)?.stats.resentSamples ?? 0,
+    );
     perUpstreamCounter(METRIC.forwardFailuresTotal, 'Failed forwarding attempts (retried).', (f, u) => f.shippers.get(u)?.stats.failedAttempts ?? 0);
   }
 

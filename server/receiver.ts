@@ -143,10 +143,22 @@ function accept(
   const dropped = bounded.refused.timestamp_future + bounded.refused.timestamp_past;
   // Sent keys stand for the enforced labels only when the token fixes the agent; a per-center token's agents are bounded.
   const perAgent = who.agent !== undefined;
-  const applied = deps.state.apply({ province: who.province, center: who.center, agent: enforced.agent }, bounded.series, window.nowMs, perAgent ? sentKeys : undefined, !perAgent);
+  const applied = deps.state.apply(
+    { province: who.province, center: who.center, agent: enforced.agent },
+    bounded.series,
+    window.nowMs,
+    perAgent ? sentKeys : undefined,
+    !perAgent,
+  );
   if (!applied.ok) {
     const { reason, detail } = LIMIT_REFUSAL[applied.scope](applied.limit, who.center);
-    deps.log.warn(`${detail}; write refused`, { token: who.tokenId, center: who.center, agent: enforced.agent, limit: applied.limit, new_series: applied.newSeries });
+    deps.log.warn(`${detail}; write refused`, {
+      token: who.tokenId,
+      center: who.center,
+      agent: enforced.agent,
+      limit: applied.limit,
+      new_series: applied.newSeries,
+    });
     return refuse(res, 429, reason, detail);
   }
   if (dropped > 0) {
@@ -164,7 +176,10 @@ function accept(
 const LIMIT_REFUSAL: Record<'agent' | 'center' | 'agents', (limit: number, center: string) => { reason: RefusedReason; detail: string }> = {
   agent: (limit) => ({ reason: 'series_limit', detail: `more than ${limit} series for this agent (limits.max_series_per_agent)` }),
   center: (limit, center) => ({ reason: 'series_limit', detail: `more than ${limit} series for center ${center} (limits.max_series_per_center)` }),
-  agents: (limit, center) => ({ reason: 'agent_limit', detail: `center ${center} has ${limit} agents already (limits.max_agents_per_center): a new agent is accepted once one has been silent for limits.series_ttl` }),
+  agents: (limit, center) => ({
+    reason: 'agent_limit',
+    detail: `center ${center} has ${limit} agents already (limits.max_agents_per_center): a new agent is accepted once one has been silent for limits.series_ttl`,
+  }),
 };
 
 /** The request body, or why not: more than `max` bytes (stops reading) or the client went away. */

@@ -63,7 +63,15 @@ export class CenterwatchServer {
       now: this.now,
       onResult: this.countNotification,
     });
-    this.engine = new EngineRuntime({ cfg: e, tokens: this.cfg.tokens, state: this.state, store: this.store, log: this.log, kick: () => this.delivery?.kick(), now: this.now });
+    this.engine = new EngineRuntime({
+      cfg: e,
+      tokens: this.cfg.tokens,
+      state: this.state,
+      store: this.store,
+      log: this.log,
+      kick: () => this.delivery?.kick(),
+      now: this.now,
+    });
     this.delivery.start();
     this.engine.start();
     this.web = new ReadinessWeb({ engine: this.engine, store: this.store, log: this.log, now: this.now });
@@ -79,11 +87,14 @@ export class CenterwatchServer {
     prune();
     this.pruneTimer = setInterval(prune, 3600_000);
     // Every minute, or a quarter of a shorter ttl (tests, small sites).
-    this.evictTimer = setInterval(() => {
-      const now = this.now();
-      const n = this.state.evictStale(now - this.cfg.limits.series_ttl, now + this.cfg.limits.sample_max_future);
-      if (n > 0) this.log.info('stale series forgotten', { series: n, ttl_ms: this.cfg.limits.series_ttl });
-    }, Math.min(60_000, Math.max(1000, this.cfg.limits.series_ttl / 4)));
+    this.evictTimer = setInterval(
+      () => {
+        const now = this.now();
+        const n = this.state.evictStale(now - this.cfg.limits.series_ttl, now + this.cfg.limits.sample_max_future);
+        if (n > 0) this.log.info('stale series forgotten', { series: n, ttl_ms: this.cfg.limits.series_ttl });
+      },
+      Math.min(60_000, Math.max(1000, this.cfg.limits.series_ttl / 4)),
+    );
     this.evictTimer.unref();
     this.pruneTimer.unref();
   }
@@ -106,7 +117,12 @@ export class CenterwatchServer {
       this.http!.listen(port, host, () => resolve());
     });
     const bound = (this.http.address() as AddressInfo).port;
-    this.log.info('server listening', { listen: `${host}:${bound}`, tls: Boolean(this.cfg.tls), tokens: this.cfg.tokens.length, forward: this.cfg.forward.map((f) => f.name) });
+    this.log.info('server listening', {
+      listen: `${host}:${bound}`,
+      tls: Boolean(this.cfg.tls),
+      tokens: this.cfg.tokens.length,
+      forward: this.cfg.forward.map((f) => f.name),
+    });
     return bound;
   }
 
@@ -147,7 +163,11 @@ export class CenterwatchServer {
     app.use((err: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
       const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
       if (status === 500) this.log.error('request failed', { error: err.message });
-      if (!res.headersSent) res.status(status).type('text/plain').send(status === 500 ? 'internal error\n' : `${err.message}\n`);
+      if (!res.headersSent)
+        res
+          .status(status)
+          .type('text/plain')
+          .send(status === 500 ? 'internal error\n' : `${err.message}\n`);
     });
     return app;
   }

@@ -7,7 +7,13 @@ const A = { province: 'p1', center: 'c-a', agent: 'pc1' };
 const B = { province: 'p1', center: 'c-b', agent: 'pc1' };
 
 function ts(id: typeof A, name: string, samples: Array<[number, number]>, extra: Label[] = []): TimeSeries {
-  const labels = [{ name: '__name__', value: name }, { name: 'agent', value: id.agent }, { name: 'center', value: id.center }, ...extra, { name: 'province', value: id.province }];
+  const labels = [
+    { name: '__name__', value: name },
+    { name: 'agent', value: id.agent },
+    { name: 'center', value: id.center },
+    ...extra,
+    { name: 'province', value: id.province },
+  ];
   labels.sort((a, b) => (a.name < b.name ? -1 : 1));
   return { labels, samples: samples.map(([timestampMs, value]) => ({ timestampMs, value })) };
 }
@@ -15,7 +21,19 @@ function ts(id: typeof A, name: string, samples: Array<[number, number]>, extra:
 describe('LatestState', () => {
   it('keeps the newest sample of each series; a replayed older sample does not overwrite it', () => {
     const s = new LatestState(100);
-    expect(s.apply(A, [ts(A, 'up', [[1000, 1], [3000, 0], [2000, 5]])], 10)).toEqual({ ok: true, samples: 3 });
+    expect(
+      s.apply(
+        A,
+        [
+          ts(A, 'up', [
+            [1000, 1],
+            [3000, 0],
+            [2000, 5],
+          ]),
+        ],
+        10,
+      ),
+    ).toEqual({ ok: true, samples: 3 });
     expect(s.latest({ __name__: 'up' })).toEqual([{ labels: expect.any(Array), value: 0, timestampMs: 3000 }]);
     s.apply(A, [ts(A, 'up', [[1500, 7]])], 20); // backlog replay
     expect(s.latest({ __name__: 'up' })[0]).toMatchObject({ value: 0, timestampMs: 3000 });
@@ -89,9 +107,23 @@ describe('LatestState eviction and watched series', () => {
     s.watch(['probe']);
     const seen: Array<[number, number]> = [];
     s.onWatchedSample = (_name, _labels, value, t) => seen.push([t, value]);
-    s.apply(A, [ts(A, 'probe', [[1000, 1], [2000, 0]]), ts(A, 'other', [[1000, 5]])], 10);
+    s.apply(
+      A,
+      [
+        ts(A, 'probe', [
+          [1000, 1],
+          [2000, 0],
+        ]),
+        ts(A, 'other', [[1000, 5]]),
+      ],
+      10,
+    );
     s.apply(A, [ts(A, 'probe', [[1500, 1]])], 20); // a replayed sample: seen, not the latest
-    expect(seen).toEqual([[1000, 1], [2000, 0], [1500, 1]]);
+    expect(seen).toEqual([
+      [1000, 1],
+      [2000, 0],
+      [1500, 1],
+    ]);
     const latest: number[] = [];
     s.forEachWatched('probe', (_labels, value, t) => latest.push(t, value));
     expect(latest).toEqual([2000, 0]);
@@ -103,13 +135,20 @@ describe('LatestState eviction and watched series', () => {
 
 describe('seriesKey', () => {
   it('round-trips labels, whatever characters the values hold', () => {
-    const labels = [{ name: 'a', value: 'x\0\xff\xfe1\0y' }, { name: 'b', value: '' }, { name: 'c', value: 'Trung tâm Phục vụ 😀' }];
+    const labels = [
+      { name: 'a', value: 'x\0\xff\xfe1\0y' },
+      { name: 'b', value: '' },
+      { name: 'c', value: 'Trung tâm Phục vụ 😀' },
+    ];
     expect(labelsOfKey(seriesKey(labels))).toEqual(labels);
   });
 
   it('gives different keys to label sets that a separator-joined key would confuse', () => {
     const one = [{ name: 'a', value: 'x\0' + '1\0y' }];
-    const two = [{ name: 'a', value: 'x' }, { name: 'y', value: '' }];
+    const two = [
+      { name: 'a', value: 'x' },
+      { name: 'y', value: '' },
+    ];
     expect(seriesKey(one)).not.toBe(seriesKey(two));
     expect(seriesKey([{ name: 'a', value: 'b' }])).not.toBe(seriesKey([{ name: 'ab', value: '' }]));
   });
@@ -117,7 +156,17 @@ describe('seriesKey', () => {
 
 describe('LatestState fast path (series known by the bytes the agent sends)', () => {
   const id = { province: 'p', center: 'c', agent: 'a' };
-  const enforced = [{ labels: [{ name: '__name__', value: 'm' }, { name: 'agent', value: 'a' }, { name: 'center', value: 'c' }, { name: 'province', value: 'p' }], samples: [{ value: 1, timestampMs: 1000 }] }];
+  const enforced = [
+    {
+      labels: [
+        { name: '__name__', value: 'm' },
+        { name: 'agent', value: 'a' },
+        { name: 'center', value: 'c' },
+        { name: 'province', value: 'p' },
+      ],
+      samples: [{ value: 1, timestampMs: 1000 }],
+    },
+  ];
 
   it('knows nothing before the full path registered the sent keys, then updates values only forward in time', () => {
     const state = new LatestState(10);
@@ -134,7 +183,16 @@ describe('LatestState fast path (series known by the bytes the agent sends)', ()
   it('refuses the whole batch when one key is unknown, and never across agents', () => {
     const state = new LatestState(10);
     state.apply(id, enforced, 5, ['k1']);
-    expect(state.applyKnown(id, [{ key: 'k1', samples: 1, newestValue: 3, newestTimestampMs: 3000 }, { key: 'k2', samples: 1, newestValue: 3, newestTimestampMs: 3000 }], 6)).toBe(false);
+    expect(
+      state.applyKnown(
+        id,
+        [
+          { key: 'k1', samples: 1, newestValue: 3, newestTimestampMs: 3000 },
+          { key: 'k2', samples: 1, newestValue: 3, newestTimestampMs: 3000 },
+        ],
+        6,
+      ),
+    ).toBe(false);
     expect(state.latest({ center: 'c' })[0]!.value).toBe(1);
     expect(state.applyKnown({ ...id, center: 'other' }, [{ key: 'k1', samples: 1, newestValue: 3, newestTimestampMs: 3000 }], 6)).toBe(false);
   });
@@ -161,7 +219,17 @@ describe('LatestState and a wrong clock', () => {
   it('the same on the fast path; a stamp within max future is kept', () => {
     const s = new LatestState(100, { maxFutureMs: 600_000 });
     const id = { province: 'p', center: 'c', agent: 'a' };
-    const one = (t: number, v: number) => [{ labels: [{ name: '__name__', value: 'm' }, { name: 'agent', value: 'a' }, { name: 'center', value: 'c' }, { name: 'province', value: 'p' }], samples: [{ value: v, timestampMs: t }] }];
+    const one = (t: number, v: number) => [
+      {
+        labels: [
+          { name: '__name__', value: 'm' },
+          { name: 'agent', value: 'a' },
+          { name: 'center', value: 'c' },
+          { name: 'province', value: 'p' },
+        ],
+        samples: [{ value: v, timestampMs: t }],
+      },
+    ];
     s.apply(id, one(Y2100, 1), NOW, ['k']);
     expect(s.applyKnown(id, [{ key: 'k', samples: 1, newestValue: 0, newestTimestampMs: NOW }], NOW)).toBe(true);
     expect(s.latest({ center: 'c' })[0]).toMatchObject({ value: 0, timestampMs: NOW });
@@ -186,7 +254,12 @@ describe('LatestState center bounds', () => {
   it('bounds the series of a center across its agents; eviction frees room', () => {
     const s = new LatestState(100, { maxSeriesPerCenter: 5 });
     expect(s.apply(agent('x'), [ts(agent('x'), 'a', [[1, 1]]), ts(agent('x'), 'b', [[1, 1]]), ts(agent('x'), 'c', [[1, 1]])], 1).ok).toBe(true);
-    expect(s.apply(agent('y'), [ts(agent('y'), 'a', [[2, 1]]), ts(agent('y'), 'b', [[2, 1]]), ts(agent('y'), 'c', [[2, 1]])], 2)).toEqual({ ok: false, scope: 'center', newSeries: 3, limit: 5 });
+    expect(s.apply(agent('y'), [ts(agent('y'), 'a', [[2, 1]]), ts(agent('y'), 'b', [[2, 1]]), ts(agent('y'), 'c', [[2, 1]])], 2)).toEqual({
+      ok: false,
+      scope: 'center',
+      newSeries: 3,
+      limit: 5,
+    });
     expect(s.centerCounts('p1', 'c-b')).toEqual({ agents: 1, series: 3 });
     expect(s.apply(agent('y'), [ts(agent('y'), 'a', [[2, 1]]), ts(agent('y'), 'b', [[2, 1]])], 2).ok).toBe(true);
     // Another center has its own budget; a series without samples takes none.
@@ -208,9 +281,19 @@ describe('LatestState center bounds', () => {
     expect(s.centerCounts('p1', 'c-b').agents).toBe(3);
     // y's series expire: y is still known (the engine reports it silent) until z needs its place.
     expect(s.evictStale(6)).toBe(1);
-    expect(s.agents().map((a) => a.agent).sort()).toEqual(['t', 'x', 'y']);
+    expect(
+      s
+        .agents()
+        .map((a) => a.agent)
+        .sort(),
+    ).toEqual(['t', 'x', 'y']);
     expect(s.apply(agent('z'), [ts(agent('z'), 'up', [[7, 1]])], 7, undefined, true).ok).toBe(true);
-    expect(s.agents().map((a) => a.agent).sort()).toEqual(['t', 'x', 'z']);
+    expect(
+      s
+        .agents()
+        .map((a) => a.agent)
+        .sort(),
+    ).toEqual(['t', 'x', 'z']);
     expect(s.apply(agent('w'), [ts(agent('w'), 'up', [[7, 1]])], 7, undefined, true)).toMatchObject({ ok: false, scope: 'agents' });
   });
 });

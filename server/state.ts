@@ -154,7 +154,8 @@ export class LatestState {
     }
     const newSeries = fresh?.size ?? 0;
     if ((entry?.series ?? 0) + newSeries > this.maxSeriesPerAgent) return { ok: false, scope: 'agent', newSeries, limit: this.maxSeriesPerAgent };
-    if ((center?.series ?? 0) + newSeries > this.bounds.maxSeriesPerCenter) return { ok: false, scope: 'center', newSeries, limit: this.bounds.maxSeriesPerCenter };
+    if ((center?.series ?? 0) + newSeries > this.bounds.maxSeriesPerCenter)
+      return { ok: false, scope: 'center', newSeries, limit: this.bounds.maxSeriesPerCenter };
     // Last of the checks: making room forgets an idle agent, the one change made before the request is accepted.
     if (!entry && boundAgents && center && center.agents.size >= this.bounds.maxAgentsPerCenter && !this.forgetIdleAgent(center)) {
       return { ok: false, scope: 'agents', newSeries, limit: this.bounds.maxAgentsPerCenter };
@@ -288,7 +289,10 @@ export class LatestState {
         if (w) {
           this.watchedSlot.delete(slot);
           const list = this.watched.get(w.name)!;
-          list.splice(list.findIndex((x) => x.slot === slot), 1);
+          list.splice(
+            list.findIndex((x) => x.slot === slot),
+            1,
+          );
           this.watchedVersion++;
         }
       }

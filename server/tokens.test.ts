@@ -23,7 +23,17 @@ describe('TokenIndex', () => {
   });
 
   it('refuses a missing, malformed, wrong or near-miss token', () => {
-    for (const h of [undefined, '', 'Bearer', 'Bearer ', `Basic ${SECRET_A}`, `Bearer ${SECRET_A}x`, `Bearer ${SECRET_A.slice(0, -1)}`, `Bearer ${sha256Hex(SECRET_A)}`, `Bearer ${'x'.repeat(10_000)}`]) {
+    for (const h of [
+      undefined,
+      '',
+      'Bearer',
+      'Bearer ',
+      `Basic ${SECRET_A}`,
+      `Bearer ${SECRET_A}x`,
+      `Bearer ${SECRET_A.slice(0, -1)}`,
+      `Bearer ${sha256Hex(SECRET_A)}`,
+      `Bearer ${'x'.repeat(10_000)}`,
+    ]) {
       expect(index.authenticate(h)).toBeUndefined();
     }
   });
@@ -43,18 +53,56 @@ describe('enforceLabels', () => {
   const perCenter = { tokenId: 'b', province: 'p1', center: 'c-b', agent: undefined };
   const series = (labels: Array<[string, string]>) => ({ labels: labels.map(([name, value]) => ({ name, value })), samples: [{ value: 1, timestampMs: 1 }] });
 
-  it('replaces province, center and agent with the token\'s, and sorts labels', () => {
-    const r = enforceLabels([series([['__name__', 'up'], ['center', 'c-b'], ['province', 'other'], ['agent', 'evil'], ['zz', '1']])], perAgent);
+  it("replaces province, center and agent with the token's, and sorts labels", () => {
+    const r = enforceLabels(
+      [
+        series([
+          ['__name__', 'up'],
+          ['center', 'c-b'],
+          ['province', 'other'],
+          ['agent', 'evil'],
+          ['zz', '1'],
+        ]),
+      ],
+      perAgent,
+    );
     expect(r).toEqual({
       ok: true,
       agent: 'pc1',
-      series: [series([['__name__', 'up'], ['agent', 'pc1'], ['center', 'c-a'], ['province', 'p1'], ['zz', '1']])],
+      series: [
+        series([
+          ['__name__', 'up'],
+          ['agent', 'pc1'],
+          ['center', 'c-a'],
+          ['province', 'p1'],
+          ['zz', '1'],
+        ]),
+      ],
     });
   });
 
   it('refuses a label given twice in a series; drops empty values', () => {
-    expect(enforceLabels([series([['__name__', 'up'], ['check', 'a'], ['check', 'b']])], perAgent)).toMatchObject({ ok: false, detail: expect.stringContaining('"check" twice') });
-    const r = enforceLabels([series([['__name__', 'up'], ['check', '']])], perAgent);
+    expect(
+      enforceLabels(
+        [
+          series([
+            ['__name__', 'up'],
+            ['check', 'a'],
+            ['check', 'b'],
+          ]),
+        ],
+        perAgent,
+      ),
+    ).toMatchObject({ ok: false, detail: expect.stringContaining('"check" twice') });
+    const r = enforceLabels(
+      [
+        series([
+          ['__name__', 'up'],
+          ['check', ''],
+        ]),
+      ],
+      perAgent,
+    );
     expect(r.ok && r.series[0]!.labels.map((l) => l.name)).toEqual(['__name__', 'agent', 'center', 'province']);
   });
 
@@ -64,7 +112,20 @@ describe('enforceLabels', () => {
   });
 
   it('a per-center token takes the agent from the request, if it is an identifier and the same on every series', () => {
-    const ok = enforceLabels([series([['__name__', 'up'], ['agent', 'pc-7'], ['center', 'c-a']]), series([['__name__', 'x'], ['agent', 'pc-7']])], perCenter);
+    const ok = enforceLabels(
+      [
+        series([
+          ['__name__', 'up'],
+          ['agent', 'pc-7'],
+          ['center', 'c-a'],
+        ]),
+        series([
+          ['__name__', 'x'],
+          ['agent', 'pc-7'],
+        ]),
+      ],
+      perCenter,
+    );
     expect(ok.ok && ok.agent).toBe('pc-7');
     expect(ok.ok && ok.series[0]!.labels).toContainEqual({ name: 'center', value: 'c-b' });
     expect(enforceLabels([series([['__name__', 'up']])], perCenter)).toMatchObject({ ok: false });

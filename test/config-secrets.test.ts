@@ -33,7 +33,10 @@ function problems(file: string, env: NodeJS.ProcessEnv = {}): string {
 
 describe('secrets in config', () => {
   it('reads <name>_file relative to the config file, without the trailing newline', () => {
-    const file = write('a.yaml', '  - id: p\n    kind: http\n    target: http://127.0.0.1/\n    options:\n      basic_auth: { username: u, password_file: password.txt }\n');
+    const file = write(
+      'a.yaml',
+      '  - id: p\n    kind: http\n    target: http://127.0.0.1/\n    options:\n      basic_auth: { username: u, password_file: password.txt }\n',
+    );
     const cfg = loadAgentConfig(file, {});
     expect(cfg.checks[0]!.options).toMatchObject({ basic_auth: { username: 'u', password: SECRET } });
   });
@@ -44,12 +47,18 @@ describe('secrets in config', () => {
   });
 
   it('refuses a secret given both ways', () => {
-    const file = write('c.yaml', '  - id: p\n    kind: http\n    target: http://127.0.0.1/\n    options:\n      bearer_token: x\n      bearer_token_file: password.txt\n');
+    const file = write(
+      'c.yaml',
+      '  - id: p\n    kind: http\n    target: http://127.0.0.1/\n    options:\n      bearer_token: x\n      bearer_token_file: password.txt\n',
+    );
     expect(problems(file)).toContain('checks[0].options.bearer_token_file: set either bearer_token or bearer_token_file, not both');
   });
 
   it('never echoes a secret value in a validation message', () => {
-    const file = write('d.yaml', '  - id: p\n    kind: http\n    target: http://127.0.0.1/\n    options:\n      basic_auth: { username: u, password: 12345678 }\n');
+    const file = write(
+      'd.yaml',
+      '  - id: p\n    kind: http\n    target: http://127.0.0.1/\n    options:\n      basic_auth: { username: u, password: 12345678 }\n',
+    );
     const msg = problems(file);
     expect(msg).toContain('checks[0].options.basic_auth.password: expected string, got a value not shown (secret)');
     expect(msg).not.toContain('12345678');
@@ -99,7 +108,9 @@ describe('a secret written in the file itself', () => {
   it('is accepted with a warning naming its line and field, never its value', () => {
     const file = write('lit.yaml', literal);
     const warnings = warningsOf(file);
-    expect(warnings).toEqual(['8:34: checks[0].options.basic_auth.password: a secret written in the file: give it as password_file (a file readable by this service only) or ${ENV}']);
+    expect(warnings).toEqual([
+      '8:34: checks[0].options.basic_auth.password: a secret written in the file: give it as password_file (a file readable by this service only) or ${ENV}',
+    ]);
     expect(warnings.join()).not.toContain('hunter2');
   });
 
@@ -113,7 +124,18 @@ describe('a secret written in the file itself', () => {
   });
 
   it('a secret from a file or from the environment is no warning', () => {
-    expect(warningsOf(write('f.yaml', '  - id: p\n    kind: http\n    target: http://127.0.0.1/\n    options:\n      basic_auth: { username: u, password_file: password.txt }\n'))).toEqual([]);
-    expect(warningsOf(write('e.yaml', '  - id: p\n    kind: http\n    target: http://127.0.0.1/\n    options:\n      bearer_token: "${PORTAL_TOKEN}"\n'), { PORTAL_TOKEN: 't' })).toEqual([]);
+    expect(
+      warningsOf(
+        write(
+          'f.yaml',
+          '  - id: p\n    kind: http\n    target: http://127.0.0.1/\n    options:\n      basic_auth: { username: u, password_file: password.txt }\n',
+        ),
+      ),
+    ).toEqual([]);
+    expect(
+      warningsOf(write('e.yaml', '  - id: p\n    kind: http\n    target: http://127.0.0.1/\n    options:\n      bearer_token: "${PORTAL_TOKEN}"\n'), {
+        PORTAL_TOKEN: 't',
+      }),
+    ).toEqual([]);
   });
 });

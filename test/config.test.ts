@@ -16,7 +16,12 @@ const INVALID: Array<[file: string, expected: string[]]> = [
   ['invalid-missing-secret-file.yaml', ['8:26: checks[0].options.bearer_token_file: cannot read secret file "./no-such-token.txt" (ENOENT)']],
   ['invalid-env-missing.yaml', ['8:21: checks[0].options.bearer_token: environment variable CENTERWATCH_TEST_UNSET_TOKEN is not set']],
   ['invalid-env-in-label.yaml', ['8:14: checks[0].labels.owner: environment references (${...}) are allowed only under options and push.targets']],
-  ['invalid-unknown-kind.yaml', ['5:11: checks[0].kind: unknown kind "smtp" (one of: icmp, tcp, http, dns, host, postgres, mysql, redis, mssql, oracle, mongodb, usb, scanner, printer, ups, ntp)']],
+  [
+    'invalid-unknown-kind.yaml',
+    [
+      '5:11: checks[0].kind: unknown kind "smtp" (one of: icmp, tcp, http, dns, host, postgres, mysql, redis, mssql, oracle, mongodb, usb, scanner, printer, ups, ntp)',
+    ],
+  ],
   ['invalid-timeout-exceeds-interval.yaml', ['8:14: checks[0].timeout: timeout 10s exceeds the interval 5s']],
   ['invalid-threshold-metric.yaml', ['8:19: checks[0].thresholds[0].metric: "loss_ratio" is not a threshold metric of kind tcp (one of: cert_days_left)']],
   ['invalid-url-credentials.yaml', ['6:13: checks[0].target: credentials in the URL are not allowed (they would reach logs); use options.basic_auth']],
@@ -41,7 +46,9 @@ const INVALID: Array<[file: string, expected: string[]]> = [
   ['invalid-missing-center.yaml', ['1:1: center: required']],
   [
     'invalid-province.yaml',
-    ['1:49: center.province: unknown province "quang-ngia": did you mean "quang-ngai"? use one of the 34 province ids (ha-noi, quang-ngai, …) or its official code (1, 51, …)'],
+    [
+      '1:49: center.province: unknown province "quang-ngia": did you mean "quang-ngai"? use one of the 34 province ids (ha-noi, quang-ngai, …) or its official code (1, 51, …)',
+    ],
   ],
   ['invalid-yaml-syntax.yaml', ['5:11: YAML: Nested mappings are not allowed in compact mappings', '5:11: YAML: Implicit keys need to be on a single line']],
   [

@@ -90,8 +90,12 @@ describe('a new notifier channel', () => {
     const named = newErrors(await copy.typeErrors(), before);
     expect(filesOf(named)).toEqual(['server/export/am-receivers.ts', 'server/notifiers/index.test.ts']);
 
-    copy.edit('server/export/am-receivers.ts', (t) => t.replace(/(\n\s*case 'alertmanager':)/, `\n    case 'pager':\n      return { receiver: { name }, comment: 'pager: not exported' };$1`));
-    copy.edit('server/notifiers/index.test.ts', (t) => t.replace(/(\n\s*webhook: \{ url: `\$\{base\}\/hook` \},)/, "$1\n    pager: { url: `${base}/page`, signingKey: TOKEN },"));
+    copy.edit('server/export/am-receivers.ts', (t) =>
+      t.replace(/(\n\s*case 'alertmanager':)/, `\n    case 'pager':\n      return { receiver: { name }, comment: 'pager: not exported' };$1`),
+    );
+    copy.edit('server/notifiers/index.test.ts', (t) =>
+      t.replace(/(\n\s*webhook: \{ url: `\$\{base\}\/hook` \},)/, '$1\n    pager: { url: `${base}/page`, signingKey: TOKEN },'),
+    );
     expect(newErrors(await copy.typeErrors(), before)).toEqual([]);
   }, 600_000);
 
@@ -103,9 +107,18 @@ describe('a new notifier channel', () => {
     expect(seen.channels).toContain('pager');
     // The secret comes from its `_file`, like every built-in channel's.
     expect(seen.config).toEqual([
-      { name: 'pg', channel: 'pager', lang: 'en', severities: ['critical', 'warning'], escalation_only: false, options: { url: 'http://127.0.0.1:9/page', signing_key: 'Pager-Signing-Key-4711' } },
+      {
+        name: 'pg',
+        channel: 'pager',
+        lang: 'en',
+        severities: ['critical', 'warning'],
+        escalation_only: false,
+        options: { url: 'http://127.0.0.1:9/page', signing_key: 'Pager-Signing-Key-4711' },
+      },
     ]);
-    expect(seen.routes).toEqual([{ name: 'pg', channel: 'pager', lang: 'en', options: { url: 'http://127.0.0.1:9/page', signingKey: 'Pager-Signing-Key-4711' } }]);
+    expect(seen.routes).toEqual([
+      { name: 'pg', channel: 'pager', lang: 'en', options: { url: 'http://127.0.0.1:9/page', signingKey: 'Pager-Signing-Key-4711' } },
+    ]);
     // Never echoed in an error, redacted from logs once loaded.
     expect(seen.error).toContain('engine.routes[0].options.signing_key: expected string, got a value not shown (secret)');
     expect(seen.error).not.toContain('Pager-Inline-Key');

@@ -31,6 +31,10 @@ export function parseAgentConfig(text: string, file: string, env: NodeJS.Process
 function resolvePaths(cfg: AgentConfig, file: string): AgentConfig {
   if (!cfg.push) return cfg;
   const rel = (p: string): string => (isAbsolute(p) ? p : resolve(dirname(file), p));
-  const push = { ...cfg.push, wal: { ...cfg.push.wal, dir: rel(cfg.push.wal.dir) }, targets: cfg.push.targets.map((t) => ({ ...t, ca_file: t.ca_file && rel(t.ca_file) })) };
+  const push = {
+    ...cfg.push,
+    wal: { ...cfg.push.wal, dir: rel(cfg.push.wal.dir) },
+    targets: cfg.push.targets.map((t) => ({ ...t, ca_file: t.ca_file && rel(t.ca_file) })),
+  };
   return { ...cfg, push };
 }

@@ -25,7 +25,10 @@ const line = z
   .object({
     name: identifier,
     /** Network interface the line leaves through (e.g. `eth1`, `ppp0`). */
-    interface: z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'must be an interface name').optional(),
+    interface: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'must be an interface name')
+      .optional(),
     /** Local address to bind probes to; with policy routing this selects the line. */
     source: z.union([z.ipv4(), z.ipv6()]).optional(),
     description: z.string().optional(),
@@ -60,10 +63,7 @@ function checkVariant<K extends ProbeKind>(kind: K) {
     .strict();
 }
 
-const checks = PROBE_KINDS.map((k) => checkVariant(k)) as unknown as [
-  ReturnType<typeof checkVariant<'icmp'>>,
-  ...ReturnType<typeof checkVariant<ProbeKind>>[],
-];
+const checks = PROBE_KINDS.map((k) => checkVariant(k)) as unknown as [ReturnType<typeof checkVariant<'icmp'>>, ...ReturnType<typeof checkVariant<ProbeKind>>[]];
 
 export const agentConfigSchema = z
   .object({
@@ -82,7 +82,10 @@ export const agentConfigSchema = z
       .object({
         id: identifier,
         /** host:port of the `/metrics` and `/healthz` endpoint. Default `127.0.0.1:9478`. */
-        listen: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be host:port').default('127.0.0.1:9478'),
+        listen: z
+          .string()
+          .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be host:port')
+          .default('127.0.0.1:9478'),
         /** At most this many probe runs at once. Default 16. */
         concurrency: z.number().int().min(1).max(256).default(16),
         log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -117,7 +120,17 @@ interface Loose {
   lines?: unknown;
   checks?: unknown;
 }
-type LooseCheck = { id?: unknown; kind?: unknown; target?: unknown; line?: unknown; interval?: unknown; timeout?: unknown; labels?: unknown; thresholds?: unknown; options?: unknown };
+type LooseCheck = {
+  id?: unknown;
+  kind?: unknown;
+  target?: unknown;
+  line?: unknown;
+  interval?: unknown;
+  timeout?: unknown;
+  labels?: unknown;
+  thresholds?: unknown;
+  options?: unknown;
+};
 
 function crossFieldRules(cfg: Loose, ctx: z.RefinementCtx): void {
   const issue = (path: PropertyKey[], message: string): void => ctx.addIssue({ code: 'custom', path, message });

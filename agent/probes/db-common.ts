@@ -29,9 +29,15 @@ const COMPARISONS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
 export const resultExpectation = z
   .object({
     /** Number of rows returned, e.g. `{ op: ge, value: 1 }`. */
-    rows: z.object({ op: z.enum(COMPARISONS), value: z.number().int().min(0) }).strict().optional(),
+    rows: z
+      .object({ op: z.enum(COMPARISONS), value: z.number().int().min(0) })
+      .strict()
+      .optional(),
     /** The first column of the first row, compared as a number when both sides are numbers, else as text. */
-    value: z.object({ op: z.enum(COMPARISONS), value: z.union([z.string(), z.number(), z.boolean()]) }).strict().optional(),
+    value: z
+      .object({ op: z.enum(COMPARISONS), value: z.union([z.string(), z.number(), z.boolean()]) })
+      .strict()
+      .optional(),
     /** A regular expression the first column of the first row (as text) must match. */
     matches: z
       .string()

@@ -31,7 +31,11 @@ export function queryName(type: RecordType, target: string): string {
   if (type !== 'PTR') return target;
   const family = isIP(target);
   if (family === 4) return `${target.split('.').reverse().join('.')}.in-addr.arpa`;
-  if (family === 6) return `${expandV6(target).flatMap((group) => group.split('')).reverse().join('.')}.ip6.arpa`;
+  if (family === 6)
+    return `${expandV6(target)
+      .flatMap((group) => group.split(''))
+      .reverse()
+      .join('.')}.ip6.arpa`;
   return target;
 }
 

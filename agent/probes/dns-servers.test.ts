@@ -19,7 +19,8 @@ describe('resolver servers', () => {
   });
 
   it('binds each family to the line and drops resolvers the line cannot reach', () => {
-    const v4only = (f: 4 | 6) => (f === 4 ? { ok: true as const, address: '10.1.0.2' } : { ok: false as const, message: 'line inet1: interface eth1 has no IPv6 address' });
+    const v4only = (f: 4 | 6) =>
+      f === 4 ? { ok: true as const, address: '10.1.0.2' } : { ok: false as const, message: 'line inet1: interface eth1 has no IPv6 address' };
     expect(planResolvers(['10.0.0.1', '::1'], v4only)).toEqual({ ok: true, servers: ['10.0.0.1'], ipv4: '10.1.0.2' });
     expect(planResolvers(['::1'], v4only)).toEqual({ ok: false, message: 'line inet1: interface eth1 has no IPv6 address' });
     // A source address answers for both families in bindAddress; only its own family may use it.

@@ -33,7 +33,11 @@ const options = z
   .strict()
   .superRefine((o, ctx) => {
     if (o.expect_rcode !== 'NOERROR' && o.expect_answers.length > 0) {
-      ctx.addIssue({ code: 'custom', path: ['expect_answers'], message: `a ${o.expect_rcode} response carries no answers; drop expect_answers or expect NOERROR` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['expect_answers'],
+        message: `a ${o.expect_rcode} response carries no answers; drop expect_answers or expect NOERROR`,
+      });
     }
   });
 

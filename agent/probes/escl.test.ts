@@ -38,12 +38,24 @@ describe('parseScannerStatus', () => {
 describe('esclVerdict', () => {
   it.each([
     [{ state: 'idle' as const }, { up: true, reason: 'ok' }],
-    [{ state: 'processing' as const, adfState: 'ScannerAdfEmpty' }, { up: true, reason: 'ok' }],
+    [
+      { state: 'processing' as const, adfState: 'ScannerAdfEmpty' },
+      { up: true, reason: 'ok' },
+    ],
     [{ state: 'stopped' as const }, { up: false, reason: 'offline' }],
     [{ state: 'testing' as const }, { up: false, reason: 'offline' }],
-    [{ state: 'stopped' as const, adfState: 'ScannerAdfJam' }, { up: false, reason: 'media_jam' }],
-    [{ state: 'stopped' as const, adfState: 'ScannerAdfHatchOpen' }, { up: false, reason: 'door_open' }],
-    [{ state: 'idle' as const, adfState: 'ScannerAdfJam' }, { up: true, reason: 'media_jam', degraded: true }],
+    [
+      { state: 'stopped' as const, adfState: 'ScannerAdfJam' },
+      { up: false, reason: 'media_jam' },
+    ],
+    [
+      { state: 'stopped' as const, adfState: 'ScannerAdfHatchOpen' },
+      { up: false, reason: 'door_open' },
+    ],
+    [
+      { state: 'idle' as const, adfState: 'ScannerAdfJam' },
+      { up: true, reason: 'media_jam', degraded: true },
+    ],
   ])('%j → %j', (s, v) => {
     expect(esclVerdict(s)).toEqual(v);
   });

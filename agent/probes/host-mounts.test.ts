@@ -39,7 +39,14 @@ describe('parseMounts', () => {
 
 describe('defaultMounts', () => {
   it('keeps real filesystems only, sorted by mount point', () => {
-    expect(defaultMounts(parseMounts(MOUNTS)).map((e) => e.mountPoint)).toEqual(['/', '/boot/efi', '/data', '/home', '/media/cb/USB KINGSTON', '/srv/h s\\dữ liệu']);
+    expect(defaultMounts(parseMounts(MOUNTS)).map((e) => e.mountPoint)).toEqual([
+      '/',
+      '/boot/efi',
+      '/data',
+      '/home',
+      '/media/cb/USB KINGSTON',
+      '/srv/h s\\dữ liệu',
+    ]);
   });
 
   it('reports a block device mounted twice once, at its shortest mount point', () => {

@@ -7,7 +7,10 @@ const HEAD = 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\t
 const row = (...f: string[]): string => `${f.join('\t')}                                                                              `;
 const table = (...rows: string[]): string => [HEAD, ...rows, ''].join('\n');
 
-const ONE = table(row('eth0', '00000000', '010200C0', '0003', '0', '0', '0', '00000000', '0', '0', '0'), row('eth0', '000200C0', '00000000', '0001', '0', '0', '0', '00FFFFFF', '0', '0', '0'));
+const ONE = table(
+  row('eth0', '00000000', '010200C0', '0003', '0', '0', '0', '00000000', '0', '0', '0'),
+  row('eth0', '000200C0', '00000000', '0001', '0', '0', '0', '00FFFFFF', '0', '0', '0'),
+);
 const TWO_LINES = table(
   row('cw1', '00000000', '0100C90A', '0003', '0', '0', '200', '00000000', '0', '0', '0'),
   row('cw0', '00000000', '0100C80A', '0003', '0', '0', '100', '00000000', '0', '0', '0'),
@@ -26,7 +29,10 @@ describe('parseDefaultRoute', () => {
   });
 
   it('keeps the first listed of two default routes with the same metric', () => {
-    const tie = table(row('cw1', '00000000', '0100C90A', '0003', '0', '0', '100', '00000000', '0', '0', '0'), row('cw0', '00000000', '0100C80A', '0003', '0', '0', '100', '00000000', '0', '0', '0'));
+    const tie = table(
+      row('cw1', '00000000', '0100C90A', '0003', '0', '0', '100', '00000000', '0', '0', '0'),
+      row('cw0', '00000000', '0100C80A', '0003', '0', '0', '100', '00000000', '0', '0', '0'),
+    );
     expect(parseDefaultRoute(tie)).toEqual({ interface: 'cw1', gateway: '10.201.0.1', metric: 100 });
   });
 
@@ -48,7 +54,11 @@ describe('parseDefaultRoute', () => {
     expect(parseDefaultRoute(table(unreachable, via))).toBeUndefined();
     expect(parseDefaultRoute(table(blackhole, via))).toBeUndefined();
     // A reject route behind a better one changes nothing.
-    expect(parseDefaultRoute(table(via, row('*', '00000000', '00000000', '0201', '0', '0', '300', '00000000', '0', '0', '0')))).toEqual({ interface: 'cw0', gateway: '10.200.0.1', metric: 100 });
+    expect(parseDefaultRoute(table(via, row('*', '00000000', '00000000', '0201', '0', '0', '300', '00000000', '0', '0', '0')))).toEqual({
+      interface: 'cw0',
+      gateway: '10.200.0.1',
+      metric: 100,
+    });
   });
 
   it('ignores routes that are not up and lines that are not routes', () => {

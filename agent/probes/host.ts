@@ -78,12 +78,32 @@ export function makeHostProbe(overrides: Partial<HostSources> = {}) {
       memory_used_bytes: { name: METRIC.hostMemoryUsedBytes, help: 'Memory in use: total minus available.', type: 'gauge' },
       memory_total_bytes: { name: METRIC.hostMemoryTotalBytes, help: 'Physical memory.', type: 'gauge' },
       memory_used_ratio: { name: METRIC.hostMemoryUsedRatio, help: 'Memory in use over physical memory.', type: 'gauge', threshold: true },
-      filesystem_used_ratio: { name: METRIC.hostFilesystemUsedRatio, help: 'Used share of a filesystem, as df shows it.', type: 'gauge', labels: ['mount'], threshold: true },
+      filesystem_used_ratio: {
+        name: METRIC.hostFilesystemUsedRatio,
+        help: 'Used share of a filesystem, as df shows it.',
+        type: 'gauge',
+        labels: ['mount'],
+        threshold: true,
+      },
       filesystem_free_bytes: { name: METRIC.hostFilesystemFreeBytes, help: 'Bytes an unprivileged user can still write.', type: 'gauge', labels: ['mount'] },
       uptime_seconds: { name: METRIC.hostUptimeSeconds, help: 'Seconds since the machine booted.', type: 'gauge' },
-      default_route_present: { name: METRIC.hostDefaultRoutePresent, help: '1 when the machine has an IPv4 default route, else 0.', type: 'gauge', threshold: true },
-      default_route_info: { name: METRIC.hostDefaultRouteInfo, help: 'The current IPv4 default route (value 1).', type: 'gauge', labels: ['interface', 'gateway'] },
-      default_route_changes_total: { name: METRIC.hostDefaultRouteChangesTotal, help: 'Changes of the default route seen between runs (a line failover).', type: 'counter' },
+      default_route_present: {
+        name: METRIC.hostDefaultRoutePresent,
+        help: '1 when the machine has an IPv4 default route, else 0.',
+        type: 'gauge',
+        threshold: true,
+      },
+      default_route_info: {
+        name: METRIC.hostDefaultRouteInfo,
+        help: 'The current IPv4 default route (value 1).',
+        type: 'gauge',
+        labels: ['interface', 'gateway'],
+      },
+      default_route_changes_total: {
+        name: METRIC.hostDefaultRouteChangesTotal,
+        help: 'Changes of the default route seen between runs (a line failover).',
+        type: 'counter',
+      },
     },
     async run(_target, opts, ctx): Promise<ProbeResult> {
       if (process.platform !== 'linux') return failure('config', 'the host probe reads /proc: Linux only');
@@ -218,4 +238,3 @@ function normalizeMount(path: string): string {
 function pct(ratio: number): string {
   return `${Math.round(ratio * 100)}%`;
 }
-

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { performance } from 'node:perf_hooks';
-import { assertionSchema, compare, evaluateAssertions, jsonDepthExceeds, MAX_JSON_DEPTH, parseJsonPath, resolveJsonPath, type Assertion, type ResponseView } from './http-assertions.js';
+import {
+  assertionSchema,
+  compare,
+  evaluateAssertions,
+  jsonDepthExceeds,
+  MAX_JSON_DEPTH,
+  parseJsonPath,
+  resolveJsonPath,
+  type Assertion,
+  type ResponseView,
+} from './http-assertions.js';
 
 const doc = { data: { status: 'ok', items: [{ id: 1 }, { id: 2, tags: ['a', 'b'] }], count: '3', ready: true, none: null } };
 const res: ResponseView = {
@@ -80,7 +90,11 @@ describe('compare', () => {
 });
 
 describe('evaluateAssertions', () => {
-  const check = (list: unknown[]) => evaluateAssertions(list.map((a) => assertionSchema.parse(a)), res);
+  const check = (list: unknown[]) =>
+    evaluateAssertions(
+      list.map((a) => assertionSchema.parse(a)),
+      res,
+    );
 
   it('passes when every assertion holds', () => {
     expect(
@@ -110,12 +124,12 @@ describe('evaluateAssertions', () => {
       ]),
     ).toEqual({
       failures: [
-      'status: lt 200 failed (got 200)',
-      'json data.status: eq "degraded" failed (got "ok")',
-      'json data.gone: exists failed (missing)',
-      'header x-count: matches /^9/ failed (got "42")',
-      'body: contains "maintenance" failed',
-      'json data.status: gt 1 failed (got "ok", not a number)',
+        'status: lt 200 failed (got 200)',
+        'json data.status: eq "degraded" failed (got "ok")',
+        'json data.gone: exists failed (missing)',
+        'header x-count: matches /^9/ failed (got "42")',
+        'body: contains "maintenance" failed',
+        'json data.status: gt 1 failed (got "ok", not a number)',
       ],
     });
   });

@@ -43,7 +43,8 @@ export function bodyChecks() {
     for (let i = 0; i < bytes.length; i++) {
       const c = bytes[i];
       if (inString) {
-        if (c === 0x5c) i++; // backslash: skip the escaped byte (a quote or another backslash)
+        if (c === 0x5c)
+          i++; // backslash: skip the escaped byte (a quote or another backslash)
         else if (c === 0x22) inString = false;
       } else if (c === 0x22) inString = true;
       else if (c === 0x5b || c === 0x7b) {

@@ -15,7 +15,13 @@ function worker(limitMs?: number): BodyCheckWorker {
 }
 
 function job(body: string | Buffer, assertions: unknown[]): BodyJob {
-  return { assertions: assertions.map((a) => assertionSchema.parse(a)), status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.isBuffer(body) ? body : Buffer.from(body), maxDepth: MAX_JSON_DEPTH };
+  return {
+    assertions: assertions.map((a) => assertionSchema.parse(a)),
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.isBuffer(body) ? body : Buffer.from(body),
+    maxDepth: MAX_JSON_DEPTH,
+  };
 }
 
 /** The longest the main loop went without running a 10 ms timer while `work` ran. */
@@ -37,7 +43,13 @@ async function loopStall<T>(work: Promise<T>): Promise<{ value: T; stallMs: numb
 describe('BodyCheckWorker', () => {
   it('evaluates body and json assertions in the worker', async () => {
     const w = worker();
-    const ok = await w.check(job('{"status":"ok","items":[1,2]}', [{ source: 'json', path: 'status', op: 'eq', value: 'ok' }, { source: 'body', op: 'matches', value: 'items' }]), new AbortController().signal);
+    const ok = await w.check(
+      job('{"status":"ok","items":[1,2]}', [
+        { source: 'json', path: 'status', op: 'eq', value: 'ok' },
+        { source: 'body', op: 'matches', value: 'items' },
+      ]),
+      new AbortController().signal,
+    );
     expect(ok).toEqual({ failures: [] });
     const bad = await w.check(job('{"status":"down"}', [{ source: 'json', path: 'status', op: 'eq', value: 'ok' }]), new AbortController().signal);
     expect(bad).toEqual({ failures: ['json status: eq "ok" failed (got "down")'] });
@@ -46,7 +58,9 @@ describe('BodyCheckWorker', () => {
   it('refuses 1 MiB of nested [ without parsing it, and without stalling the loop', async () => {
     const w = worker();
     await w.check(job('{}', []), new AbortController().signal); // the worker is up: measure the job, not the start
-    const { value, stallMs } = await loopStall(w.check(job(Buffer.alloc(1024 * 1024, '['), [{ source: 'json', path: 'status', op: 'exists' }]), new AbortController().signal));
+    const { value, stallMs } = await loopStall(
+      w.check(job(Buffer.alloc(1024 * 1024, '['), [{ source: 'json', path: 'status', op: 'exists' }]), new AbortController().signal),
+    );
     expect(value).toEqual({ refused: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` });
     expect(stallMs).toBeLessThan(60);
   });
@@ -54,7 +68,9 @@ describe('BodyCheckWorker', () => {
   it('stops a catastrophically backtracking regex at its time bound and answers the next job', async () => {
     const w = worker(300);
     const t0 = performance.now();
-    const { value, stallMs } = await loopStall(w.check(job(`${'a'.repeat(40)}!`, [{ source: 'body', op: 'matches', value: '^(a+)+$' }]), new AbortController().signal));
+    const { value, stallMs } = await loopStall(
+      w.check(job(`${'a'.repeat(40)}!`, [{ source: 'body', op: 'matches', value: '^(a+)+$' }]), new AbortController().signal),
+    );
     const took = performance.now() - t0;
     expect(value).toEqual({ refused: 'body checks took over 300 ms' });
     expect(took).toBeLessThan(1000);

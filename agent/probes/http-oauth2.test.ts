@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { oauth2Schema, parseTokenResponse, TokenCache, tokenExpiresAt, tokenRequest, type TokenOutcome } from './http-oauth2.js';
 
-const opts = oauth2Schema.parse({ token_url: 'https://id.example.vn/token', client_id: 'agent 1', client_secret: 'p@ss:w rd+', scopes: ['status:read', 'monitor'] });
+const opts = oauth2Schema.parse({
+  token_url: 'https://id.example.vn/token',
+  client_id: 'agent 1',
+  client_secret: 'p@ss:w rd+',
+  scopes: ['status:read', 'monitor'],
+});
 
 describe('tokenRequest', () => {
   it('authenticates with HTTP Basic over the form-encoded id and secret (RFC 6749 §2.3.1)', () => {
@@ -28,13 +33,21 @@ describe('tokenRequest', () => {
 
 describe('parseTokenResponse', () => {
   it('reads access_token and expires_in (number or numeric text)', () => {
-    expect(parseTokenResponse(200, '{"access_token":"abc","token_type":"Bearer","expires_in":3600}')).toEqual({ ok: true, token: 'abc', lifetimeSeconds: 3600 });
+    expect(parseTokenResponse(200, '{"access_token":"abc","token_type":"Bearer","expires_in":3600}')).toEqual({
+      ok: true,
+      token: 'abc',
+      lifetimeSeconds: 3600,
+    });
     expect(parseTokenResponse(200, '{"access_token":"abc","token_type":"bearer","expires_in":"60"}')).toEqual({ ok: true, token: 'abc', lifetimeSeconds: 60 });
     expect(parseTokenResponse(200, '{"access_token":"abc"}')).toEqual({ ok: true, token: 'abc' });
   });
 
   it('quotes only RFC 6749 error codes from a refusal', () => {
-    expect(parseTokenResponse(401, '{"error":"invalid_client","error_description":"secret hunter2 is wrong"}')).toEqual({ ok: false, reason: 'auth', message: 'token endpoint answered HTTP 401 (invalid_client)' });
+    expect(parseTokenResponse(401, '{"error":"invalid_client","error_description":"secret hunter2 is wrong"}')).toEqual({
+      ok: false,
+      reason: 'auth',
+      message: 'token endpoint answered HTTP 401 (invalid_client)',
+    });
     expect(parseTokenResponse(400, '{"error":"hunter2"}')).toEqual({ ok: false, reason: 'auth', message: 'token endpoint answered HTTP 400' });
     expect(parseTokenResponse(502, '<html>')).toEqual({ ok: false, reason: 'auth', message: 'token endpoint answered HTTP 502' });
   });
@@ -42,7 +55,11 @@ describe('parseTokenResponse', () => {
   it('refuses answers without a usable bearer token', () => {
     expect(parseTokenResponse(200, '{"token_type":"Bearer"}')).toMatchObject({ ok: false, reason: 'protocol' });
     expect(parseTokenResponse(200, 'not json')).toMatchObject({ ok: false, reason: 'protocol' });
-    expect(parseTokenResponse(200, '{"access_token":"abc","token_type":"mac"}')).toEqual({ ok: false, reason: 'protocol', message: 'token endpoint issued an unsupported token_type "mac"' });
+    expect(parseTokenResponse(200, '{"access_token":"abc","token_type":"mac"}')).toEqual({
+      ok: false,
+      reason: 'protocol',
+      message: 'token endpoint issued an unsupported token_type "mac"',
+    });
   });
 });
 

@@ -85,7 +85,11 @@ export function parseTokenResponse(status: number, body: string): TokenOutcome {
     return { ok: false, reason: 'protocol', message: `token endpoint issued an unsupported token_type ${shown}` };
   }
   const lifetime = Number(doc.expires_in);
-  return { ok: true, token: doc.access_token, ...(doc.expires_in !== undefined && Number.isFinite(lifetime) && lifetime > 0 ? { lifetimeSeconds: lifetime } : {}) };
+  return {
+    ok: true,
+    token: doc.access_token,
+    ...(doc.expires_in !== undefined && Number.isFinite(lifetime) && lifetime > 0 ? { lifetimeSeconds: lifetime } : {}),
+  };
 }
 
 /**

@@ -20,7 +20,9 @@ describe('http options', () => {
   });
 
   it('allows one kind of credentials at a time', () => {
-    expect(problems({ bearer_token: 't', basic_auth: { username: 'u', password: 'p' } })).toEqual(['bearer_token: set only one of basic_auth, bearer_token, oauth2 (also set: basic_auth)']);
+    expect(problems({ bearer_token: 't', basic_auth: { username: 'u', password: 'p' } })).toEqual([
+      'bearer_token: set only one of basic_auth, bearer_token, oauth2 (also set: basic_auth)',
+    ]);
     expect(problems({ bearer_token: 't', headers: { Authorization: 'Basic x' } })).toEqual(['headers.Authorization: conflicts with bearer_token']);
   });
 

@@ -27,7 +27,11 @@ export const httpOptions = z
       .strict()
       .optional(),
     /** Sent as `Authorization: Bearer <token>`. Give `bearer_token_file` or `${ENV}`. */
-    bearer_token: z.string().min(1).regex(/^[^\r\n]*$/, 'must not contain line breaks').optional(),
+    bearer_token: z
+      .string()
+      .min(1)
+      .regex(/^[^\r\n]*$/, 'must not contain line breaks')
+      .optional(),
     /** Fetch a bearer token with the client credentials grant; cached between runs, refetched once on 401. */
     oauth2: oauth2Schema.optional(),
     /** PEM file of the CAs to trust for https, instead of Node's bundled ones (a provincial private CA). */
@@ -41,7 +45,12 @@ export const httpOptions = z
     /** Redirects followed at most; one more is a `protocol` failure. Default 5. */
     max_redirects: z.number().int().min(0).max(20).default(5),
     /** Body bytes read at most (1 MiB by default); the rest is not downloaded and assertions see the first part. */
-    max_body_bytes: z.number().int().min(0).max(64 * 1024 * 1024).default(1024 * 1024),
+    max_body_bytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
   })
   .strict()
   .superRefine((o, ctx) => {

@@ -1,10 +1,7 @@
 /** The statuses that carry a `Location` to follow (300 and 304 are answers in their own right). */
 const FOLLOWED = new Set([301, 302, 303, 307, 308]);
 
-export type RedirectStep =
-  | { kind: 'final' }
-  | { kind: 'follow'; url: URL; method: string; keepBody: boolean }
-  | { kind: 'error'; message: string };
+export type RedirectStep = { kind: 'final' } | { kind: 'follow'; url: URL; method: string; keepBody: boolean } | { kind: 'error'; message: string };
 
 /**
  * What to do after a response: stop, follow to the next URL, or fail as a protocol error.
@@ -20,7 +17,8 @@ export function redirectStep(status: number, location: string | undefined, curre
   } catch {
     return { kind: 'error', message: `HTTP ${status} Location is not a URL` };
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { kind: 'error', message: `HTTP ${status} redirects to unsupported scheme ${url.protocol.replace(':', '')}` };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return { kind: 'error', message: `HTTP ${status} redirects to unsupported scheme ${url.protocol.replace(':', '')}` };
   if (url.username || url.password) return { kind: 'error', message: `HTTP ${status} redirects to a URL with credentials` };
   url.hash = '';
   const toGet = (status === 303 && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST');

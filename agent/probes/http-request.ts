@@ -110,7 +110,9 @@ export function exchange(r: ExchangeRequest): Promise<ExchangeResult> {
         agent: false,
         ...(r.localAddress ? { localAddress: r.localAddress } : {}),
         ...(r.family ? { family: r.family } : {}),
-        ...(https ? { rejectUnauthorized: r.rejectUnauthorized, secureContext: secureContextFor(r.ca), ...(r.servername ? { servername: r.servername } : {}) } : {}),
+        ...(https
+          ? { rejectUnauthorized: r.rejectUnauthorized, secureContext: secureContextFor(r.ca), ...(r.servername ? { servername: r.servername } : {}) }
+          : {}),
       });
     } catch (err) {
       // Invalid header values and the like throw synchronously.

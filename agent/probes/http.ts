@@ -56,7 +56,8 @@ export const httpProbe = defineProbe({
     } catch {
       return failure('config', 'target is not a URL');
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return failure('config', `URL scheme must be http or https, not ${url.protocol.replace(':', '')}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      return failure('config', `URL scheme must be http or https, not ${url.protocol.replace(':', '')}`);
     if (url.username || url.password) return failure('config', 'credentials in the URL are not allowed; use options.basic_auth');
     url.hash = '';
     let ca: Buffer | undefined;
@@ -68,7 +69,14 @@ export const httpProbe = defineProbe({
       }
     }
     const phases: Phases = {};
-    const send = (hop: URL, method: string, headers: Record<string, string>, body: string | undefined, keepBody: boolean, maxBodyBytes: number): Promise<ExchangeResult> => {
+    const send = (
+      hop: URL,
+      method: string,
+      headers: Record<string, string>,
+      body: string | undefined,
+      keepBody: boolean,
+      maxBodyBytes: number,
+    ): Promise<ExchangeResult> => {
       const bind = bindAddress(ctx.line, familyOf(hop.hostname.replace(/^\[(.*)\]$/, '$1')));
       if (!bind.ok) throw new HttpFailure('unreachable', bind.message);
       return exchange({
@@ -110,7 +118,14 @@ export const httpProbe = defineProbe({
   },
 });
 
-type Send = (hop: URL, method: string, headers: Record<string, string>, body: string | undefined, keepBody: boolean, maxBodyBytes: number) => Promise<ExchangeResult>;
+type Send = (
+  hop: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  keepBody: boolean,
+  maxBodyBytes: number,
+) => Promise<ExchangeResult>;
 
 /** Sends the request, following redirects as configured, adding every hop's phases. */
 async function follow(start: URL, o: HttpOptions, auth: string | undefined, send: Send, phases: Phases) {
@@ -135,7 +150,14 @@ async function follow(start: URL, o: HttpOptions, auth: string | undefined, send
 }
 
 /** Turns the final response into the result: status first, then the assertions. */
-async function verdict(res: ExchangeResult, redirects: number, credentialsSent: boolean, o: HttpOptions, phases: Phases, signal: AbortSignal): Promise<ProbeResult> {
+async function verdict(
+  res: ExchangeResult,
+  redirects: number,
+  credentialsSent: boolean,
+  o: HttpOptions,
+  phases: Phases,
+  signal: AbortSignal,
+): Promise<ProbeResult> {
   const observations: Observation[] = [
     { metric: 'status_code', value: res.status },
     { metric: 'redirects', value: redirects },
@@ -208,4 +230,3 @@ function addPhases(total: Phases, hop: ExchangeResult['phases']): void {
 function firstHeader(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
-

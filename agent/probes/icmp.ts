@@ -56,9 +56,19 @@ export const icmpProbe = defineProbe({
   targetProblem: hostProblem,
   options,
   metrics: {
-    loss_ratio: { name: METRIC.lineLossRatio, help: 'Share of echo requests without a reply, over the window (continuous) or the burst.', type: 'gauge', threshold: true },
+    loss_ratio: {
+      name: METRIC.lineLossRatio,
+      help: 'Share of echo requests without a reply, over the window (continuous) or the burst.',
+      type: 'gauge',
+      threshold: true,
+    },
     rtt_seconds: { name: METRIC.lineRttSeconds, help: 'Mean round-trip time over the window or the burst.', type: 'gauge', threshold: true },
-    jitter_seconds: { name: METRIC.lineJitterSeconds, help: 'Mean absolute difference of consecutive round-trip times (RFC 3550).', type: 'gauge', threshold: true },
+    jitter_seconds: {
+      name: METRIC.lineJitterSeconds,
+      help: 'Mean absolute difference of consecutive round-trip times (RFC 3550).',
+      type: 'gauge',
+      threshold: true,
+    },
     rtt: { name: METRIC.icmpRttSeconds, help: 'Round-trip time of each echo reply.', type: 'histogram', buckets: RTT_BUCKETS },
     packets_sent: { name: METRIC.icmpPacketsSentTotal, help: 'Echo requests sent.', type: 'counter' },
     packets_received: { name: METRIC.icmpPacketsReceivedTotal, help: 'Echo replies received.', type: 'counter' },

@@ -104,7 +104,9 @@ describe('parseIppResponse', () => {
   });
 
   it('rejects a value of the wrong size and an additional value with nothing before it', () => {
-    expect(() => parseIppResponse(Buffer.concat([header(0, 1), Buffer.from([TAG.printer]), a(0x21, 'x', Buffer.from([1, 2])), Buffer.from([3])]))).toThrow(IppParseError);
+    expect(() => parseIppResponse(Buffer.concat([header(0, 1), Buffer.from([TAG.printer]), a(0x21, 'x', Buffer.from([1, 2])), Buffer.from([3])]))).toThrow(
+      IppParseError,
+    );
     expect(() => parseIppResponse(Buffer.concat([header(0, 1), Buffer.from([TAG.printer]), a(0x44, '', 'x'), Buffer.from([3])]))).toThrow(IppParseError);
     expect(() => parseIppResponse(Buffer.concat([header(0, 1), a(0x44, 'x', 'y'), Buffer.from([3])]))).toThrow(IppParseError);
   });

@@ -58,7 +58,9 @@ describe('mysqlMessage', () => {
   });
 
   it('gives the TLS library code the driver overwrote', () => {
-    expect(mysqlMessage(driver('HANDSHAKE_SSL_ERROR'), 'tls', undefined, 'DEPTH_ZERO_SELF_SIGNED_CERT')).toBe('TLS handshake failed (DEPTH_ZERO_SELF_SIGNED_CERT)');
+    expect(mysqlMessage(driver('HANDSHAKE_SSL_ERROR'), 'tls', undefined, 'DEPTH_ZERO_SELF_SIGNED_CERT')).toBe(
+      'TLS handshake failed (DEPTH_ZERO_SELF_SIGNED_CERT)',
+    );
     expect(mysqlMessage(driver('HANDSHAKE_NO_SSL_SUPPORT'), 'auth')).toBe('server does not offer TLS');
   });
 

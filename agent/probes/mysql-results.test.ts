@@ -6,7 +6,15 @@ const field = (name: string) => ({ name });
 
 describe('queryResult', () => {
   it('counts the rows of a result set and takes the first column of the first row', () => {
-    expect(queryResult([[1, 'a'], [2, 'b']], [field('n'), field('s')])).toEqual({ rowCount: 2, firstValue: 1 });
+    expect(
+      queryResult(
+        [
+          [1, 'a'],
+          [2, 'b'],
+        ],
+        [field('n'), field('s')],
+      ),
+    ).toEqual({ rowCount: 2, firstValue: 1 });
     expect(queryResult([], [field('n')])).toEqual({ rowCount: 0, firstValue: undefined });
     expect(queryResult([[null]], [field('n')])).toEqual({ rowCount: 1, firstValue: null });
   });

@@ -31,8 +31,13 @@ export const ntpProbe = defineProbe({
   targetProblem: (target) => endpointProblem(target, NTP_PORT),
   options,
   metrics: {
-    clockOffsetSeconds: { name: METRIC.clockOffsetSeconds, help: 'Offset of this host\'s clock from the NTP server (positive: this clock is behind)', type: 'gauge', threshold: true },
-    ntpRoundTripSeconds: { name: METRIC.ntpRoundTripSeconds, help: 'Round-trip delay of the SNTP exchange, less the server\'s processing time', type: 'gauge' },
+    clockOffsetSeconds: {
+      name: METRIC.clockOffsetSeconds,
+      help: "Offset of this host's clock from the NTP server (positive: this clock is behind)",
+      type: 'gauge',
+      threshold: true,
+    },
+    ntpRoundTripSeconds: { name: METRIC.ntpRoundTripSeconds, help: "Round-trip delay of the SNTP exchange, less the server's processing time", type: 'gauge' },
   },
   async run(target, opts, ctx): Promise<ProbeResult> {
     const hp = parseEndpoint(target, NTP_PORT);

@@ -51,12 +51,7 @@ function unquote(text: string): string | undefined {
   return text.slice(1, -1).replace(/\\(.)/g, '$1');
 }
 
-export type ListVarLine =
-  | { kind: 'begin' }
-  | { kind: 'var'; name: string; value: string }
-  | { kind: 'end' }
-  | { kind: 'err'; code: string }
-  | { kind: 'bad' };
+export type ListVarLine = { kind: 'begin' } | { kind: 'var'; name: string; value: string } | { kind: 'end' } | { kind: 'err'; code: string } | { kind: 'bad' };
 
 /** Classifies one line of a LIST VAR reply for `ups`. */
 export function parseListVarLine(line: string, ups: string): ListVarLine {
@@ -78,7 +73,12 @@ export function parseListVarLine(line: string, ups: string): ListVarLine {
 
 /** The flags of `ups.status` (e.g. `OB LB CHRG`), upper-cased. */
 export function statusFlags(status: string | undefined): Set<string> {
-  return new Set((status ?? '').split(/\s+/).filter(Boolean).map((f) => f.toUpperCase()));
+  return new Set(
+    (status ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((f) => f.toUpperCase()),
+  );
 }
 
 /** What a UPS's variables say, as a probe result's parts. */

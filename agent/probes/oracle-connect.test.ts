@@ -30,7 +30,10 @@ describe('RowCounter', () => {
   it('counts rows over batches and keeps the first column of the first row', () => {
     const c = new RowCounter();
     c.add([]);
-    c.add([[7, 'a'], [8, 'b']]);
+    c.add([
+      [7, 'a'],
+      [8, 'b'],
+    ]);
     c.add([[9, 'c']]);
     expect(c).toMatchObject({ rowCount: 3, firstValue: 7 });
   });

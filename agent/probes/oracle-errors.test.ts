@@ -16,7 +16,10 @@ describe('oracleFailure', () => {
   });
 
   it('maps an unknown service or a closed database to database_missing', () => {
-    expect(oracleFailure(driverError('NJS-518'), 'connect')).toEqual({ reason: 'database_missing', message: 'NJS-518 service not registered with the listener' });
+    expect(oracleFailure(driverError('NJS-518'), 'connect')).toEqual({
+      reason: 'database_missing',
+      message: 'NJS-518 service not registered with the listener',
+    });
     expect(oracleFailure(driverError('ORA-12514'), 'connect').reason).toBe('database_missing');
     expect(oracleFailure(driverError('ORA-01033'), 'connect').reason).toBe('database_missing');
   });
@@ -27,7 +30,10 @@ describe('oracleFailure', () => {
   });
 
   it('takes the socket error code when the driver kept only its text', () => {
-    expect(oracleFailure(driverError('NJS-503'), 'connect', socketError('ECONNREFUSED'))).toEqual({ reason: 'refused', message: 'NJS-503 connect ECONNREFUSED' });
+    expect(oracleFailure(driverError('NJS-503'), 'connect', socketError('ECONNREFUSED'))).toEqual({
+      reason: 'refused',
+      message: 'NJS-503 connect ECONNREFUSED',
+    });
     expect(oracleFailure(driverError('NJS-503'), 'connect', socketError('EHOSTUNREACH')).reason).toBe('unreachable');
     expect(oracleFailure(driverError('NJS-501'), 'query', socketError('ECONNRESET')).reason).toBe('protocol');
     expect(oracleFailure(driverError('NJS-503'), 'connect')).toEqual({ reason: 'refused', message: 'NJS-503 connection could not be established' });

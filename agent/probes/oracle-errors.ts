@@ -48,12 +48,7 @@ const SOCKET_CAUSED = new Set(['NJS-503', 'NJS-500', 'NJS-501', 'NJS-521']);
  * `NJS-518` …) and, for a connection that failed below the driver, the Node code of the socket
  * error the probe saw itself — never from the text. `step` says whether the login was done.
  */
-export function oracleFailure(
-  err: unknown,
-  step: 'connect' | 'query',
-  socketError?: unknown,
-  signal?: AbortSignal,
-): { reason: Reason; message: string } {
+export function oracleFailure(err: unknown, step: 'connect' | 'query', socketError?: unknown, signal?: AbortSignal): { reason: Reason; message: string } {
   if (signal?.aborted) return { reason: 'timeout', message: 'deadline exceeded' };
   const e = (err ?? {}) as { code?: unknown };
   const code = typeof e.code === 'string' && /^(ORA|NJS)-\d{3,5}$/.test(e.code) ? e.code : '';

@@ -11,7 +11,10 @@ describe('parsePingLine', () => {
     ['[1.5] 64 bytes from 127.0.0.1: icmp_seq=3 ttl=64 time=0.044 ms (DUP!)', { type: 'reply', seq: 3, rttSeconds: 0.044 / 1000, duplicate: true }],
     ['108 bytes from fe80::1%eth0: icmp_seq=2 ttl=64 time=12.5 ms', { type: 'reply', seq: 2, rttSeconds: 12.5 / 1000, duplicate: false }],
     ['[1795732652.322284] no answer yet for icmp_seq=1', { type: 'no_answer', seq: 1 }],
-    ['[1795732652.121616] From 21.4.3.83 icmp_seq=1 Destination Port Unreachable', { type: 'icmp_error', seq: 1, from: '21.4.3.83', text: 'Destination Port Unreachable' }],
+    [
+      '[1795732652.121616] From 21.4.3.83 icmp_seq=1 Destination Port Unreachable',
+      { type: 'icmp_error', seq: 1, from: '21.4.3.83', text: 'Destination Port Unreachable' },
+    ],
     ['From 198.18.0.1 icmp_seq=4 Destination Host Unreachable', { type: 'icmp_error', seq: 4, from: '198.18.0.1', text: 'Destination Host Unreachable' }],
     ['From 2001:db8::1 icmp_seq=5 Time exceeded: Hop limit', { type: 'icmp_error', seq: 5, from: '2001:db8::1', text: 'Time exceeded: Hop limit' }],
     ['3 packets transmitted, 0 received, +3 errors, 100% packet loss, time 405ms', { type: 'transmitted', count: 3 }],
@@ -40,7 +43,7 @@ describe('classifyPingStderr', () => {
     ['ping: SO_BINDTODEVICE nosuchdev: No such device', 'unreachable'],
     ['ping: bind: Cannot assign requested address', 'unreachable'],
     ['ping: connect: Network is unreachable', 'unreachable'],
-    ['ping: invalid argument: \'x\'', 'config'],
+    ["ping: invalid argument: 'x'", 'config'],
     ['ping: something new', 'protocol'],
   ] as const)('%j → %s', (text, reason) => {
     expect(classifyPingStderr(text)).toBe(reason);
@@ -73,13 +76,23 @@ describe('spawn and exit problems', () => {
 
 describe('pingArgs', () => {
   it('builds a burst bound to an interface and a source of the target family', () => {
-    expect(pingArgs({ target: '198.18.0.2', interval: 0.2, count: 5, size: 100, ipv6: false, line: { name: 'a', interface: 'eth1', source: '198.18.0.1' } })).toEqual(
-      ['-n', '-D', '-O', '-i', '0.2', '-W', '1', '-c', '5', '-s', '100', '-I', 'eth1', '-I', '198.18.0.1', '--', '198.18.0.2'],
-    );
+    expect(
+      pingArgs({ target: '198.18.0.2', interval: 0.2, count: 5, size: 100, ipv6: false, line: { name: 'a', interface: 'eth1', source: '198.18.0.1' } }),
+    ).toEqual(['-n', '-D', '-O', '-i', '0.2', '-W', '1', '-c', '5', '-s', '100', '-I', 'eth1', '-I', '198.18.0.1', '--', '198.18.0.2']);
   });
 
   it('runs continuously without -c and skips a source of the other family', () => {
-    expect(pingArgs({ target: '::1', interval: 0.5, ipv6: false, line: { name: 'a', source: '127.0.0.1' } })).toEqual(['-n', '-D', '-O', '-i', '0.5', '-W', '1', '--', '::1']);
+    expect(pingArgs({ target: '::1', interval: 0.5, ipv6: false, line: { name: 'a', source: '127.0.0.1' } })).toEqual([
+      '-n',
+      '-D',
+      '-O',
+      '-i',
+      '0.5',
+      '-W',
+      '1',
+      '--',
+      '::1',
+    ]);
     expect(pingArgs({ target: 'example.org', interval: 1, ipv6: true })).toContain('-6');
   });
 });
@@ -107,7 +120,7 @@ describe('PingTally', () => {
     expect(t.take()).toEqual({ rtts: [], sent: 0, received: 0 });
   });
 
-  it('fills a gap in sequence numbers as losses and counts the summary line\'s packets', () => {
+  it("fills a gap in sequence numbers as losses and counts the summary line's packets", () => {
     const t = new PingTally();
     t.add(reply(1, 1), 0);
     t.add(reply(4, 1), 100);

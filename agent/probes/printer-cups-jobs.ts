@@ -35,7 +35,9 @@ export function encodeGetJobs(req: { printerUri: string; requestId: number; user
   parts.push(attr(V.integer, 'limit', int32(MAX_JOBS)));
   parts.push(attr(V.keyword, 'which-jobs', Buffer.from('not-completed', 'ascii')));
   parts.push(attr(V.boolean, 'my-jobs', Buffer.from([0])));
-  ['job-id', 'job-state', 'time-at-creation', 'job-printer-up-time'].forEach((kw, i) => parts.push(attr(V.keyword, i === 0 ? 'requested-attributes' : '', Buffer.from(kw, 'ascii'))));
+  ['job-id', 'job-state', 'time-at-creation', 'job-printer-up-time'].forEach((kw, i) =>
+    parts.push(attr(V.keyword, i === 0 ? 'requested-attributes' : '', Buffer.from(kw, 'ascii'))),
+  );
   parts.push(Buffer.from([TAG.end]));
   return Buffer.concat(parts);
 }

@@ -51,7 +51,11 @@ const opts = { require_accepting: true };
 
 describe('cupsVerdict', () => {
   it('is up for an idle queue, with the jobs waiting', () => {
-    const r = cupsVerdict(response({ 'printer-state': [3], 'printer-state-reasons': ['none'], 'printer-is-accepting-jobs': [true], 'queued-job-count': [2] }), 'q1', opts);
+    const r = cupsVerdict(
+      response({ 'printer-state': [3], 'printer-state-reasons': ['none'], 'printer-is-accepting-jobs': [true], 'queued-job-count': [2] }),
+      'q1',
+      opts,
+    );
     expect(r).toMatchObject({ up: true, reason: 'ok', message: 'idle' });
     expect(r.observations).toEqual([{ metric: 'queued_jobs', value: 2 }]);
   });

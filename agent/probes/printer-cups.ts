@@ -108,7 +108,9 @@ export async function runCupsPrinter(target: string, opts: CupsPrinterOptions, c
   let age: number | undefined;
   if (got.res.statusCode <= 0x00ff) {
     // The queue answered; its jobs are a second, optional look: without them the verdict stands.
-    const jobs = await ippExchange(ep, { insecure_skip_verify: false }, ctx, (requestId) => encodeGetJobs({ printerUri: ep.printerUri, requestId, user: 'centerwatch' }));
+    const jobs = await ippExchange(ep, { insecure_skip_verify: false }, ctx, (requestId) =>
+      encodeGetJobs({ printerUri: ep.printerUri, requestId, user: 'centerwatch' }),
+    );
     if (jobs.ok && jobs.res.statusCode <= 0x00ff) age = oldestJobAge(jobs.res);
     else ctx.log.debug('cups Get-Jobs gave no answer', { queue: t.queue, reason: jobs.ok ? ippStatusText(jobs.res.statusCode) : jobs.result.reason });
   }

@@ -118,15 +118,26 @@ export function ippStatusText(code: number): string {
 export type AttributesAnswer = { ok: true; res: IppResponse; phases: NonNullable<ProbeResult['phases']> } | { ok: false; result: ProbeResult };
 
 /** One Get-Printer-Attributes exchange with `ep`, shared by the `ipp` and `cups` modes. Never throws. */
-export function getPrinterAttributes(ep: Endpoint, opts: Pick<IppPrinterOptions, 'ca_file' | 'insecure_skip_verify'>, ctx: ProbeContext): Promise<AttributesAnswer> {
-  return ippExchange(ep, opts, ctx, (requestId) => encodeGetPrinterAttributes({ printerUri: ep.printerUri, requestId, requested: REQUESTED, user: 'centerwatch' }));
+export function getPrinterAttributes(
+  ep: Endpoint,
+  opts: Pick<IppPrinterOptions, 'ca_file' | 'insecure_skip_verify'>,
+  ctx: ProbeContext,
+): Promise<AttributesAnswer> {
+  return ippExchange(ep, opts, ctx, (requestId) =>
+    encodeGetPrinterAttributes({ printerUri: ep.printerUri, requestId, requested: REQUESTED, user: 'centerwatch' }),
+  );
 }
 
 /**
  * One IPP request to `ep` (the body made by `encode` for a fresh request id) and its parsed answer.
  * Leaves non-auth IPP status codes to the caller, which knows what they mean for its target. Never throws.
  */
-export async function ippExchange(ep: Endpoint, opts: Pick<IppPrinterOptions, 'ca_file' | 'insecure_skip_verify'>, ctx: ProbeContext, encode: (requestId: number) => Buffer): Promise<AttributesAnswer> {
+export async function ippExchange(
+  ep: Endpoint,
+  opts: Pick<IppPrinterOptions, 'ca_file' | 'insecure_skip_verify'>,
+  ctx: ProbeContext,
+  encode: (requestId: number) => Buffer,
+): Promise<AttributesAnswer> {
   const host = ep.url.hostname.replace(/^\[|\]$/g, '');
   const bind = bindAddress(ctx.line, familyOf(host));
   if (!bind.ok) return { ok: false, result: failure('unreachable', bind.message) };
@@ -159,7 +170,8 @@ export async function ippExchange(ep: Endpoint, opts: Pick<IppPrinterOptions, 'c
     return { ok: false, result: failure(reasonFromError(err, ctx.signal), describeError(err, ctx.signal), { phases }) };
   }
   if (res.requestId !== requestId) return { ok: false, result: failure('protocol', 'IPP response for another request', { phases }) };
-  if (res.statusCode === 0x0402 || res.statusCode === 0x0403) return { ok: false, result: failure('auth', `IPP status ${ippStatusText(res.statusCode)}`, { phases }) };
+  if (res.statusCode === 0x0402 || res.statusCode === 0x0403)
+    return { ok: false, result: failure('auth', `IPP status ${ippStatusText(res.statusCode)}`, { phases }) };
   return { ok: true, res, phases };
 }
 
@@ -186,7 +198,15 @@ interface HttpAnswer {
   body: Buffer;
 }
 
-function post(ep: Endpoint, body: Buffer, localAddress: string | undefined, ca: Buffer | undefined, insecure: boolean, signal: AbortSignal, onPhase: (event: 'connect' | 'secureConnect', at: number) => void): Promise<HttpAnswer> {
+function post(
+  ep: Endpoint,
+  body: Buffer,
+  localAddress: string | undefined,
+  ca: Buffer | undefined,
+  insecure: boolean,
+  signal: AbortSignal,
+  onPhase: (event: 'connect' | 'secureConnect', at: number) => void,
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const options = {
       method: 'POST',

@@ -9,14 +9,7 @@ import { describeError, reasonFromError } from './errors.js';
 import { endpointProblem, familyOf, parseEndpoint } from './target.js';
 import { withDeadline } from './deadline.js';
 import { failure, type MetricSpec, type ProbeContext, type ProbeResult, type Reason } from './types.js';
-import {
-  HR_PRINTER_ENTRY,
-  PRT_MARKER_SUPPLIES_ENTRY,
-  printerVerdict,
-  supplyObservations,
-  type PrinterRow,
-  type SupplyRow,
-} from './printer-mib.js';
+import { HR_PRINTER_ENTRY, PRT_MARKER_SUPPLIES_ENTRY, printerVerdict, supplyObservations, type PrinterRow, type SupplyRow } from './printer-mib.js';
 
 /** Loaded on the first SNMP printer run only; set before any use below (every use follows a run's load). */
 const loadSnmp = lazyDriver<typeof NetSnmp>(() => import('net-snmp'));
@@ -78,7 +71,12 @@ const requestTimedOutError = (): new (...a: unknown[]) => Error =>
  * Reads the printer's hrPrinterTable and prtMarkerSuppliesTable and decodes them. Never throws.
  * `load`: the agent loads net-snmp lazily, tests pass a slow loader.
  */
-export async function runSnmpPrinter(target: string, opts: SnmpPrinterOptions, ctx: ProbeContext, load: () => Promise<typeof NetSnmp> = loadSnmp): Promise<ProbeResult> {
+export async function runSnmpPrinter(
+  target: string,
+  opts: SnmpPrinterOptions,
+  ctx: ProbeContext,
+  load: () => Promise<typeof NetSnmp> = loadSnmp,
+): Promise<ProbeResult> {
   const hp = parseEndpoint(target, opts.port);
   if (!hp) return failure('config', `target ${endpointProblem(target, opts.port)}`);
   const family = familyOf(hp.host);
@@ -131,7 +129,6 @@ export async function runSnmpPrinter(target: string, opts: SnmpPrinterOptions, c
     }
   });
 }
-
 
 type SessionBase = NetSnmp.SessionOptions & NetSnmp.SessionOptionsV3;
 

@@ -19,13 +19,7 @@ which came with this software (README, FAQ, manpages).
 
 describe('parseScanimageList', () => {
   it('reads device names, spaces included', () => {
-    expect(parseScanimageList(LISTING)).toEqual([
-      'genesys:libusb:001:004',
-      'airscan:e0:Canon MF260 Series',
-      'net:127.31.47.4:test:0',
-      'test:0',
-      'test:1',
-    ]);
+    expect(parseScanimageList(LISTING)).toEqual(['genesys:libusb:001:004', 'airscan:e0:Canon MF260 Series', 'net:127.31.47.4:test:0', 'test:0', 'test:1']);
   });
 
   it('gives nothing for the no-scanner notice', () => {

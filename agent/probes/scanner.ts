@@ -109,7 +109,13 @@ async function runEscl(url: URL, opts: Options, ctx: ProbeContext, deadline: Dea
   } catch (err) {
     return failure(reasonFromError(err, ctx.signal), describeError(err, ctx.signal));
   }
-  const phases = { resolve: res.phases.resolve, connect: res.phases.connect, first_byte: res.phases.first_byte, transfer: res.phases.transfer, ...(res.phases.tls === undefined ? {} : { tls: res.phases.tls }) };
+  const phases = {
+    resolve: res.phases.resolve,
+    connect: res.phases.connect,
+    first_byte: res.phases.first_byte,
+    transfer: res.phases.transfer,
+    ...(res.phases.tls === undefined ? {} : { tls: res.phases.tls }),
+  };
   if (res.status !== 200) return failure('http_status', `ScannerStatus answered HTTP ${res.status}`, { phases });
   const status = res.truncated ? undefined : parseScannerStatus(res.body.toString('utf8'));
   if (!status) return failure('protocol', 'answer is not an eSCL ScannerStatus', { phases });

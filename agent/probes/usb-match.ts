@@ -21,10 +21,7 @@ export function matchDevices(devices: readonly UsbDevice[], c: UsbCriteria): Usb
   const vid = c.vendorId?.toLowerCase();
   const pid = c.productId?.toLowerCase();
   return devices.filter(
-    (d) =>
-      (vid === undefined || d.vendorId === vid) &&
-      (pid === undefined || d.productId === pid) &&
-      (c.name === undefined || c.name.test(displayName(d))),
+    (d) => (vid === undefined || d.vendorId === vid) && (pid === undefined || d.productId === pid) && (c.name === undefined || c.name.test(displayName(d))),
   );
 }
 

@@ -99,27 +99,28 @@ export function createUsbProbe(source: () => UsbDevice[] | Promise<UsbDevice[]>)
     metrics: {
       devices: { name: METRIC.usbDevices, help: 'USB devices present that match the check', type: 'gauge', threshold: true },
     },
-    run: (_target, opts, ctx) => withDeadline(ctx.signal, async (deadline): Promise<ProbeResult> => {
-      let devices: UsbDevice[];
-      try {
-        devices = await deadline.race(Promise.resolve().then(source));
-      } catch (err) {
-        if (ctx.signal.aborted) throw err; // the deadline: a timeout, said by withDeadline
-        return failure('internal_error', `cannot list USB devices (${describeError(err)})`);
-      }
-      const found = matchDevices(devices, {
-        vendorId: opts.vendor_id,
-        productId: opts.product_id,
-        name: opts.name === undefined ? undefined : new RegExp(opts.name, 'i'),
-      });
-      const observations = [{ metric: 'devices', value: found.length }];
-      if (found.length < opts.min_count) {
-        return failure('missing', `${found.length} of ${opts.min_count} matching USB devices present`, { observations });
-      }
-      // Device names come from the device itself: short, but cap them for the message.
-      const names = found.map((d) => `${d.vendorId}:${d.productId} ${displayName(d)}`.trim().slice(0, 80));
-      return success({ message: names.join('; '), observations });
-    }),
+    run: (_target, opts, ctx) =>
+      withDeadline(ctx.signal, async (deadline): Promise<ProbeResult> => {
+        let devices: UsbDevice[];
+        try {
+          devices = await deadline.race(Promise.resolve().then(source));
+        } catch (err) {
+          if (ctx.signal.aborted) throw err; // the deadline: a timeout, said by withDeadline
+          return failure('internal_error', `cannot list USB devices (${describeError(err)})`);
+        }
+        const found = matchDevices(devices, {
+          vendorId: opts.vendor_id,
+          productId: opts.product_id,
+          name: opts.name === undefined ? undefined : new RegExp(opts.name, 'i'),
+        });
+        const observations = [{ metric: 'devices', value: found.length }];
+        if (found.length < opts.min_count) {
+          return failure('missing', `${found.length} of ${opts.min_count} matching USB devices present`, { observations });
+        }
+        // Device names come from the device itself: short, but cap them for the message.
+        const names = found.map((d) => `${d.vendorId}:${d.productId} ${displayName(d)}`.trim().slice(0, 80));
+        return success({ message: names.join('; '), observations });
+      }),
   });
 }
 

@@ -59,6 +59,14 @@ describe('toSeries', () => {
 
   it('drops undefined label values instead of sending the string "undefined"', () => {
     const series = toSeries([gauge({ a: 'x', b: undefined })], 5);
-    expect(series).toEqual([{ labels: [{ name: '__name__', value: 'm' }, { name: 'a', value: 'x' }], samples: [{ value: 1, timestampMs: 5 }] }]);
+    expect(series).toEqual([
+      {
+        labels: [
+          { name: '__name__', value: 'm' },
+          { name: 'a', value: 'x' },
+        ],
+        samples: [{ value: 1, timestampMs: 5 }],
+      },
+    ]);
   });
 });

@@ -44,7 +44,11 @@ export class PushClient {
     const shippers = startShippers(wal, config.targets, { userAgent, log, maxBackoffMs: PUSH_MAX_BACKOFF_MS });
     const client = new PushClient(config, wal, shippers, registry, log, now);
     const backlog = wal.stats().backlog;
-    log.info('push started', { targets: config.targets.map((t) => t.name), interval_ms: config.interval, backlog_records: Object.values(backlog).reduce((n, b) => n + b.records, 0) });
+    log.info('push started', {
+      targets: config.targets.map((t) => t.name),
+      interval_ms: config.interval,
+      backlog_records: Object.values(backlog).reduce((n, b) => n + b.records, 0),
+    });
     client.timer = setInterval(() => void client.collectOnce(), config.interval);
     return client;
   }
@@ -77,7 +81,14 @@ export class PushClient {
     const wal = this.wal;
     const shippers = this.shippers;
     const now = this.now;
-    new Gauge({ name: METRIC.agentWalBytes, help: 'Bytes of the push WAL on disk.', registers, collect() { this.set(wal.stats().bytes); } });
+    new Gauge({
+      name: METRIC.agentWalBytes,
+      help: 'Bytes of the push WAL on disk.',
+      registers,
+      collect() {
+        this.set(wal.stats().bytes);
+      },
+    });
     new Counter({
       name: METRIC.agentWalDroppedSamplesTotal,
       help: 'Samples dropped unsent from the WAL, by reason: size or age bound, disk full, write failed.',

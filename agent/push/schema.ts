@@ -46,7 +46,8 @@ export const pushSchema = z
     const seen = new Map<string, number>();
     p.targets.forEach((t, i) => {
       const first = seen.get(t.name);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['targets', i, 'name'], message: `duplicate target name "${t.name}" (first at targets[${first}])` });
+      if (first !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['targets', i, 'name'], message: `duplicate target name "${t.name}" (first at targets[${first}])` });
       else seen.set(t.name, i);
     });
   });

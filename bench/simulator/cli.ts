@@ -83,7 +83,9 @@ const running = runFleet({
     latencies.push(latencyMs);
   },
 });
-process.stdout.write(`simulating ${fleet.length} agents (${centers} centers × ${perCenter}), ${series} series each, every ${values.interval} → ${values.url}\n`);
+process.stdout.write(
+  `simulating ${fleet.length} agents (${centers} centers × ${perCenter}), ${series} series each, every ${values.interval} → ${values.url}\n`,
+);
 const report = setInterval(() => {
   const sorted = latencies.splice(0).sort((a, b) => a - b);
   process.stdout.write(

@@ -78,7 +78,11 @@ const RTT_BUCKETS = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1'
 export function seriesLabels(count: number): Label[][] {
   const out: Label[][] = [];
   const add = (name: string, c: (typeof CHECKS)[number], extra: Label[] = []): void => {
-    const labels: Label[] = [{ name: '__name__', value: name }, { name: 'check', value: c.check }, { name: 'kind', value: c.kind }];
+    const labels: Label[] = [
+      { name: '__name__', value: name },
+      { name: 'check', value: c.check },
+      { name: 'kind', value: c.kind },
+    ];
     if (c.line) labels.push({ name: 'line', value: c.line });
     out.push([...labels, ...extra]);
   };
@@ -86,12 +90,22 @@ export function seriesLabels(count: number): Label[][] {
   // What the engine needs to weigh each check (as the agent's exposition writes it: empty when unset).
   for (const c of CHECKS) {
     out.push([
-      { name: '__name__', value: 'centerwatch_check_info' }, { name: 'check', value: c.check }, { name: 'group', value: c.kind === 'icmp' ? 'lines' : '' },
-      { name: 'impact', value: c.kind === 'icmp' || c.check === 'provincial-system' ? 'blocking' : 'degrading' }, { name: 'kind', value: c.kind }, { name: 'line', value: c.line ?? '' },
+      { name: '__name__', value: 'centerwatch_check_info' },
+      { name: 'check', value: c.check },
+      { name: 'group', value: c.kind === 'icmp' ? 'lines' : '' },
+      { name: 'impact', value: c.kind === 'icmp' || c.check === 'provincial-system' ? 'blocking' : 'degrading' },
+      { name: 'kind', value: c.kind },
+      { name: 'line', value: c.line ?? '' },
     ]);
   }
   for (const c of CHECKS.filter((x) => x.kind === 'icmp')) {
-    for (const name of ['centerwatch_line_loss_ratio', 'centerwatch_line_jitter_seconds', 'centerwatch_icmp_packets_sent_total', 'centerwatch_icmp_packets_received_total']) add(name, c);
+    for (const name of [
+      'centerwatch_line_loss_ratio',
+      'centerwatch_line_jitter_seconds',
+      'centerwatch_icmp_packets_sent_total',
+      'centerwatch_icmp_packets_received_total',
+    ])
+      add(name, c);
     for (const le of RTT_BUCKETS) add('centerwatch_icmp_rtt_seconds_bucket', c, [{ name: 'le', value: le }]);
     add('centerwatch_icmp_rtt_seconds_sum', c);
     add('centerwatch_icmp_rtt_seconds_count', c);
@@ -101,7 +115,12 @@ export function seriesLabels(count: number): Label[][] {
   }
   // Pad with per-counter peripheral series until the requested count (real agents on counter PCs have more devices).
   for (let i = 0; out.length < count; i++) {
-    out.push([{ name: '__name__', value: 'centerwatch_printer_supply_level_ratio' }, { name: 'check', value: `printer-${Math.floor(i / 4) + 2}` }, { name: 'kind', value: 'printer' }, { name: 'supply', value: `marker-${i % 4}` }]);
+    out.push([
+      { name: '__name__', value: 'centerwatch_printer_supply_level_ratio' },
+      { name: 'check', value: `printer-${Math.floor(i / 4) + 2}` },
+      { name: 'kind', value: 'printer' },
+      { name: 'supply', value: `marker-${i % 4}` },
+    ]);
   }
   return out.slice(0, count);
 }
@@ -144,7 +163,13 @@ export function seriesValue(labels: Label[], tick: number, faulted: ReadonlySet<
 
 /** The center's display name, as an agent exports it. */
 export function centerInfo(agent: SimAgent, timestampMs: number): TimeSeries {
-  return { labels: [{ name: '__name__', value: 'centerwatch_center_info' }, { name: 'name', value: agent.centerName }], samples: [{ value: 1, timestampMs }] };
+  return {
+    labels: [
+      { name: '__name__', value: 'centerwatch_center_info' },
+      { name: 'name', value: agent.centerName },
+    ],
+    samples: [{ value: 1, timestampMs }],
+  };
 }
 
 /** One push of one agent: every series with one sample at `timestampMs`. */

@@ -46,7 +46,14 @@ export function runFleet(o: RunOptions): Running {
     if (o.auth !== false) series.push(centerInfo(agent, now));
     const body = snappyCompress(encodeWriteRequest(series));
     const started = performance.now();
-    const target = { name: 'sim', url: o.url, timeoutMs: 10_000, userAgent: 'centerwatch-simulator', bearerToken: o.auth === false ? undefined : agent.token, pool };
+    const target = {
+      name: 'sim',
+      url: o.url,
+      timeoutMs: 10_000,
+      userAgent: 'centerwatch-simulator',
+      bearerToken: o.auth === false ? undefined : agent.token,
+      pool,
+    };
     const p = sendWriteRequest(target, body).then((outcome) => {
       o.onPush?.(agent, outcome, performance.now() - started, series.length);
     });

@@ -16,7 +16,13 @@ const series: TimeSeries[] = [
       { value: 0.25, timestampMs: 1_764_201_615_123 },
     ],
   },
-  { labels: [{ name: '__name__', value: 'x' }], samples: [{ value: Number.NaN, timestampMs: -1000 }, { value: -Infinity, timestampMs: 0 }] },
+  {
+    labels: [{ name: '__name__', value: 'x' }],
+    samples: [
+      { value: Number.NaN, timestampMs: -1000 },
+      { value: -Infinity, timestampMs: 0 },
+    ],
+  },
 ];
 
 describe('remote_write codec', () => {

@@ -32,13 +32,7 @@ export interface DecodeLimits {
   maxLabelValueBytes: number;
 }
 
-export type DecodeProblem =
-  | 'malformed'
-  | 'too_many_series'
-  | 'too_many_labels'
-  | 'too_many_samples'
-  | 'label_too_long'
-  | 'invalid_label';
+export type DecodeProblem = 'malformed' | 'too_many_series' | 'too_many_labels' | 'too_many_samples' | 'label_too_long' | 'invalid_label';
 
 export type DecodeResult = { ok: true; series: TimeSeries[]; samples: number } | { ok: false; problem: DecodeProblem; detail: string };
 

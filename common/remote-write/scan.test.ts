@@ -11,7 +11,13 @@ const up = (check: string) => [
 describe('scanWriteRequest', () => {
   it('gives the same key for the same label set, another for another, and the newest sample', () => {
     const body = encodeWriteRequest([
-      { labels: up('a'), samples: [{ value: 1, timestampMs: 1_764_201_600_000 }, { value: 0, timestampMs: 1_764_201_615_000 }] },
+      {
+        labels: up('a'),
+        samples: [
+          { value: 1, timestampMs: 1_764_201_600_000 },
+          { value: 0, timestampMs: 1_764_201_615_000 },
+        ],
+      },
       { labels: up('b'), samples: [{ value: 1, timestampMs: 1_764_201_600_000 }] },
     ]);
     const again = encodeWriteRequest([{ labels: up('a'), samples: [{ value: 5, timestampMs: 1 }] }]);

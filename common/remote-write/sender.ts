@@ -54,7 +54,10 @@ export function parseRefused(samples: string | undefined, reasons: string | unde
   const n = Number(samples.trim());
   if (n === 0) return undefined;
   // Only short codes: the header's text reaches logs, and a reason is a code, not a message.
-  const codes = (reasons ?? '').split(',').map((r) => r.trim()).filter((r) => /^[a-z0-9_]{1,64}$/.test(r));
+  const codes = (reasons ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter((r) => /^[a-z0-9_]{1,64}$/.test(r));
   return { samples: n, reasons: [...new Set(codes)].slice(0, 4) };
 }
 
@@ -113,8 +116,7 @@ export function sendWriteRequest(target: RemoteWriteTarget, body: Uint8Array, si
           if (kind === 'sent') {
             const refused = parseRefused(header(res.headers['x-centerwatch-refused-samples']), header(res.headers['x-centerwatch-refused-reason']));
             settle(refused ? { kind, status, refused } : { kind, status });
-          }
-          else if (kind === 'retry') {
+          } else if (kind === 'retry') {
             settle({ kind, status, reason: `http_${status}`, retryAfterMs: parseRetryAfter(header(res.headers['retry-after']), Date.now()) });
           } else {
             const detail = Buffer.concat(chunks).toString('utf8').slice(0, MAX_ERROR_BODY).replace(/\s+/g, ' ').trim();

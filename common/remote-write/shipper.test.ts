@@ -18,10 +18,19 @@ function memoryQueue(records: QueuedRecord[]): DurableQueue & { acked: number[] 
 
 function record(seq: number, series: TimeSeries[]): QueuedRecord {
   const stamps = series.flatMap((s) => s.samples.map((x) => x.timestampMs));
-  return { seq, payload: snappyCompress(encodeWriteRequest(series)), samples: stamps.length, minTimestampMs: Math.min(...stamps), maxTimestampMs: Math.max(...stamps) };
+  return {
+    seq,
+    payload: snappyCompress(encodeWriteRequest(series)),
+    samples: stamps.length,
+    minTimestampMs: Math.min(...stamps),
+    maxTimestampMs: Math.max(...stamps),
+  };
 }
 
-const ts = (name: string, bad = false): TimeSeries => ({ labels: [{ name: '__name__', value: name }, ...(bad ? [{ name: 'bad', value: '1' }] : [])], samples: [{ timestampMs: 5000, value: 1 }] });
+const ts = (name: string, bad = false): TimeSeries => ({
+  labels: [{ name: '__name__', value: name }, ...(bad ? [{ name: 'bad', value: '1' }] : [])],
+  samples: [{ timestampMs: 5000, value: 1 }],
+});
 
 type Handler = (series: TimeSeries[], req: IncomingMessage, res: ServerResponse) => void;
 const closers: Array<() => Promise<void>> = [];
@@ -46,10 +55,22 @@ async function target(handle: Handler): Promise<{ url: string; requests: number 
   return t;
 }
 
-function start(url: string, queue: DurableQueue, bearerToken?: string, more: Partial<ShipperOptions> = {}): { shipper: Shipper; lines: Array<Record<string, unknown>> } {
+function start(
+  url: string,
+  queue: DurableQueue,
+  bearerToken?: string,
+  more: Partial<ShipperOptions> = {},
+): { shipper: Shipper; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
   const log = createLogger('info', {}, (l) => void lines.push(JSON.parse(l) as Record<string, unknown>));
-  const shipper = new Shipper({ queue, consumer: 'c', target: { name: 't', url, bearerToken, timeoutMs: 2000, userAgent: 'test' }, log, idlePollMs: 50, ...more });
+  const shipper = new Shipper({
+    queue,
+    consumer: 'c',
+    target: { name: 't', url, bearerToken, timeoutMs: 2000, userAgent: 'test' },
+    log,
+    idlePollMs: 50,
+    ...more,
+  });
   shipper.start();
   closers.unshift(() => shipper.stop());
   return { shipper, lines };
@@ -60,7 +81,8 @@ describe('Shipper: a batch refused whole (400/413) is split', () => {
     it(`${status}: the good series are delivered, the bad one is dropped and counted, the record is acked, one log line says so`, async () => {
       const delivered: string[] = [];
       const t = await target((series, req, res) => {
-        if (series.some((s) => s.labels.some((l) => l.name === 'bad'))) return void res.writeHead(status).end(`out of order sample; you sent ${req.headers.authorization}`);
+        if (series.some((s) => s.labels.some((l) => l.name === 'bad')))
+          return void res.writeHead(status).end(`out of order sample; you sent ${req.headers.authorization}`);
         delivered.push(...series.map((s) => s.labels[0]!.value));
         res.writeHead(204).end();
       });
@@ -68,13 +90,33 @@ describe('Shipper: a batch refused whole (400/413) is split', () => {
       const queue = memoryQueue([record(1, series)]);
       const { shipper, lines } = start(t.url, queue, 'shipper-test-bearer-0123456789');
       await expect.poll(() => queue.acked, { timeout: 5000 }).toEqual([1]);
-      expect(delivered.sort()).toEqual(series.filter((_, i) => i !== 9).map((s) => s.labels[0]!.value).sort());
-      expect(shipper.stats).toMatchObject({ sentRecords: 1, sentSamples: 31, rejectedRecords: 0, rejectedSamples: 1, failedAttempts: 0, lastSentSampleMs: 5000 });
+      expect(delivered.sort()).toEqual(
+        series
+          .filter((_, i) => i !== 9)
+          .map((s) => s.labels[0]!.value)
+          .sort(),
+      );
+      expect(shipper.stats).toMatchObject({
+        sentRecords: 1,
+        sentSamples: 31,
+        rejectedRecords: 0,
+        rejectedSamples: 1,
+        failedAttempts: 0,
+        lastSentSampleMs: 5000,
+      });
       // 1 whole + at most 2 per level of a 32-series batch.
       expect(t.requests).toBeLessThanOrEqual(1 + 2 * 5);
       const warn = lines.filter((l) => l.level === 'warn');
       expect(warn).toEqual([
-        expect.objectContaining({ target: 't', status, dropped_series: 1, dropped_samples: 1, delivered_series: 31, requests: t.requests, detail: 'out of order sample; you sent Bearer [REDACTED]' }),
+        expect.objectContaining({
+          target: 't',
+          status,
+          dropped_series: 1,
+          dropped_samples: 1,
+          delivered_series: 31,
+          requests: t.requests,
+          detail: 'out of order sample; you sent Bearer [REDACTED]',
+        }),
       ]);
       expect(JSON.stringify(lines)).not.toContain('shipper-test-bearer-0123456789');
     });
@@ -87,7 +129,9 @@ describe('Shipper: a batch refused whole (400/413) is split', () => {
     await expect.poll(() => queue.acked, { timeout: 5000 }).toEqual([1]);
     expect(t.requests).toBe(1);
     expect(shipper.stats).toMatchObject({ sentRecords: 0, rejectedRecords: 1, rejectedSamples: 1 });
-    expect(lines.filter((l) => l.level === 'warn')).toEqual([expect.objectContaining({ msg: 'remote_write target refused a batch; it is dropped', status: 400, detail: 'duplicate sample for timestamp' })]);
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([
+      expect.objectContaining({ msg: 'remote_write target refused a batch; it is dropped', status: 400, detail: 'duplicate sample for timestamp' }),
+    ]);
   });
 });
 
@@ -106,14 +150,19 @@ describe('Shipper: samples the receiver accepted but dropped (its clock window)'
     await expect.poll(() => shipper.stats.serverRefusedSamples, { timeout: 5000 }).toBe(8);
     const warns = lines.filter((l) => l.level === 'warn');
     expect(warns).toEqual([
-      expect.objectContaining({ msg: expect.stringContaining("clock looks wrong"), target: 't', refused_samples: 2, reason: 'too_far_in_future' }),
+      expect.objectContaining({ msg: expect.stringContaining('clock looks wrong'), target: 't', refused_samples: 2, reason: 'too_far_in_future' }),
       expect.objectContaining({ reason: 'too_old,too_far_in_future' }),
     ]);
   });
 });
 
 describe('Shipper options', () => {
-  const base = { queue: memoryQueue([]), consumer: 'c', target: { name: 't', url: 'http://127.0.0.1:1/', timeoutMs: 1000, userAgent: 'x' }, log: createLogger('error', {}, () => undefined) };
+  const base = {
+    queue: memoryQueue([]),
+    consumer: 'c',
+    target: { name: 't', url: 'http://127.0.0.1:1/', timeoutMs: 1000, userAgent: 'x' },
+    log: createLogger('error', {}, () => undefined),
+  };
   it('an option given as undefined keeps its default; a nonsense delay is an error at construction', () => {
     expect(() => new Shipper({ ...base, maxBackoffMs: undefined, minBackoffMs: undefined, idlePollMs: undefined })).not.toThrow();
     expect(() => new Shipper({ ...base, maxBackoffMs: Number.NaN })).toThrow('shipper maxBackoffMs must be a positive number of ms (got NaN)');
@@ -137,7 +186,14 @@ describe('Shipper: resends and a failing queue', () => {
     const queue = memoryQueue([record(1, [ts('a')])]);
     const closed = 'http://127.0.0.1:9/api/v1/write';
     const log = createLogger('error', {}, () => undefined);
-    const shipper = new Shipper({ queue, consumer: 'c', target: { name: 't', url: closed, timeoutMs: 2000, userAgent: 'test' }, log, minBackoffMs: 20, maxBackoffMs: 50 });
+    const shipper = new Shipper({
+      queue,
+      consumer: 'c',
+      target: { name: 't', url: closed, timeoutMs: 2000, userAgent: 'test' },
+      log,
+      minBackoffMs: 20,
+      maxBackoffMs: 50,
+    });
     shipper.start();
     await expect.poll(() => shipper.stats.failedAttempts, { timeout: 5000 }).toBeGreaterThan(1);
     await shipper.stop();
@@ -162,7 +218,15 @@ describe('Shipper: resends and a failing queue', () => {
     };
     const lines: Array<Record<string, unknown>> = [];
     const log = createLogger('info', {}, (l) => void lines.push(JSON.parse(l) as Record<string, unknown>));
-    const shipper = new Shipper({ queue, consumer: 'c', target: { name: 't', url: t.url, timeoutMs: 2000, userAgent: 'test' }, log, minBackoffMs: 20, maxBackoffMs: 100, idlePollMs: 50 });
+    const shipper = new Shipper({
+      queue,
+      consumer: 'c',
+      target: { name: 't', url: t.url, timeoutMs: 2000, userAgent: 'test' },
+      log,
+      minBackoffMs: 20,
+      maxBackoffMs: 100,
+      idlePollMs: 50,
+    });
     shipper.start();
     closers.unshift(() => shipper.stop());
     await expect.poll(() => inner.acked, { timeout: 5000 }).toEqual([1]);

@@ -104,7 +104,10 @@ export class Shipper {
   private readonly maybeDelivered = new Set<number>();
 
   constructor(options: ShipperOptions) {
-    this.opts = withDefaults({ minBackoffMs: 500, maxBackoffMs: 30_000, idlePollMs: 5000, maxBatchRecords: 32, maxBatchBytes: 2 ** 20, now: Date.now }, options);
+    this.opts = withDefaults(
+      { minBackoffMs: 500, maxBackoffMs: 30_000, idlePollMs: 5000, maxBatchRecords: 32, maxBatchBytes: 2 ** 20, now: Date.now },
+      options,
+    );
     const { minBackoffMs: min, maxBackoffMs: max, idlePollMs: idle } = this.opts;
     for (const [name, ms] of Object.entries({ minBackoffMs: min, maxBackoffMs: max, idlePollMs: idle })) {
       if (!(Number.isFinite(ms) && ms > 0)) throw new Error(`shipper ${name} must be a positive number of ms (got ${ms})`);
@@ -166,7 +169,8 @@ export class Shipper {
         await this.sleep(retryDelayMs(retry.retryAfterMs, attempt, this.opts.minBackoffMs, this.opts.maxBackoffMs), false);
         continue;
       }
-      if (attempt > 0 || this.stats.failing) this.opts.log.info('remote_write target reachable again', { target: this.opts.target.name, after_attempts: attempt });
+      if (attempt > 0 || this.stats.failing)
+        this.opts.log.info('remote_write target reachable again', { target: this.opts.target.name, after_attempts: attempt });
       attempt = 0;
       this.stats.failing = undefined;
       for (const r of batch) await this.opts.queue.ack(this.opts.consumer, r.seq);
@@ -203,7 +207,12 @@ export class Shipper {
     if (!series || series.length < 2) {
       this.stats.rejectedRecords++;
       this.stats.rejectedSamples += record.samples;
-      this.opts.log.warn('remote_write target refused a batch; it is dropped', { target: this.opts.target.name, status: outcome.status, samples: record.samples, detail: outcome.detail });
+      this.opts.log.warn('remote_write target refused a batch; it is dropped', {
+        target: this.opts.target.name,
+        status: outcome.status,
+        samples: record.samples,
+        detail: outcome.detail,
+      });
       return undefined;
     }
     const r = await deliverSplit(series, outcome.detail, (body) => this.send(body));
@@ -329,7 +338,14 @@ export function startShippers(
 ): Map<string, Shipper> {
   const shippers = new Map<string, Shipper>();
   for (const t of targets) {
-    const target = { name: t.name, url: t.url, bearerToken: t.bearer_token, ca: t.ca_file ? readFileSync(t.ca_file, 'utf8') : undefined, timeoutMs: t.timeout, userAgent: opts.userAgent };
+    const target = {
+      name: t.name,
+      url: t.url,
+      bearerToken: t.bearer_token,
+      ca: t.ca_file ? readFileSync(t.ca_file, 'utf8') : undefined,
+      timeoutMs: t.timeout,
+      userAgent: opts.userAgent,
+    };
     const shipper = new Shipper({ queue, consumer: t.name, target, log: opts.log, maxBackoffMs: opts.maxBackoffMs });
     shipper.start();
     shippers.set(t.name, shipper);

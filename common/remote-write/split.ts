@@ -42,7 +42,13 @@ export type SplitResult =
 export function decodeRecord(payload: Uint8Array): TimeSeries[] | undefined {
   const raw = snappyUncompress(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), 1 << 30);
   if (!raw.ok) return undefined;
-  const limits = { maxSeries: Infinity, maxLabelsPerSeries: Infinity, maxSamplesPerSeries: Infinity, maxLabelNameBytes: Infinity, maxLabelValueBytes: Infinity };
+  const limits = {
+    maxSeries: Infinity,
+    maxLabelsPerSeries: Infinity,
+    maxSamplesPerSeries: Infinity,
+    maxLabelNameBytes: Infinity,
+    maxLabelValueBytes: Infinity,
+  };
   const decoded = decodeWriteRequest(raw.body, limits);
   return decoded.ok ? decoded.series : undefined;
 }

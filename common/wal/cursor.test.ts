@@ -31,7 +31,16 @@ describe('wal cursor', () => {
   it('saves acks above the mark as runs and reads them back, also the older one-number-per-ack form', () => {
     const c: Cursor = { low: 5, above: new Set([7, 8, 9, 10, 12, 20, 21]) };
     const text = serializeCursors(new Map([['server', c]]));
-    expect(JSON.parse(text)).toEqual({ server: { low: 5, above: [[7, 10], [12, 12], [20, 21]] } });
+    expect(JSON.parse(text)).toEqual({
+      server: {
+        low: 5,
+        above: [
+          [7, 10],
+          [12, 12],
+          [20, 21],
+        ],
+      },
+    });
     expect(parseCursors(text).get('server')).toEqual(c);
     expect(parseCursors('{"a":{"low":3,"above":[5,6]}}').get('a')).toEqual({ low: 3, above: new Set([5, 6]) });
   });

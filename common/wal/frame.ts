@@ -29,9 +29,7 @@ export function encodeFrame(meta: FrameMeta, payload: Uint8Array): Buffer {
 }
 
 export type FrameRead =
-  | { kind: 'record'; meta: FrameMeta; payloadOffset: number; payloadLength: number; next: number }
-  | { kind: 'end' }
-  | { kind: 'corrupt'; why: string };
+  { kind: 'record'; meta: FrameMeta; payloadOffset: number; payloadLength: number; next: number } | { kind: 'end' } | { kind: 'corrupt'; why: string };
 
 /**
  * Checks the frame at `offset` without allocating (the scan at open runs it on every record): the offset

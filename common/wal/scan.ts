@@ -28,7 +28,14 @@ export function scanSegment(buf: Buffer, firstSeq: number, file: string, afterSe
     if (typeof next === 'string') return { index, problem: { offset, why: next } };
     const seq = frameSeq(buf, offset);
     if (seq <= prev) return { index, problem: { offset, why: 'seq out of order' } };
-    index.pushRaw(seq, offset + HEADER_BYTES, next - offset - HEADER_BYTES, buf.readUInt32LE(offset + 14), buf.readDoubleLE(offset + 18), buf.readDoubleLE(offset + 26));
+    index.pushRaw(
+      seq,
+      offset + HEADER_BYTES,
+      next - offset - HEADER_BYTES,
+      buf.readUInt32LE(offset + 14),
+      buf.readDoubleLE(offset + 18),
+      buf.readDoubleLE(offset + 26),
+    );
     index.bytes = next;
     prev = seq;
     offset = next;

@@ -25,7 +25,10 @@ function tempDir(): string {
 const open = (dir: string, extra: Partial<WalOptions> = {}) => Wal.open({ dir, consumers: ['a', 'b'], log: recordingLog(), fsync: 'never', ...extra });
 const payload = (seq: number, size = 10_000) => Buffer.alloc(size, seq % 251);
 const meta = (i: number) => ({ samples: 3, minTimestampMs: Date.now() + i, maxTimestampMs: Date.now() + i });
-const segments = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.seg')).sort();
+const segments = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => n.endsWith('.seg'))
+    .sort();
 
 describe('wal recovery', () => {
   it('skips the rest of an older segment past a corrupt record and reads on from the next one', async () => {

@@ -72,7 +72,9 @@ describe('wal', () => {
     let maxSeen = 0;
     for (let i = 1; i <= 1000; i++) {
       await wal.append(payload(i, 10_000), meta(i, 7));
-      const onDisk = readdirSync(dir).filter((n) => n.endsWith('.seg')).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+      const onDisk = readdirSync(dir)
+        .filter((n) => n.endsWith('.seg'))
+        .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
       maxSeen = Math.max(maxSeen, onDisk);
     }
     expect(maxSeen).toBeLessThanOrEqual(maxBytes + 10_100);
@@ -128,7 +130,10 @@ describe('wal', () => {
     const dir = dirs.at(-1)!;
     for (let i = 1; i <= 3; i++) await wal.append(payload(i), meta(i));
     await wal.close();
-    const seg = join(dir, readdirSync(dir).find((n) => n.endsWith('.seg'))!);
+    const seg = join(
+      dir,
+      readdirSync(dir).find((n) => n.endsWith('.seg'))!,
+    );
     appendFileSync(seg, Buffer.from([0x40, 0, 0, 0, 1, 2, 3])); // a header torn by a power cut
     const log = recordingLog();
     const again = await Wal.open({ dir, consumers: ['a'], log, fsync: 'never' });

@@ -298,7 +298,13 @@ export class Wal {
       for (let i = seg.firstAbove(cursor.low); i < seg.length && out.length < max; i++) {
         if (cursor.above.has(seg.seqAt(i))) continue;
         const e = seg.entry(i);
-        out.push({ seq: e.seq, samples: e.samples, minTimestampMs: e.minTimestampMs, maxTimestampMs: e.maxTimestampMs, payload: this.reader.read(seg.file, e.offset, e.length) });
+        out.push({
+          seq: e.seq,
+          samples: e.samples,
+          minTimestampMs: e.minTimestampMs,
+          maxTimestampMs: e.maxTimestampMs,
+          payload: this.reader.read(seg.file, e.offset, e.length),
+        });
       }
       if (out.length >= max) break;
     }

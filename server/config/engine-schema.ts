@@ -115,13 +115,25 @@ const silence = z
 const apiToken = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits').optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits')
+      .optional(),
     token: z.string().min(16, 'at least 16 characters').optional(),
     token_file: z.unknown().optional(),
   })
   .strict()
-  .refine((t) => t.token_file !== undefined || (t.sha256 === undefined) !== (t.token === undefined), { error: 'set exactly one of "sha256" or "token"/"token_file"' })
-  .transform(({ id, token, sha256 }) => ({ id, sha256: sha256 ?? createHash('sha256').update(token ?? '').digest('hex') }));
+  .refine((t) => t.token_file !== undefined || (t.sha256 === undefined) !== (t.token === undefined), {
+    error: 'set exactly one of "sha256" or "token"/"token_file"',
+  })
+  .transform(({ id, token, sha256 }) => ({
+    id,
+    sha256:
+      sha256 ??
+      createHash('sha256')
+        .update(token ?? '')
+        .digest('hex'),
+  }));
 
 export const engineConfigSchema = z
   .object({
@@ -148,7 +160,10 @@ export const engineConfigSchema = z
           .strict(),
       )
       .default([]),
-    province_wide: z.object({ min_centers: z.number().int().min(2).default(3), min_share: z.number().gt(0).max(1).default(0.5) }).strict().prefault({}),
+    province_wide: z
+      .object({ min_centers: z.number().int().min(2).default(3), min_share: z.number().gt(0).max(1).default(0.5) })
+      .strict()
+      .prefault({}),
     /** First match wins; then `defaults`. Lines are probed continuously and confirm a cut themselves. */
     rules: z.array(rule).default([{ kind: 'icmp', for: 0, recover_for: 10_000 }]),
     defaults: z
@@ -160,7 +175,10 @@ export const engineConfigSchema = z
       })
       .strict()
       .prefault({}),
-    readiness: z.object({ enter_after: z.number().int().min(1).default(2), leave_after: z.number().int().min(1).default(3) }).strict().prefault({}),
+    readiness: z
+      .object({ enter_after: z.number().int().min(1).default(2), leave_after: z.number().int().min(1).default(3) })
+      .strict()
+      .prefault({}),
     calendar: calendar.prefault({}),
     routes: z.array(route).default([]),
     digest: z
@@ -186,12 +204,15 @@ export const engineConfigSchema = z
   .superRefine((cfg, ctx) => {
     const names = new Map<string, number>();
     cfg.routes.forEach((r, i) => {
-      if (names.has(r.name)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'name'], message: `duplicate route name "${r.name}" (also routes[${names.get(r.name)}])` });
+      if (names.has(r.name))
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'name'], message: `duplicate route name "${r.name}" (also routes[${names.get(r.name)}])` });
       names.set(r.name, i);
     });
     cfg.routes.forEach((r, i) => {
-      if (r.escalate_to !== undefined && !names.has(r.escalate_to)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'escalate_to'], message: `unknown route "${r.escalate_to}"` });
-      if ((r.escalate_to === undefined) !== (r.escalate_after === undefined)) ctx.addIssue({ code: 'custom', path: ['routes', i], message: 'set both "escalate_after" and "escalate_to", or neither' });
+      if (r.escalate_to !== undefined && !names.has(r.escalate_to))
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'escalate_to'], message: `unknown route "${r.escalate_to}"` });
+      if ((r.escalate_to === undefined) !== (r.escalate_after === undefined))
+        ctx.addIssue({ code: 'custom', path: ['routes', i], message: 'set both "escalate_after" and "escalate_to", or neither' });
     });
     cfg.digest?.routes.forEach((n, i) => {
       if (!names.has(n)) ctx.addIssue({ code: 'custom', path: ['digest', 'routes', i], message: `unknown route "${n}"` });
@@ -199,7 +220,8 @@ export const engineConfigSchema = z
     const seen = new Map<string, string>();
     cfg.upstreams.forEach((u, i) =>
       u.checks.forEach((c, j) => {
-        if (seen.has(c)) ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'checks', j], message: `check "${c}" already belongs to upstream "${seen.get(c)}"` });
+        if (seen.has(c))
+          ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'checks', j], message: `check "${c}" already belongs to upstream "${seen.get(c)}"` });
         seen.set(c, u.name);
       }),
     );

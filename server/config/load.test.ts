@@ -26,7 +26,7 @@ function problems(text: string): string[] {
 }
 
 describe('server config', () => {
-  it('an empty file gets the defaults; data_dir is taken from the config file\'s folder', () => {
+  it("an empty file gets the defaults; data_dir is taken from the config file's folder", () => {
     const cfg = load('{}\n');
     expect(cfg.listen).toBe('127.0.0.1:9480');
     expect(cfg.data_dir).toBe(join(dir, 'data/server'));

@@ -24,7 +24,10 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
   const cfg = loadYamlConfig(file, {
     schema: serverConfigSchema,
     secretKeys: SERVER_SECRET_KEYS,
-    prepare: (doc) => [...literalSecretProblems(doc, SECRET_PLACES, SERVER_SECRET_KEYS), ...resolveSecrets(doc, dirname(file), env, SECRET_PLACES, SERVER_SECRET_KEYS)],
+    prepare: (doc) => [
+      ...literalSecretProblems(doc, SECRET_PLACES, SERVER_SECRET_KEYS),
+      ...resolveSecrets(doc, dirname(file), env, SECRET_PLACES, SERVER_SECRET_KEYS),
+    ],
     ...(onWarning ? { onWarning } : {}),
   });
   const rel = (p: string): string => (isAbsolute(p) ? p : resolve(dirname(file), p));

@@ -14,7 +14,10 @@ const token = z
   .object({
     /** Names the token in logs and metrics (never the token). */
     id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'letters, digits, "_", ".", ":" or "-", at most 128'),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits').optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits')
+      .optional(),
     token: z.string().min(16, 'at least 16 characters').optional(),
     /** Still here only when the file could not be read: that problem is reported already. */
     token_file: z.unknown().optional(),
@@ -24,8 +27,17 @@ const token = z
     agent: identifier.optional(),
   })
   .strict()
-  .refine((t) => t.token_file !== undefined || (t.sha256 === undefined) !== (t.token === undefined), { error: 'set exactly one of "sha256" or "token"/"token_file"' })
-  .transform(({ token: secret, token_file: _unread, sha256, ...rest }) => ({ ...rest, sha256: sha256 ?? createHash('sha256').update(secret ?? '').digest('hex') }));
+  .refine((t) => t.token_file !== undefined || (t.sha256 === undefined) !== (t.token === undefined), {
+    error: 'set exactly one of "sha256" or "token"/"token_file"',
+  })
+  .transform(({ token: secret, token_file: _unread, sha256, ...rest }) => ({
+    ...rest,
+    sha256:
+      sha256 ??
+      createHash('sha256')
+        .update(secret ?? '')
+        .digest('hex'),
+  }));
 
 const count = (fallback: number) => z.number().int('must be a whole number').positive('must be more than 0').default(fallback);
 
@@ -75,7 +87,9 @@ const forward = z
   .object({
     name: identifier,
     /** A remote_write URL: Prometheus (`/api/v1/write`, with --web.enable-remote-write-receiver), VictoriaMetrics, Mimir. */
-    url: z.url({ protocol: /^https?$/ }).refine((u) => !new URL(u).username && !new URL(u).password, { error: 'credentials do not belong in the URL; use bearer_token_file' }),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .refine((u) => !new URL(u).username && !new URL(u).password, { error: 'credentials do not belong in the URL; use bearer_token_file' }),
     bearer_token: z.string().optional(),
     /** PEM CA bundle to trust (a private CA). */
     ca_file: z.string().optional(),
@@ -124,7 +138,18 @@ export const serverConfigSchema = z
           .object({
             realm: z.string().max(100).default('centerwatch'),
             users: z
-              .array(z.object({ name: z.string().min(1).max(64).regex(/^[^:]+$/, 'no ":"'), password_hash: z.string().regex(/^scrypt\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'make it with `centerwatch-server password`') }).strict())
+              .array(
+                z
+                  .object({
+                    name: z
+                      .string()
+                      .min(1)
+                      .max(64)
+                      .regex(/^[^:]+$/, 'no ":"'),
+                    password_hash: z.string().regex(/^scrypt\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'make it with `centerwatch-server password`'),
+                  })
+                  .strict(),
+              )
               .min(1),
           })
           .strict()

@@ -19,8 +19,14 @@ const kinds = (rows: ReturnType<typeof play>) => rows.flatMap((r) => r.actions.m
 describe('alert state machine', () => {
   it('fires after `for` of bad results and resolves after `recover_for` of good, with the problem start as since', () => {
     const rows = play([
-      [0, true], [15, false], [30, false], [60, false], [75, false], // bad since 15: fires at 75 (60 s)
-      [90, true], [150, true], [210, true], // good since 90: resolves at 210 (120 s)
+      [0, true],
+      [15, false],
+      [30, false],
+      [60, false],
+      [75, false], // bad since 15: fires at 75 (60 s)
+      [90, true],
+      [150, true],
+      [210, true], // good since 90: resolves at 210 (120 s)
     ]);
     expect(rows.map((r) => r.phase)).toEqual(['ok', 'pending', 'pending', 'pending', 'firing', 'recovering', 'recovering', 'ok']);
     expect(rows[4]!.actions).toEqual([{ kind: 'fire', since: 15 * S, flapping: false }]);
@@ -28,14 +34,37 @@ describe('alert state machine', () => {
   });
 
   it('a blip shorter than `for` never fires; a relapse during recovery is the same alert', () => {
-    expect(kinds(play([[0, false], [30, false], [45, true], [60, true]]))).toEqual([]);
-    const rows = play([[0, false], [60, false], [90, true], [150, false], [165, true], [300, true]]);
+    expect(
+      kinds(
+        play([
+          [0, false],
+          [30, false],
+          [45, true],
+          [60, true],
+        ]),
+      ),
+    ).toEqual([]);
+    const rows = play([
+      [0, false],
+      [60, false],
+      [90, true],
+      [150, false],
+      [165, true],
+      [300, true],
+    ]);
     expect(kinds(rows)).toEqual(['60:fire', '300:resolve']);
     expect(rows.at(-1)!.actions[0]).toMatchObject({ since: 0, firedAt: 60 * S });
   });
 
   it('for 0 fires on the first bad result; recover_for 0 resolves on the first good one', () => {
-    const rows = play([[0, true], [10, false], [20, true]], { ...RULE, forMs: 0, recoverForMs: 0 });
+    const rows = play(
+      [
+        [0, true],
+        [10, false],
+        [20, true],
+      ],
+      { ...RULE, forMs: 0, recoverForMs: 0 },
+    );
     expect(kinds(rows)).toEqual(['10:fire', '20:resolve']);
   });
 

@@ -54,7 +54,9 @@ describe('root causes', () => {
     );
     expect(wide.roots).toEqual([]);
     expect(wide.provinceWide).toEqual([{ id: 'province:quang-ngai/provincial-system', province: 'quang-ngai', upstream: 'provincial-system', centers }]);
-    const local = rootCauses([check('c1', 'provincial-system', { upstream: 'provincial-system' })], { centersChecking: new Map([['quang-ngai/provincial-system', 5]]) });
+    const local = rootCauses([check('c1', 'provincial-system', { upstream: 'provincial-system' })], {
+      centersChecking: new Map([['quang-ngai/provincial-system', 5]]),
+    });
     expect(local.roots.map((p) => p.id)).toEqual(['c1/provincial-system']);
     // Three of a hundred centers is not the upstream: those centers' own links are the suspects.
     const few = rootCauses(

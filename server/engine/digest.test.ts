@@ -46,8 +46,18 @@ describe('formatDigest', () => {
     ],
     incidents: [
       { centerName: 'Xã Bình Sơn', summary: { vi: 'cả hai đường truyền mất kết nối', en: 'both lines lost' }, sinceMs: vn('2026-11-26T16:30') },
-      { centerName: 'Phường Sa Huỳnh', summary: { vi: 'mất điện lưới', en: 'mains power lost' }, sinceMs: vn('2026-11-26T08:12'), resolvedAtMs: vn('2026-11-26T08:40') },
-      { centerName: 'Xã Ba Tơ', summary: { vi: 'máy chủ không phản hồi', en: 'server not answering' }, sinceMs: vn('2026-11-25T23:00'), resolvedAtMs: vn('2026-11-26T01:05') },
+      {
+        centerName: 'Phường Sa Huỳnh',
+        summary: { vi: 'mất điện lưới', en: 'mains power lost' },
+        sinceMs: vn('2026-11-26T08:12'),
+        resolvedAtMs: vn('2026-11-26T08:40'),
+      },
+      {
+        centerName: 'Xã Ba Tơ',
+        summary: { vi: 'máy chủ không phản hồi', en: 'server not answering' },
+        sinceMs: vn('2026-11-25T23:00'),
+        resolvedAtMs: vn('2026-11-26T01:05'),
+      },
     ],
   };
 
@@ -105,20 +115,22 @@ describe('formatDigest', () => {
 
   it('says all is well on a quiet morning and shows only the five lowest shares', () => {
     const centers = Array.from({ length: 7 }, (_, i) => ({ id: `c${i}`, name: `Xã ${i}`, state: 'ready' as const, uptimeShare: 1 - i / 100 }));
-    expect(formatDigest({ atMs: vn('2026-11-30T07:00'), centers, incidents: [] }).text).toBe([
-      'Báo cáo sáng 30/11/2026: 7/7 trung tâm sẵn sàng',
-      'Sẵn sàng 7 · Suy giảm 0 · Gián đoạn 0 · Mất liên lạc 0',
-      '',
-      'Tất cả trung tâm sẵn sàng.',
-      '',
-      'Hôm qua không có sự cố.',
-      '',
-      'Tỉ lệ sẵn sàng trong giờ hành chính hôm qua thấp nhất:',
-      '- Xã 6: 94,0%',
-      '- Xã 5: 95,0%',
-      '- Xã 4: 96,0%',
-      '- Xã 3: 97,0%',
-      '- Xã 2: 98,0%',
-    ].join('\n'));
+    expect(formatDigest({ atMs: vn('2026-11-30T07:00'), centers, incidents: [] }).text).toBe(
+      [
+        'Báo cáo sáng 30/11/2026: 7/7 trung tâm sẵn sàng',
+        'Sẵn sàng 7 · Suy giảm 0 · Gián đoạn 0 · Mất liên lạc 0',
+        '',
+        'Tất cả trung tâm sẵn sàng.',
+        '',
+        'Hôm qua không có sự cố.',
+        '',
+        'Tỉ lệ sẵn sàng trong giờ hành chính hôm qua thấp nhất:',
+        '- Xã 6: 94,0%',
+        '- Xã 5: 95,0%',
+        '- Xã 4: 96,0%',
+        '- Xã 3: 97,0%',
+        '- Xã 2: 98,0%',
+      ].join('\n'),
+    );
   });
 });

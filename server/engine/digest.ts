@@ -67,18 +67,28 @@ const LOWEST_SHOWN = 5;
 
 const WORDS = {
   vi: {
-    title: 'Báo cáo sáng', centers: 'trung tâm sẵn sàng',
+    title: 'Báo cáo sáng',
+    centers: 'trung tâm sẵn sàng',
     state: wordsIn(STATE_WORDS, 'vi'),
-    allReady: 'Tất cả trung tâm sẵn sàng.', notReady: 'Trung tâm chưa sẵn sàng:',
-    incidents: 'Sự cố hôm qua:', noIncidents: 'Hôm qua không có sự cố.', ongoing: 'chưa khôi phục, đã',
-    lowest: 'Tỉ lệ sẵn sàng trong giờ hành chính hôm qua thấp nhất:', since: 'từ',
+    allReady: 'Tất cả trung tâm sẵn sàng.',
+    notReady: 'Trung tâm chưa sẵn sàng:',
+    incidents: 'Sự cố hôm qua:',
+    noIncidents: 'Hôm qua không có sự cố.',
+    ongoing: 'chưa khôi phục, đã',
+    lowest: 'Tỉ lệ sẵn sàng trong giờ hành chính hôm qua thấp nhất:',
+    since: 'từ',
   },
   en: {
-    title: 'Morning report', centers: 'centers ready',
+    title: 'Morning report',
+    centers: 'centers ready',
     state: wordsIn(STATE_WORDS, 'en'),
-    allReady: 'All centers are ready.', notReady: 'Centers not ready:',
-    incidents: "Yesterday's incidents:", noIncidents: 'No incidents yesterday.', ongoing: 'not recovered, down for',
-    lowest: "Lowest ready share in yesterday's office hours:", since: 'since',
+    allReady: 'All centers are ready.',
+    notReady: 'Centers not ready:',
+    incidents: "Yesterday's incidents:",
+    noIncidents: 'No incidents yesterday.',
+    ongoing: 'not recovered, down for',
+    lowest: "Lowest ready share in yesterday's office hours:",
+    since: 'since',
   },
 } as const;
 

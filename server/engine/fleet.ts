@@ -89,9 +89,18 @@ export class FleetReader {
     const title = checkTitle(this.cfg, check, labelOf(labels, 'description') || undefined);
     const lineDescription = labelOf(labels, 'line_description') || undefined;
     const c: CheckSnapshot = {
-      province: labelOf(labels, 'province') ?? '', center: labelOf(labels, 'center') ?? '', agent: labelOf(labels, 'agent') ?? '', check, kind: labelOf(labels, 'kind') ?? '',
-      line: labelOf(labels, 'line') || undefined, group: labelOf(labels, 'group') || undefined, impact, up: true, degraded: false,
-      ...(title ? { title } : {}), ...(lineDescription ? { lineDescription } : {}),
+      province: labelOf(labels, 'province') ?? '',
+      center: labelOf(labels, 'center') ?? '',
+      agent: labelOf(labels, 'agent') ?? '',
+      check,
+      kind: labelOf(labels, 'kind') ?? '',
+      line: labelOf(labels, 'line') || undefined,
+      group: labelOf(labels, 'group') || undefined,
+      impact,
+      up: true,
+      degraded: false,
+      ...(title ? { title } : {}),
+      ...(lineDescription ? { lineDescription } : {}),
     };
     this.checkByKey.set(`${c.center}/${c.agent}/${c.check}`, c);
     return c;
@@ -101,7 +110,8 @@ export class FleetReader {
     const silentAfter = this.cfg.agent_silent_after;
     const agents = new Map<string, KnownAgent>();
     // Agents enrolled with their own token are expected even before they are first heard.
-    for (const t of this.tokens) if (t.agent) agents.set(`${t.center}/${t.agent}`, { province: t.province, center: t.center, agent: t.agent, lastHeardMs: this.startedAt });
+    for (const t of this.tokens)
+      if (t.agent) agents.set(`${t.center}/${t.agent}`, { province: t.province, center: t.center, agent: t.agent, lastHeardMs: this.startedAt });
     for (const a of st.agents()) {
       agents.set(`${a.center}/${a.agent}`, { province: a.province, center: a.center, agent: a.agent, lastHeardMs: Math.max(a.lastHeardMs, this.startedAt) });
       // The state holds only what arrived since the start: a push from this agent is its fresh data (even one with no check).
@@ -157,7 +167,10 @@ export class FleetReader {
     return {
       nowMs,
       agents: [...agents.values()].map((a) => ({
-        province: a.province, center: a.center, agent: a.agent, heard: nowMs - a.lastHeardMs < silentAfter,
+        province: a.province,
+        center: a.center,
+        agent: a.agent,
+        heard: nowMs - a.lastHeardMs < silentAfter,
         ...(awaited && !this.fresh.has(`${a.center}/${a.agent}`) ? { awaited: true } : {}),
       })),
       checks,

@@ -17,7 +17,10 @@ const base = (over: Record<string, CheckStatus> = {}): CheckStatus[] =>
     clock: up('clock', { impact: 'info' }),
     ...over,
   });
-const AGENTS = [{ id: 'main', heard: true }, { id: 'counter-1', heard: true }];
+const AGENTS = [
+  { id: 'main', heard: true },
+  { id: 'counter-1', heard: true },
+];
 const eval_ = (checks: CheckStatus[], agents = AGENTS) => readiness({ checks, groups: GROUPS, agents });
 
 describe('readiness', () => {
@@ -46,11 +49,19 @@ describe('readiness', () => {
 
   it('a blocking check up but degraded (lossy line) degrades; one silent machine degrades; all silent is offline', () => {
     expect(eval_(base({ provincial: up('provincial-system', { degraded: true }) })).reasons).toEqual([{ kind: 'check_degraded', check: 'provincial-system' }]);
-    expect(eval_(base(), [{ id: 'main', heard: true }, { id: 'counter-1', heard: false }])).toEqual({
+    expect(
+      eval_(base(), [
+        { id: 'main', heard: true },
+        { id: 'counter-1', heard: false },
+      ]),
+    ).toEqual({
       state: 'degraded',
       reasons: [{ kind: 'agents_silent', agents: ['counter-1'] }],
     });
-    expect(eval_(base({ provincial: down('provincial-system') }), [{ id: 'main', heard: false }])).toEqual({ state: 'offline', reasons: [{ kind: 'no_agent_heard' }] });
+    expect(eval_(base({ provincial: down('provincial-system') }), [{ id: 'main', heard: false }])).toEqual({
+      state: 'offline',
+      reasons: [{ kind: 'no_agent_heard' }],
+    });
   });
 
   it('keeps every reason when several things are wrong, the state being the worst', () => {

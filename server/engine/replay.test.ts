@@ -12,12 +12,25 @@ const sample = (check: string, up: boolean, s: number) => ({ agent: 'pc1', check
 
 describe('replayTimeline', () => {
   it('both lines down inside the spell: blocked, then ready, each from the first sample that shows it', () => {
-    const samples = [0, 15, 30, 45, 60].flatMap((s) => [sample('line-inet1', s < 15 || s >= 45, s), sample('line-inet2', s < 15 || s >= 45, s), sample('printer', true, s)]);
-    expect(replayTimeline(samples, META, MODES, 0, at(100)).map((p) => [p.state, p.atMs / 1000])).toEqual([['ready', 0], ['blocked', 15], ['ready', 45]]);
+    const samples = [0, 15, 30, 45, 60].flatMap((s) => [
+      sample('line-inet1', s < 15 || s >= 45, s),
+      sample('line-inet2', s < 15 || s >= 45, s),
+      sample('printer', true, s),
+    ]);
+    expect(replayTimeline(samples, META, MODES, 0, at(100)).map((p) => [p.state, p.atMs / 1000])).toEqual([
+      ['ready', 0],
+      ['blocked', 15],
+      ['ready', 45],
+    ]);
   });
 
   it('one line down is degraded (redundancy lost); samples outside the spell and unknown checks are ignored', () => {
-    const samples = [sample('line-inet1', false, 10), sample('line-inet2', true, 10), sample('line-inet1', false, 500), { agent: 'pc9', check: 'x', up: false, atMs: at(20) }];
+    const samples = [
+      sample('line-inet1', false, 10),
+      sample('line-inet2', true, 10),
+      sample('line-inet1', false, 500),
+      { agent: 'pc9', check: 'x', up: false, atMs: at(20) },
+    ];
     expect(replayTimeline(samples, META, MODES, 0, at(100)).map((p) => p.state)).toEqual(['degraded']);
   });
 

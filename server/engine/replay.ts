@@ -29,7 +29,13 @@ export interface TimelinePoint {
  * merged. Where there is no sample yet the span stays `offline` (nothing is known of it).
  * @param meta `${agent}/${check}` → impact and group
  */
-export function replayTimeline(samples: readonly ReplayedSample[], meta: ReadonlyMap<string, CheckMeta>, groupModes: ReadonlyMap<string, 'any_of' | 'all_of'>, fromMs: number, toMs: number): TimelinePoint[] {
+export function replayTimeline(
+  samples: readonly ReplayedSample[],
+  meta: ReadonlyMap<string, CheckMeta>,
+  groupModes: ReadonlyMap<string, 'any_of' | 'all_of'>,
+  fromMs: number,
+  toMs: number,
+): TimelinePoint[] {
   const inside = samples.filter((s) => s.atMs >= fromMs && s.atMs < toMs && meta.has(`${s.agent}/${s.check}`)).sort((a, b) => a.atMs - b.atMs);
   const latest = new Map<string, boolean>();
   // A group is as strong as its strongest member.
@@ -41,7 +47,7 @@ export function replayTimeline(samples: readonly ReplayedSample[], meta: Readonl
   }
   const groups: GroupPolicy[] = [...groupImpact].map(([name, impact]) => ({ name, mode: groupModes.get(name) ?? 'all_of', impact }));
   const points: TimelinePoint[] = [];
-  for (let i = 0; i < inside.length; ) {
+  for (let i = 0; i < inside.length;) {
     const at = inside[i]!.atMs;
     // Every sample of one instant (one collection) before judging it.
     for (; i < inside.length && inside[i]!.atMs === at; i++) latest.set(`${inside[i]!.agent}/${inside[i]!.check}`, inside[i]!.up);

@@ -25,18 +25,27 @@ const webhook = (name: string, extra: Record<string, unknown> = {}) => ({ name, 
 
 function series(name: string, labels: Record<string, string>, value: number, ts: number): TimeSeries {
   const all = { __name__: name, province: 'qng', center: 'sa-huynh', agent: 'pc1', ...labels };
-  return { labels: Object.keys(all).sort().map((n) => ({ name: n, value: all[n as keyof typeof all] })), samples: [{ value, timestampMs: ts }] };
+  return {
+    labels: Object.keys(all)
+      .sort()
+      .map((n) => ({ name: n, value: all[n as keyof typeof all] })),
+    samples: [{ value, timestampMs: ts }],
+  };
 }
 
 /** One push of the agent pc1: a printer check up or down. */
 function push(state: LatestState, now: number, printerUp: boolean): void {
   const check = { check: 'printer-1', kind: 'printer', line: '' };
-  state.apply({ province: 'qng', center: 'sa-huynh', agent: 'pc1' }, [
-    series('centerwatch_center_info', { name: 'Phường Sa Huỳnh' }, 1, now),
-    series('centerwatch_check_info', { ...check, impact: 'degrading', group: '' }, 1, now),
-    series('centerwatch_probe_success', check, printerUp ? 1 : 0, now),
-    series('centerwatch_probe_degraded', check, 0, now),
-  ], now);
+  state.apply(
+    { province: 'qng', center: 'sa-huynh', agent: 'pc1' },
+    [
+      series('centerwatch_center_info', { name: 'Phường Sa Huỳnh' }, 1, now),
+      series('centerwatch_check_info', { ...check, impact: 'degrading', group: '' }, 1, now),
+      series('centerwatch_probe_success', check, printerUp ? 1 : 0, now),
+      series('centerwatch_probe_degraded', check, 0, now),
+    ],
+    now,
+  );
 }
 
 describe('engine runtime', () => {
@@ -66,7 +75,8 @@ describe('engine runtime', () => {
       rt.tick();
     }
   };
-  const outbox = () => store.due(Number.MAX_SAFE_INTEGER, 100).map((m) => `${m.route} ${(m.payload as { event: { key: string } }).event.key.replace(/@\d+/, '')}`);
+  const outbox = () =>
+    store.due(Number.MAX_SAFE_INTEGER, 100).map((m) => `${m.route} ${(m.payload as { event: { key: string } }).event.key.replace(/@\d+/, '')}`);
 
   it('escalates to the second route after N minutes unacknowledged, once; the resolved message goes to both', () => {
     const rt = runtime({ routes: [webhook('oncall', { escalate_after: '15m', escalate_to: 'chief' }), webhook('chief', { escalation_only: true })] });
@@ -113,10 +123,17 @@ describe('engine runtime', () => {
   it('after a restart no center changes state until its agent pushes again (first push 8 s late): no blocked → ready → blocked', () => {
     const id = { province: 'qng', center: 'sa-huynh', agent: 'pc1' };
     const linesDown = (): void => {
-      state.apply(id, ['inet1', 'inet2'].flatMap((line) => {
-        const check = { check: `line-${line}`, kind: 'icmp', line };
-        return [series('centerwatch_check_info', { ...check, impact: 'blocking', group: 'lines' }, 1, now), series('centerwatch_probe_success', check, 0, now)];
-      }), now);
+      state.apply(
+        id,
+        ['inet1', 'inet2'].flatMap((line) => {
+          const check = { check: `line-${line}`, kind: 'icmp', line };
+          return [
+            series('centerwatch_check_info', { ...check, impact: 'blocking', group: 'lines' }, 1, now),
+            series('centerwatch_probe_success', check, 0, now),
+          ];
+        }),
+        now,
+      );
     };
     const first = runtime({});
     for (const end = now + MIN; now < end; now += 1000) {
@@ -145,7 +162,14 @@ describe('engine runtime', () => {
     const id = { province: 'qng', center: 'sa-huynh', agent: 'pc1' };
     const first = runtime({});
     for (const end = now + MIN; now < end; now += 5000) {
-      state.apply(id, [series('centerwatch_check_info', { check: 'line-inet1', kind: 'icmp', line: 'inet1', impact: 'blocking', group: 'lines' }, 1, now), series('centerwatch_probe_success', { check: 'line-inet1', kind: 'icmp', line: 'inet1' }, 0, now)], now);
+      state.apply(
+        id,
+        [
+          series('centerwatch_check_info', { check: 'line-inet1', kind: 'icmp', line: 'inet1', impact: 'blocking', group: 'lines' }, 1, now),
+          series('centerwatch_probe_success', { check: 'line-inet1', kind: 'icmp', line: 'inet1' }, 0, now),
+        ],
+        now,
+      );
       first.tick();
     }
     state = new LatestState(1000);
@@ -183,13 +207,20 @@ describe('engine runtime', () => {
       ['inet1', 'inet2'].flatMap((line) => {
         const check = { check: `line-${line}`, kind: 'icmp', line };
         return [
-          { ...series('centerwatch_check_info', { ...check, impact: 'blocking', group: 'lines' }, 1, 0), samples: ts.map((t) => ({ value: 1, timestampMs: t })) },
+          {
+            ...series('centerwatch_check_info', { ...check, impact: 'blocking', group: 'lines' }, 1, 0),
+            samples: ts.map((t) => ({ value: 1, timestampMs: t })),
+          },
           { ...series('centerwatch_probe_success', check, 0, 0), samples: ts.map((t) => ({ value: up(t) ? 1 : 0, timestampMs: t })) },
         ];
       });
     const live = (ms: number) => {
       for (const end = now + ms; now < end; now += 5000) {
-        state.apply(id, lines([now], () => true), now);
+        state.apply(
+          id,
+          lines([now], () => true),
+          now,
+        );
         rt.tick();
       }
     };
@@ -201,12 +232,20 @@ describe('engine runtime', () => {
     expect(store.transitions('center', 'sa-huynh', 0, now).map((t) => t.to)).toEqual(['ready', 'offline']);
     const backlog: number[] = [];
     for (let t = lastHeard + 15_000; t < now; t += 15_000) backlog.push(t);
-    state.apply(id, lines(backlog, (t) => t < cut[0]! || t >= cut[1]!), now);
+    state.apply(
+      id,
+      lines(backlog, (t) => t < cut[0]! || t >= cut[1]!),
+      now,
+    );
     live(MIN);
     const timeline = store.transitions('center', 'sa-huynh', 0, now).map((t) => [t.to, t.atMs - T0]);
     // The first replayed sample at or after each edge of the cut.
     const firstAfter = (t: number) => backlog.find((b) => b >= t)! - T0;
-    expect(timeline).toEqual([['ready', 0], ['blocked', firstAfter(cut[0]!)], ['ready', firstAfter(cut[1]!)]]);
+    expect(timeline).toEqual([
+      ['ready', 0],
+      ['blocked', firstAfter(cut[0]!)],
+      ['ready', firstAfter(cut[1]!)],
+    ]);
     const offline = store.alertsBetween(T0, now).find((a) => a.labels.alertname === 'CenterOffline')!;
     expect(store.alertHistory(offline.id).map((h) => h.action)).toContain('timeline_corrected');
   });

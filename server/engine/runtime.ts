@@ -175,7 +175,11 @@ export class EngineRuntime {
     for (const out of outputs) {
       switch (out.type) {
         case 'fire':
-          this.o.store.saveAlert(stored(out.alert, 'firing'), { action: 'fire', atMs: nowMs, detail: { tracked: this.persistable(out.alert.entity), flapping: out.flapping } });
+          this.o.store.saveAlert(stored(out.alert, 'firing'), {
+            action: 'fire',
+            atMs: nowMs,
+            detail: { tracked: this.persistable(out.alert.entity), flapping: out.flapping },
+          });
           break;
         case 'resolve':
           this.o.store.saveAlert({ ...stored(out.alert, 'resolved'), resolvedAtMs: out.resolvedAtMs }, { action: 'resolve', atMs: nowMs });
@@ -263,7 +267,13 @@ export class EngineRuntime {
 
   private trackGap(center: string, from: string | undefined, to: string, atMs: number): void {
     if (to === 'offline') {
-      const lastHeard = Math.max(...this.fleet.agents().filter((a) => a.center === center).map((a) => a.lastHeardMs), 0);
+      const lastHeard = Math.max(
+        ...this.fleet
+          .agents()
+          .filter((a) => a.center === center)
+          .map((a) => a.lastHeardMs),
+        0,
+      );
       this.gaps.set(center, { fromMs: lastHeard || atMs, samples: [], dirty: false, alertId: this.engine.tracked.get(`offline:${center}`)?.occurrence?.id });
     } else if (from === 'offline') {
       const gap = this.gaps.get(center);
@@ -303,7 +313,12 @@ export class EngineRuntime {
           this.o.store.replaceTransitions('center', center, gap.fromMs, until, list);
           const alert = gap.alertId ? this.o.store.getAlert(gap.alertId) : undefined;
           const checks = this.centerChecks(center);
-          if (alert) this.o.store.saveAlert(alert, { action: 'timeline_corrected', atMs: nowMs, detail: { timeline: points.map((p) => ({ atMs: p.atMs, state: p.state, reasons: p.reasons.map((r) => reasonWords(r, checks).vi) })) } });
+          if (alert)
+            this.o.store.saveAlert(alert, {
+              action: 'timeline_corrected',
+              atMs: nowMs,
+              detail: { timeline: points.map((p) => ({ atMs: p.atMs, state: p.state, reasons: p.reasons.map((r) => reasonWords(r, checks).vi) })) },
+            });
         }
       }
       if (gap.toMs !== undefined && nowMs - gap.toMs > GAP_REPLAY_MS) this.gaps.delete(center);
@@ -327,7 +342,12 @@ export class EngineRuntime {
     const incidents = this.o.store
       .alertsBetween(nowMs - dayMs, nowMs)
       .filter((a) => a.severity !== 'info')
-      .map((a) => ({ centerName: this.centerName(a.center), summary: alertWords(this.o.store, a), sinceMs: a.sinceMs, ...(a.resolvedAtMs !== undefined ? { resolvedAtMs: a.resolvedAtMs } : {}) }));
+      .map((a) => ({
+        centerName: this.centerName(a.center),
+        summary: alertWords(this.o.store, a),
+        sinceMs: a.sinceMs,
+        ...(a.resolvedAtMs !== undefined ? { resolvedAtMs: a.resolvedAtMs } : {}),
+      }));
     const date = new Date(nowMs + 7 * 3600_000).toISOString().slice(0, 10);
     for (const route of d.routes) {
       const lang = this.o.cfg.routes.find((r) => r.name === route)?.lang ?? 'vi';
@@ -335,8 +355,18 @@ export class EngineRuntime {
       // The text starts with its subject line: the subject is the headline, the rest the body.
       const body = text.text.split('\n').slice(1).join('\n').trim();
       const event: AlertEvent = {
-        key: `digest:${date}`, alertId: `digest:${date}`, kind: 'digest', status: 'firing', severity: 'info', province: '', center: '', centerName: text.subject,
-        summary: { vi: body, en: body }, sinceMs: nowMs, url: `${this.o.cfg.public_url.replace(/\/+$/, '')}/`, labels: { alertname: 'Digest' },
+        key: `digest:${date}`,
+        alertId: `digest:${date}`,
+        kind: 'digest',
+        status: 'firing',
+        severity: 'info',
+        province: '',
+        center: '',
+        centerName: text.subject,
+        summary: { vi: body, en: body },
+        sinceMs: nowMs,
+        url: `${this.o.cfg.public_url.replace(/\/+$/, '')}/`,
+        labels: { alertname: 'Digest' },
       };
       this.o.store.enqueue({ key: `${route}:${event.key}`, route, payload: { event }, notBeforeMs: nowMs });
     }
@@ -347,7 +377,9 @@ export class EngineRuntime {
 
   private silenced(labels: Record<string, string>, nowMs: number): boolean {
     if (this.silencesNow.some((s) => matches(s.matchers, labels))) return true;
-    return this.staticSilences.some((s) => nowMs >= s.startsMs && nowMs < s.endsMs && (s.recurring === undefined || recurrenceActive(s.recurring, nowMs)) && matches(s.matchers, labels));
+    return this.staticSilences.some(
+      (s) => nowMs >= s.startsMs && nowMs < s.endsMs && (s.recurring === undefined || recurrenceActive(s.recurring, nowMs)) && matches(s.matchers, labels),
+    );
   }
 
   // ---- restart ------------------------------------------------------------------------------------
@@ -369,15 +401,34 @@ export class EngineRuntime {
       if (!base) continue;
       const announced = this.o.store.lastHistory(a.id, 'announced') !== undefined;
       const escalated = this.o.store.lastHistory(a.id, 'escalated');
-      const alert = { ...initialAlertState(a.firedAtMs), phase: 'firing' as const, badSince: a.sinceMs, phaseSince: a.firedAtMs, firedAt: a.firedAtMs, lastGood: false };
+      const alert = {
+        ...initialAlertState(a.firedAtMs),
+        phase: 'firing' as const,
+        badSince: a.sinceMs,
+        phaseSince: a.firedAtMs,
+        firedAt: a.firedAtMs,
+        lastGood: false,
+      };
       const t: Tracked = {
-        ...base, alert, lastSeenMs: this.startedAt,
+        ...base,
+        alert,
+        lastSeenMs: this.startedAt,
         occurrence: { id: a.id, sinceMs: a.sinceMs, firedAtMs: a.firedAtMs, severity: a.severity, announced, holdUntilMs: a.firedAtMs, noted: {} },
       };
       tracked.set(base.entity, t);
       if (this.o.store.acknowledgements(a.id).length > 0) this.acked.add(a.id);
       if (announced) {
-        const summary: AlertSummary = { id: a.id, entity: base.entity, province: a.province, center: a.center, ...(a.check ? { check: a.check } : {}), severity: a.severity, sinceMs: a.sinceMs, firedAtMs: a.firedAtMs, labels: a.labels };
+        const summary: AlertSummary = {
+          id: a.id,
+          entity: base.entity,
+          province: a.province,
+          center: a.center,
+          ...(a.check ? { check: a.check } : {}),
+          severity: a.severity,
+          sinceMs: a.sinceMs,
+          firedAtMs: a.firedAtMs,
+          labels: a.labels,
+        };
         const routes = this.routesFor(summary);
         const to = (escalated?.detail as { to?: string } | undefined)?.to;
         this.announced.set(a.id, { alert: summary, atMs: this.o.store.lastHistory(a.id, 'announced')!.atMs, routes, escalated: to ? [to] : [] });
@@ -387,14 +438,30 @@ export class EngineRuntime {
     for (const center of new Set(this.o.tokens.map((t) => t.center))) {
       const last = this.o.store.transitions('center', center, 0, this.startedAt + 1).at(-1);
       const province = this.o.tokens.find((t) => t.center === center)!.province;
-      if (last) this.engine.centers.set(center, { province, settled: { state: last.to as never, candidate: last.to as never, streak: 0 }, sinceMs: last.atMs, reasons: [] });
+      if (last)
+        this.engine.centers.set(center, {
+          province,
+          settled: { state: last.to as never, candidate: last.to as never, streak: 0 },
+          sinceMs: last.atMs,
+          reasons: [],
+        });
     }
     if (tracked.size > 0) this.o.log.info('engine state restored', { firing: tracked.size, announced: this.announced.size });
   }
 }
 
 function stored(a: AlertSummary, status: StoredAlert['status']): StoredAlert {
-  return { id: a.id, province: a.province, center: a.center, ...(a.check !== undefined ? { check: a.check } : {}), labels: a.labels, status, severity: a.severity, sinceMs: a.sinceMs, firedAtMs: a.firedAtMs };
+  return {
+    id: a.id,
+    province: a.province,
+    center: a.center,
+    ...(a.check !== undefined ? { check: a.check } : {}),
+    labels: a.labels,
+    status,
+    severity: a.severity,
+    sinceMs: a.sinceMs,
+    firedAtMs: a.firedAtMs,
+  };
 }
 
 function routeMatches(r: RouteConfig, a: AlertSummary): boolean {
@@ -406,4 +473,3 @@ export function alertWords(store: Store, a: StoredAlert): { vi: string; en: stri
   const base = (store.lastHistory(a.id, 'fire')?.detail as { tracked?: { subject?: unknown } } | undefined)?.tracked;
   return base?.subject ? describe(base.subject as Subject).summary : { vi: a.check ?? a.id, en: a.check ?? a.id };
 }
-

@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { FRI_0800, MIN, Province, S } from '../../test/support/scenario-harness.js';
 
-const UPSTREAM = { upstreams: [{ name: 'provincial-system', title: { vi: 'Hệ thống một cửa tỉnh', en: 'the provincial one-stop system' }, checks: ['provincial-system'] }] };
+const UPSTREAM = {
+  upstreams: [{ name: 'provincial-system', title: { vi: 'Hệ thống một cửa tỉnh', en: 'the provincial one-stop system' }, checks: ['provincial-system'] }],
+};
 
 describe('a line dies and recovers', () => {
   it('warns once (redundancy lost), says when it recovered, and the center is degraded meanwhile', () => {
@@ -56,7 +58,10 @@ describe('both lines die', () => {
   it('a problem that outlives its root is announced when the root resolves', () => {
     const p = new Province().addCenter('sa-huynh', 'Phường Sa Huỳnh');
     p.run(5 * S);
-    p.set('sa-huynh', 'line-inet1', false).set('sa-huynh', 'line-inet2', false).set('sa-huynh', 'provincial-system', false).run(5 * MIN);
+    p.set('sa-huynh', 'line-inet1', false)
+      .set('sa-huynh', 'line-inet2', false)
+      .set('sa-huynh', 'provincial-system', false)
+      .run(5 * MIN);
     p.set('sa-huynh', 'line-inet1', true).set('sa-huynh', 'line-inet2', true).run(MIN);
     const msgs = p.messages();
     expect(msgs).toHaveLength(3);
@@ -96,7 +101,9 @@ describe('flapping', () => {
       p.nowMs = t;
       p.evaluateNow();
     }
-    expect(p.messages()).toEqual(['08:00:30 🟠 Phường Sa Huỳnh: đường truyền inet2 chất lượng kém (vượt ngưỡng) từ 08:00 27/11/2026 — vẫn phục vụ nhưng chậm hoặc chập chờn']);
+    expect(p.messages()).toEqual([
+      '08:00:30 🟠 Phường Sa Huỳnh: đường truyền inet2 chất lượng kém (vượt ngưỡng) từ 08:00 27/11/2026 — vẫn phục vụ nhưng chậm hoặc chập chờn',
+    ]);
     expect(p.outputs.filter((o) => o.type === 'fire')).toHaveLength(1);
   });
 
@@ -138,7 +145,9 @@ describe('a shared upstream fails for 50 centers', () => {
     p.set('xa-1', 'provincial-system', false).set('xa-2', 'provincial-system', false).run(MIN);
     const msgs = p.messages();
     expect(msgs).toHaveLength(2);
-    expect(msgs[0]).toMatch(/^08:00:40 🔴 Xã 1: không truy cập được Hệ thống một cửa tỉnh \(quá thời gian chờ\)|^08:00:40 🔴 Xã 1: không truy cập được Hệ thống một cửa tỉnh từ/);
+    expect(msgs[0]).toMatch(
+      /^08:00:40 🔴 Xã 1: không truy cập được Hệ thống một cửa tỉnh \(quá thời gian chờ\)|^08:00:40 🔴 Xã 1: không truy cập được Hệ thống một cửa tỉnh từ/,
+    );
     expect(msgs[1]).toMatch(/^08:00:40 🔴 Xã 2: /);
   });
 });
@@ -151,7 +160,9 @@ describe('an agent goes silent vs the whole center goes silent', () => {
     p.run(MIN);
     p.agent('sa-huynh', 'pc1').heard = false;
     // The lines die too, unseen: the agent cannot report them while the center is silent.
-    p.set('sa-huynh', 'line-inet1', false).set('sa-huynh', 'line-inet2', false).run(10 * MIN);
+    p.set('sa-huynh', 'line-inet1', false)
+      .set('sa-huynh', 'line-inet2', false)
+      .run(10 * MIN);
     p.agent('sa-huynh', 'pc1').heard = true;
     p.agent('sa-huynh', 'pc2').heard = true;
     p.set('sa-huynh', 'line-inet1', true).set('sa-huynh', 'line-inet2', true).run(MIN);
@@ -220,7 +231,9 @@ describe('silences and maintenance windows', () => {
     const p = new Province().addCenter('sa-huynh', 'Phường Sa Huỳnh').addCenter('duc-pho', 'Phường Đức Phổ');
     p.silences = [{ matchers: [{ label: 'center', op: '=', value: 'sa-huynh' }], startsMs: FRI_0800, endsMs: FRI_0800 + 20 * MIN }];
     p.run(5 * S);
-    p.set('sa-huynh', 'printer-1', false).set('duc-pho', 'printer-1', false).run(30 * MIN);
+    p.set('sa-huynh', 'printer-1', false)
+      .set('duc-pho', 'printer-1', false)
+      .run(30 * MIN);
     expect(p.messages()).toEqual([
       '08:00:35 🟠 Phường Đức Phổ: Máy in printer-1 lỗi từ 08:00 27/11/2026',
       '08:20:00 🟠 Phường Sa Huỳnh: Máy in printer-1 lỗi từ 08:00 27/11/2026',
@@ -230,9 +243,13 @@ describe('silences and maintenance windows', () => {
 
   it('a weekly maintenance window (Friday 08:00–09:00) swallows a line cut fixed inside it', () => {
     const p = new Province().addCenter('sa-huynh', 'Phường Sa Huỳnh');
-    p.silences = [{ matchers: [{ label: 'center', op: '=~', value: 'sa-.*' }], startsMs: 0, endsMs: Number.MAX_SAFE_INTEGER, recurring: 'weekly fri 08:00-09:00' }];
+    p.silences = [
+      { matchers: [{ label: 'center', op: '=~', value: 'sa-.*' }], startsMs: 0, endsMs: Number.MAX_SAFE_INTEGER, recurring: 'weekly fri 08:00-09:00' },
+    ];
     p.run(5 * S);
-    p.set('sa-huynh', 'line-inet1', false).set('sa-huynh', 'line-inet2', false).run(30 * MIN);
+    p.set('sa-huynh', 'line-inet1', false)
+      .set('sa-huynh', 'line-inet2', false)
+      .run(30 * MIN);
     p.set('sa-huynh', 'line-inet1', true).set('sa-huynh', 'line-inet2', true).run(MIN);
     expect(p.messages()).toEqual([]);
     // Recorded all the same: the readiness history is not silenced.
@@ -250,7 +267,10 @@ describe('messages name the line and its carrier (the line description)', () => 
     const events = p.outputs.flatMap((o) => (o.type === 'message' ? [o.event] : []));
     expect(events.map((e) => [e.summary.vi, e.runbook?.vi])).toEqual([
       ['đường truyền inet2 (Cáp quang VNPT) mất kết nối', 'gọi nhà mạng của đường truyền này (Cáp quang VNPT); kiểm tra modem/router'],
-      ['cả hai đường truyền mất kết nối', 'gọi nhà mạng của từng đường truyền: inet1 (Viettel FTTH), inet2 (Cáp quang VNPT); kiểm tra router, modem và nguồn điện'],
+      [
+        'cả hai đường truyền mất kết nối',
+        'gọi nhà mạng của từng đường truyền: inet1 (Viettel FTTH), inet2 (Cáp quang VNPT); kiểm tra router, modem và nguồn điện',
+      ],
     ]);
     expect(events[1]!.runbook?.en).toBe("call each line's carrier: inet1 (Viettel FTTH), inet2 (Cáp quang VNPT); check the router, modem and power");
   });
@@ -260,6 +280,9 @@ describe('messages name the line and its carrier (the line description)', () => 
     p.set('sa-huynh', 'line-inet2', true, { lineDescription: 'Cáp quang VNPT' }).run(5 * S);
     p.set('sa-huynh', 'line-inet2', true, { degraded: true }).run(5 * MIN);
     const event = p.outputs.flatMap((o) => (o.type === 'message' ? [o.event] : []))[0]!;
-    expect([event.summary.vi, event.runbook?.vi]).toEqual(['đường truyền inet2 (Cáp quang VNPT) chất lượng kém (vượt ngưỡng)', 'báo nhà mạng (Cáp quang VNPT): mất gói hoặc trễ cao']);
+    expect([event.summary.vi, event.runbook?.vi]).toEqual([
+      'đường truyền inet2 (Cáp quang VNPT) chất lượng kém (vượt ngưỡng)',
+      'báo nhà mạng (Cáp quang VNPT): mất gói hoặc trễ cao',
+    ]);
   });
 });

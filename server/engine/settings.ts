@@ -18,7 +18,9 @@ export function engineSettings(cfg: EngineConfig, isSilenced: EngineSettings['is
     return rule;
   };
   const findRule = (c: { kind: string; check: string; group?: string | undefined }): AlertRule => {
-    const r = cfg.rules.find((x) => (x.kind === undefined || x.kind === c.kind) && (x.check === undefined || x.check === c.check) && (x.group === undefined || x.group === c.group));
+    const r = cfg.rules.find(
+      (x) => (x.kind === undefined || x.kind === c.kind) && (x.check === undefined || x.check === c.check) && (x.group === undefined || x.group === c.group),
+    );
     // A province-wide failure is made of checks that already waited their own `for`.
     const forDefault = c.kind === 'province' ? 0 : cfg.defaults.for;
     return { forMs: r?.for ?? forDefault, recoverForMs: r?.recover_for ?? cfg.defaults.recover_for, flap };

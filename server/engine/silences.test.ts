@@ -68,7 +68,8 @@ describe('recurrence rules (UTC+7)', () => {
   it('parses daily, weekly and monthly rules', () => {
     expect(parseRecurrence('daily 12:00-13:30')).toEqual({ ok: true, rule: { kind: 'daily', start: 720, end: 810 } });
     expect(parseRecurrence('weekly mon-fri,sun 22:00-02:00')).toEqual({
-      ok: true, rule: { kind: 'weekly', weekdays: new Set([1, 2, 3, 4, 5, 0]), start: 1320, end: 120 },
+      ok: true,
+      rule: { kind: 'weekly', weekdays: new Set([1, 2, 3, 4, 5, 0]), start: 1320, end: 120 },
     });
     expect(parseRecurrence('weekly fri-mon 08:00-09:00')).toMatchObject({ ok: true, rule: { weekdays: new Set([5, 6, 0, 1]) } });
     expect(parseRecurrence('monthly 15 20:00-24:00')).toEqual({ ok: true, rule: { kind: 'monthly', dayOfMonth: 15, start: 1200, end: 0 } });

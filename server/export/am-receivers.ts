@@ -44,7 +44,9 @@ export function receiverOf(r: RouteConfig): Receiver {
   const name = r.name;
   switch (r.channel) {
     case 'webhook': {
-      const comment = r.options.headers ? "the route's headers are not exported (Alertmanager webhooks take http_config: authorization, basic_auth)" : undefined;
+      const comment = r.options.headers
+        ? "the route's headers are not exported (Alertmanager webhooks take http_config: authorization, basic_auth)"
+        : undefined;
       return { receiver: { name, webhook_configs: [{ url: r.options.url, send_resolved: true }] }, ...(comment ? { comment } : {}) };
     }
     case 'telegram': {
@@ -52,13 +54,23 @@ export function receiverOf(r: RouteConfig): Receiver {
       // Alertmanager takes numeric chat ids only (a channel's -100… id, not @name).
       const numeric = typeof chat === 'number' ? chat : /^-?\d+$/.test(chat) ? Number(chat) : undefined;
       if (numeric === undefined) {
-        return { receiver: { name }, comment: `engine route "${name}" (telegram) is not exported: Alertmanager needs a numeric chat_id, the route has ${JSON.stringify(chat)}. Nothing is sent from here.` };
+        return {
+          receiver: { name },
+          comment: `engine route "${name}" (telegram) is not exported: Alertmanager needs a numeric chat_id, the route has ${JSON.stringify(chat)}. Nothing is sent from here.`,
+        };
       }
       return {
         receiver: {
           name,
           telegram_configs: [
-            { bot_token: TOKEN_PLACEHOLDER, chat_id: numeric, parse_mode: 'HTML', message: message(r.lang, true), send_resolved: true, ...(r.options.base_url ? { api_url: r.options.base_url } : {}) },
+            {
+              bot_token: TOKEN_PLACEHOLDER,
+              chat_id: numeric,
+              parse_mode: 'HTML',
+              message: message(r.lang, true),
+              send_resolved: true,
+              ...(r.options.base_url ? { api_url: r.options.base_url } : {}),
+            },
           ],
         },
         comment:
@@ -93,10 +105,16 @@ export function receiverOf(r: RouteConfig): Receiver {
     }
     case 'slack': {
       if (r.options.flavour === 'googlechat') {
-        return { receiver: { name }, comment: `engine route "${name}" (Google Chat) is not exported: Alertmanager has no Google Chat receiver. Nothing is sent from here.` };
+        return {
+          receiver: { name },
+          comment: `engine route "${name}" (Google Chat) is not exported: Alertmanager has no Google Chat receiver. Nothing is sent from here.`,
+        };
       }
       return {
-        receiver: { name, slack_configs: [{ api_url_file: `${SECRET_DIR}/${name}-webhook-url`, title: subject(r.lang), text: message(r.lang, false), send_resolved: true }] },
+        receiver: {
+          name,
+          slack_configs: [{ api_url_file: `${SECRET_DIR}/${name}-webhook-url`, title: subject(r.lang), text: message(r.lang, false), send_resolved: true }],
+        },
         comment: `engine route "${name}" (${r.options.flavour ?? 'slack'}): write its incoming-webhook URL (a secret) to ${SECRET_DIR}/${name}-webhook-url.`,
       };
     }
@@ -108,6 +126,9 @@ export function receiverOf(r: RouteConfig): Receiver {
           "Nothing is sent from here: keep Zalo on the server's own engine, or add webhook_configs to a relay of your own.",
       };
     case 'alertmanager':
-      return { receiver: { name }, comment: `engine route "${name}" sends to an Alertmanager: alerts routed by this file are already in one. Nothing more is sent from here.` };
+      return {
+        receiver: { name },
+        comment: `engine route "${name}" sends to an Alertmanager: alerts routed by this file are already in one. Nothing more is sent from here.`,
+      };
   }
 }

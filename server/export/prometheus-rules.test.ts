@@ -9,9 +9,14 @@ import { checkScopes, engineRuleOf, prometheusRuleFile, prometheusRules, type Al
 import { ENGINE_ALERTS, RUNBOOK_ANCHORS, linkBases, linkBasesFromEnv } from './names.js';
 
 const engine = engineConfigSchema.parse({
-  upstreams: [{ name: 'provincial-system', title: { vi: 'Hệ thống một cửa tỉnh', en: 'the provincial system' }, checks: ['provincial-system', 'provincial-dns'] }],
+  upstreams: [
+    { name: 'provincial-system', title: { vi: 'Hệ thống một cửa tỉnh', en: 'the provincial system' }, checks: ['provincial-system', 'provincial-dns'] },
+  ],
   province_wide: { min_centers: 4, min_share: 0.6 },
-  groups: [{ name: 'lines', mode: 'any_of' }, { name: 'counters', mode: 'any_of' }],
+  groups: [
+    { name: 'lines', mode: 'any_of' },
+    { name: 'counters', mode: 'any_of' },
+  ],
   rules: [
     { kind: 'icmp', for: '0s', recover_for: '10s' },
     { check: 'dvc-portal', for: '2m' },
@@ -31,7 +36,7 @@ describe('CheckDown follows engine.rules (first match wins, then the defaults)',
     { kind: 'printer', check: 'printer-2', scope: 'defaults' },
     { kind: 'http', check: 'provincial-system', scope: 'defaults' },
   ];
-  it.each(checks)('$check ($kind) is timed by $scope, with the engine\'s for and recover_for', (c) => {
+  it.each(checks)("$check ($kind) is timed by $scope, with the engine's for and recover_for", (c) => {
     expect(engineRuleOf(engine, c)).toBe(c.scope);
     const want = engineSettings(engine, () => false).ruleFor(c);
     const mine = named('CheckDown').filter((r) => r.labels.engine_rule === c.scope);
@@ -65,7 +70,14 @@ describe('CheckDown follows engine.rules (first match wins, then the defaults)',
 
 describe('the other alerts', () => {
   it('come in the order later rules read them (ALERTS of the same evaluation)', () => {
-    expect([...new Set(rules.map((r) => r.alert))]).toEqual(['CenterwatchCenterOffline', 'CenterwatchAgentSilent', 'CenterwatchCheckDown', 'CenterwatchCheckDegraded', 'CenterwatchLinesDown', 'CenterwatchUpstreamDown']);
+    expect([...new Set(rules.map((r) => r.alert))]).toEqual([
+      'CenterwatchCenterOffline',
+      'CenterwatchAgentSilent',
+      'CenterwatchCheckDown',
+      'CenterwatchCheckDegraded',
+      'CenterwatchLinesDown',
+      'CenterwatchUpstreamDown',
+    ]);
   });
 
   it('silence fires at once after agent_silent_after, as the engine', () => {
@@ -99,12 +111,13 @@ describe('the other alerts', () => {
   });
 
   it('every rule has Vietnamese and English annotations, a runbook link and a dashboard link', () => {
-    for (const r of rules) expect(Object.keys(r.annotations).sort()).toEqual(['dashboard_url', 'description', 'description_en', 'runbook_url', 'summary', 'summary_en']);
+    for (const r of rules)
+      expect(Object.keys(r.annotations).sort()).toEqual(['dashboard_url', 'description', 'description_en', 'runbook_url', 'summary', 'summary_en']);
   });
 });
 
 describe('alert names and links', () => {
-  it('every alert name is prefixed, so it cannot collide with another team\'s in a shared Prometheus', () => {
+  it("every alert name is prefixed, so it cannot collide with another team's in a shared Prometheus", () => {
     expect(rules.every((r) => /^Centerwatch[A-Z]/.test(r.alert))).toBe(true);
   });
 
@@ -115,11 +128,16 @@ describe('alert names and links', () => {
       runbook_url: 'http://127.0.0.1:9480/docs/runbook.md#lines-down',
       dashboard_url: 'http://127.0.0.1:3000/d/centerwatch-center?var-province={{ $labels.province | urlquery }}&var-center={{ $labels.center | urlquery }}',
     });
-    expect(named('UpstreamDown')[0]!.annotations.dashboard_url).toBe('http://127.0.0.1:3000/d/centerwatch-links?var-province={{ $labels.province | urlquery }}');
+    expect(named('UpstreamDown')[0]!.annotations.dashboard_url).toBe(
+      'http://127.0.0.1:3000/d/centerwatch-links?var-province={{ $labels.province | urlquery }}',
+    );
   });
 
   it('link bases: given ones win (trailing slash dropped), else relative to engine.public_url', () => {
-    expect(linkBases('https://giamsat.qng.gov.vn/')).toEqual({ runbookUrl: 'https://giamsat.qng.gov.vn/docs/runbook.md', grafanaUrl: 'https://giamsat.qng.gov.vn:3000' });
+    expect(linkBases('https://giamsat.qng.gov.vn/')).toEqual({
+      runbookUrl: 'https://giamsat.qng.gov.vn/docs/runbook.md',
+      grafanaUrl: 'https://giamsat.qng.gov.vn:3000',
+    });
     expect(linkBases('http://[::1]:9480', linkBasesFromEnv({ CENTERWATCH_GRAFANA_URL: 'https://grafana.qng.gov.vn/', CENTERWATCH_RUNBOOK_URL: '' }))).toEqual({
       runbookUrl: 'http://[::1]:9480/docs/runbook.md',
       grafanaUrl: 'https://grafana.qng.gov.vn',

@@ -46,10 +46,10 @@ export interface RuleFile {
 export const KNOWN_DIFFERENCES = [
   'Flapping is not detected: a check going down and up fires and resolves each time (keep_firing_for damps it).',
   "A silent agent's checks keep their last state for 5 minutes (Prometheus staleness), then their alerts resolve; the engine holds them until the agent is heard again.",
-  'Silence is measured from sample timestamps (the agent\'s clock), not from arrival at the server.',
+  "Silence is measured from sample timestamps (the agent's clock), not from arrival at the server.",
   'LinesDown uses the engine rule of an icmp check in the lines group (a rule naming one line check is not applied to it).',
-  'Root causes, office hours, silences, escalation and the digest are Alertmanager\'s: see `export alertmanager-config`.',
-  'Every label of a check\'s series reaches its alerts (the engine copies only engine.alert_labels).',
+  "Root causes, office hours, silences, escalation and the digest are Alertmanager's: see `export alertmanager-config`.",
+  "Every label of a check's series reaches its alerts (the engine copies only engine.alert_labels).",
   'A config change of a check (impact, group) reaches these rules within 5 minutes (the old info series goes stale).',
 ];
 
@@ -64,7 +64,15 @@ export function prometheusRuleFile(engine: EngineConfig, opts: PrometheusRulesOp
     ...(recoverMs > 0 ? { keep_firing_for: promDuration(recoverMs) } : {}),
   });
   const bases = linkBases(engine.public_url, opts.links);
-  const rule = (alert: EngineAlert, expr: string, severity: Severity, forMs: number, recoverMs: number, labels: Record<string, string> = {}, extra: Partial<AnnotationContext> = {}): void => {
+  const rule = (
+    alert: EngineAlert,
+    expr: string,
+    severity: Severity,
+    forMs: number,
+    recoverMs: number,
+    labels: Record<string, string> = {},
+    extra: Partial<AnnotationContext> = {},
+  ): void => {
     const annotations = { ...ANNOTATIONS[alert]({ for: promDuration(forMs), severity, ...extra }), ...links(alert, bases) };
     rules.push({ alert: exportedName(alert), expr, ...timing(forMs, recoverMs), labels: { severity, ...labels }, annotations });
   };
@@ -73,7 +81,13 @@ export function prometheusRuleFile(engine: EngineConfig, opts: PrometheusRulesOp
   const silentAfterS = engine.agent_silent_after / 1000;
   const silent = agentsSilent(silentAfterS, knownFor);
   const silenceRule = settings.silenceRule;
-  rule('CenterOffline', `count by (${CENTER_KEY}) (${silent}) == count by (${CENTER_KEY}) (${agentsKnown(knownFor)})`, 'critical', silenceRule.forMs, silenceRule.recoverForMs);
+  rule(
+    'CenterOffline',
+    `count by (${CENTER_KEY}) (${silent}) == count by (${CENTER_KEY}) (${agentsKnown(knownFor)})`,
+    'critical',
+    silenceRule.forMs,
+    silenceRule.recoverForMs,
+  );
   rule('AgentSilent', silent, 'warning', silenceRule.forMs, silenceRule.recoverForMs);
 
   // 2. CheckDown: one scope per engine rule (first match wins, so each excludes the rules before it),
@@ -108,7 +122,13 @@ export function prometheusRuleFile(engine: EngineConfig, opts: PrometheusRulesOp
   // 4. Every member of a center's lines group down; the value is how many lines it has.
   const lines = (expr: string): string => `${expr} * on (${CHECK_KEY}) group_left () ${checkInfo([['group', '=', engine.lines_group]])}`;
   const linesRule = settings.ruleFor({ kind: 'icmp', check: '', group: engine.lines_group });
-  rule('LinesDown', `count by (${CENTER_KEY}) (${lines(METRIC.probeSuccess)}) unless on (${CENTER_KEY}) (${lines(`(${METRIC.probeSuccess} == 1)`)})`, 'critical', linesRule.forMs, linesRule.recoverForMs);
+  rule(
+    'LinesDown',
+    `count by (${CENTER_KEY}) (${lines(METRIC.probeSuccess)}) unless on (${CENTER_KEY}) (${lines(`(${METRIC.probeSuccess} == 1)`)})`,
+    'critical',
+    linesRule.forMs,
+    linesRule.recoverForMs,
+  );
 
   // 5. A shared upstream failing at many centers of a province. As the engine: only checks firing and
   // still down count (not pending, not recovering), and not those a center offline, a silent agent or
@@ -117,7 +137,11 @@ export function prometheusRuleFile(engine: EngineConfig, opts: PrometheusRulesOp
   for (const u of engine.upstreams) {
     const checks = alternation(u.checks);
     const failing =
-      `count by (${CENTER_KEY}) ((${selector('ALERTS', [['alertname', '=', exportedName('CheckDown')], ['alertstate', '=', 'firing'], ['check', '=~', checks]])} and on (${CHECK_KEY}) (${METRIC.probeSuccess} == 0))` +
+      `count by (${CENTER_KEY}) ((${selector('ALERTS', [
+        ['alertname', '=', exportedName('CheckDown')],
+        ['alertstate', '=', 'firing'],
+        ['check', '=~', checks],
+      ])} and on (${CHECK_KEY}) (${METRIC.probeSuccess} == 0))` +
       ` unless on (${CENTER_KEY}) ${selector('ALERTS', [['alertname', '=~', `${exportedName('CenterOffline')}|${exportedName('LinesDown')}`]])}` +
       ` unless on (${AGENT_KEY}) ${selector('ALERTS', [['alertname', '=', exportedName('AgentSilent')]])})`;
     const checking = `count by (${CENTER_KEY}) (${selector(METRIC.checkInfo, [['check', '=~', checks]])})`;
@@ -149,7 +173,13 @@ export function checkScopes(engine: EngineConfig): Scope[] {
     if (r.kind !== undefined) m.push(['kind', '=', r.kind]);
     if (r.check !== undefined) m.push(['check', '=', r.check]);
     if (r.group !== undefined) m.push(['group', '=', r.group]);
-    scopes.push({ name: m.map(([l, , v]) => `${l}=${v}`).join(',') || 'all', matchers: m, minus: [...before], forMs: r.for ?? engine.defaults.for, recoverForMs: r.recover_for ?? engine.defaults.recover_for });
+    scopes.push({
+      name: m.map(([l, , v]) => `${l}=${v}`).join(',') || 'all',
+      matchers: m,
+      minus: [...before],
+      forMs: r.for ?? engine.defaults.for,
+      recoverForMs: r.recover_for ?? engine.defaults.recover_for,
+    });
     // A rule matching every check leaves nothing for the rules after it, nor for the defaults.
     if (m.length === 0) return scopes;
     before.push(m);
@@ -172,7 +202,7 @@ export function prometheusRules(cfg: ServerConfig, opts: PrometheusRulesOptions 
     'Check with: promtool check rules <this file>',
     'Alert names carry the prefix Centerwatch (CenterwatchCheckDown…) so they stay apart in a shared Prometheus.',
     '',
-    'Known differences from the server\'s own engine:',
+    "Known differences from the server's own engine:",
     ...KNOWN_DIFFERENCES.map((d) => `- ${d}`),
   ].join('\n');
   return renderYaml(header, prometheusRuleFile(cfg.engine, opts));

@@ -51,7 +51,10 @@ export function membersUp(anyOfGroups: readonly string[]): string {
  * follows); Prometheus has no memory but its own `ALERTS` series, so the rules look there.
  */
 export function heldAs(severity: 'critical' | 'warning'): string {
-  return selector('ALERTS', [['alertname', '=', exportedName('CheckDown')], ['severity', '=', severity]]);
+  return selector('ALERTS', [
+    ['alertname', '=', exportedName('CheckDown')],
+    ['severity', '=', severity],
+  ]);
 }
 
 /**

@@ -98,7 +98,11 @@ describe('backoffMs', () => {
 describe('decide', () => {
   it('retries 5xx, 429, timeouts and network errors; gives up other failures and at the attempt limit', () => {
     expect(decide({ ok: true }, 3, 0, 20, 0.5)).toEqual({ kind: 'sent' });
-    expect(decide({ ok: false, retryable: true, status: 503, reason: 'http_status' }, 2, 10_000, 20, 0.5)).toEqual({ kind: 'retry', atMs: 14_000, reason: 'http_status:503' });
+    expect(decide({ ok: false, retryable: true, status: 503, reason: 'http_status' }, 2, 10_000, 20, 0.5)).toEqual({
+      kind: 'retry',
+      atMs: 14_000,
+      reason: 'http_status:503',
+    });
     expect(decide({ ok: false, retryable: true, reason: 'network' }, 0, 0, 20, 0.5)).toEqual({ kind: 'retry', atMs: 1000, reason: 'network' });
     expect(decide({ ok: false, retryable: false, status: 400, reason: 'http_status' }, 0, 0, 20, 0.5)).toEqual({ kind: 'give_up', reason: 'http_status:400' });
     expect(decide({ ok: false, retryable: true, reason: 'timeout' }, 19, 0, 20, 0.5)).toEqual({ kind: 'give_up', reason: 'max_attempts:timeout' });
@@ -151,7 +155,12 @@ describe('Delivery', () => {
     await waitFor('both sent', () => store.outboxEntry(resolved)?.status === 'sent');
     expect(statuses(c)).toEqual(['firing', 'firing', 'firing', 'resolved']);
     expect(store.outboxEntry(firing)).toMatchObject({ status: 'sent', attempts: 2 });
-    expect(results).toEqual([['webhook', 'retry'], ['webhook', 'retry'], ['webhook', 'sent'], ['webhook', 'sent']]);
+    expect(results).toEqual([
+      ['webhook', 'retry'],
+      ['webhook', 'retry'],
+      ['webhook', 'sent'],
+      ['webhook', 'sent'],
+    ]);
   });
 
   it('gives a 400 up, logs it without payload or URL, and goes on with the later messages of the route', async () => {
@@ -166,7 +175,12 @@ describe('Delivery', () => {
       });
     });
     cleanup.push(() => http.close());
-    const route: Route = { name: 'oncall', channel: 'telegram', options: { token: TOKEN, chatId: -1001, baseUrl: `http://127.0.0.1:${http.port}` }, lang: 'en' };
+    const route: Route = {
+      name: 'oncall',
+      channel: 'telegram',
+      options: { token: TOKEN, chatId: -1001, baseUrl: `http://127.0.0.1:${http.port}` },
+      lang: 'en',
+    };
     const firing = enqueue('oncall', FIRING);
     const resolved = enqueue('oncall', RESOLVED);
     const d = delivery([route]);
@@ -174,7 +188,10 @@ describe('Delivery', () => {
     await waitFor('resolved sent', () => store.outboxEntry(resolved)?.status === 'sent');
     expect(store.outboxEntry(firing)).toMatchObject({ status: 'failed', lastError: 'http_status:400', givenUpAtMs: T0, attempts: 0 });
     expect(bodies).toHaveLength(2);
-    expect(results).toEqual([['telegram', 'failed'], ['telegram', 'sent']]);
+    expect(results).toEqual([
+      ['telegram', 'failed'],
+      ['telegram', 'sent'],
+    ]);
 
     const warn = logs.filter((l) => l.level === 'warn');
     expect(warn).toEqual([expect.objectContaining({ msg: 'notification given up', route: 'oncall', key: `oncall:${FIRING.key}`, reason: 'http_status:400' })]);
@@ -286,11 +303,24 @@ describe('outbox store: giving up and route order', () => {
   it('migration 3 keeps the outbox rows of a version-2 database', () => {
     const old = new Database(join(dir, 'v2.db'));
     migrate(old, MIGRATIONS.slice(0, 2));
-    old.prepare(`INSERT INTO outbox (key, route, payload, not_before, attempts, status, last_error, sent_at)
-      VALUES ('k1', 'hook', '{"n":1}', 1000, 2, 'pending', 'http_status:503', NULL), ('k2', 'hook', '{"n":2}', 500, 0, 'sent', NULL, 900)`).run();
+    old
+      .prepare(
+        `INSERT INTO outbox (key, route, payload, not_before, attempts, status, last_error, sent_at)
+      VALUES ('k1', 'hook', '{"n":1}', 1000, 2, 'pending', 'http_status:503', NULL), ('k2', 'hook', '{"n":2}', 500, 0, 'sent', NULL, 900)`,
+      )
+      .run();
     old.close();
     const s = openSqliteStore(join(dir, 'v2.db'));
-    expect(s.outboxEntry(1)).toEqual({ id: 1, key: 'k1', route: 'hook', payload: { n: 1 }, notBeforeMs: 1000, attempts: 2, status: 'pending', lastError: 'http_status:503' });
+    expect(s.outboxEntry(1)).toEqual({
+      id: 1,
+      key: 'k1',
+      route: 'hook',
+      payload: { n: 1 },
+      notBeforeMs: 1000,
+      attempts: 2,
+      status: 'pending',
+      lastError: 'http_status:503',
+    });
     expect(s.outboxEntry(2)).toEqual({ id: 2, key: 'k2', route: 'hook', payload: { n: 2 }, notBeforeMs: 500, attempts: 0, status: 'sent', sentAtMs: 900 });
     expect(s.enqueue({ key: 'k1', route: 'hook', payload: {}, notBeforeMs: 0 })).toEqual({ id: 1, created: false });
     s.markGivenUp(1, 2000, 'unknown_route');

@@ -54,8 +54,14 @@ describe('email.format', () => {
 
 describe('classifySmtpError', () => {
   it.each([
-    [{ code: 'EENVELOPE', responseCode: 451 }, { ok: false, retryable: true, status: 451, reason: 'http_status' }],
-    [{ code: 'EAUTH', responseCode: 535 }, { ok: false, retryable: false, status: 535, reason: 'http_status' }],
+    [
+      { code: 'EENVELOPE', responseCode: 451 },
+      { ok: false, retryable: true, status: 451, reason: 'http_status' },
+    ],
+    [
+      { code: 'EAUTH', responseCode: 535 },
+      { ok: false, retryable: false, status: 535, reason: 'http_status' },
+    ],
     [{ code: 'ETIMEDOUT' }, { ok: false, retryable: true, reason: 'timeout' }],
     [{ code: 'ECONNECTION' }, { ok: false, retryable: true, reason: 'network' }],
     [{ code: 'EAUTH' }, { ok: false, retryable: false, reason: 'network' }],
@@ -113,10 +119,42 @@ beforeAll(() => {
   certDir = mkdtempSync(join(tmpdir(), 'cw-email-'));
   const f = (n: string) => join(certDir, n);
   const ossl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  ossl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=centerwatch test CA');
+  ossl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=centerwatch test CA',
+  );
   ossl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('srv.key'), '-out', f('srv.csr'), '-subj', '/CN=127.0.0.1');
   writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-  ossl('x509', '-req', '-in', f('srv.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('srv.pem'), '-days', '2', '-extfile', f('ext.cnf'));
+  ossl(
+    'x509',
+    '-req',
+    '-in',
+    f('srv.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('srv.pem'),
+    '-days',
+    '2',
+    '-extfile',
+    f('ext.cnf'),
+  );
   caPem = readFileSync(f('ca.pem'), 'utf8');
   key = readFileSync(f('srv.key'));
   cert = readFileSync(f('srv.pem'));

@@ -18,7 +18,9 @@ const TOKEN = '123456:AAE-secret-token-never-shown';
 // A valid Zalo access token already on file, so its sends go straight to the message endpoint.
 const zaloDir = mkdtempSync(join(tmpdir(), 'cw-notifiers-'));
 const zaloTokenFile = join(zaloDir, 'zalo-token.json');
-writeFileSync(zaloTokenFile, JSON.stringify({ accessToken: `AT-${TOKEN}`, refreshToken: `RT-${TOKEN}`, expiresAtMs: Date.now() + 86_400_000 }), { mode: 0o600 });
+writeFileSync(zaloTokenFile, JSON.stringify({ accessToken: `AT-${TOKEN}`, refreshToken: `RT-${TOKEN}`, expiresAtMs: Date.now() + 86_400_000 }), {
+  mode: 0o600,
+});
 
 function optionsFor<C extends Channel>(channel: C, base: string): ChannelOptions[C] {
   const all: ChannelOptions = {

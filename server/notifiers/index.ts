@@ -25,7 +25,8 @@ export type ChannelConfig = { [C in Channel]: z.output<(typeof NOTIFIERS)[C]['op
 export type ChannelOptions = { [C in Channel]: ReturnType<(typeof NOTIFIERS)[C]['toOptions']> };
 
 /** The map typed per channel, so a caller generic in the channel keeps options and notifier together. */
-export const DEFINITIONS: { [C in Channel]: NotifierDefinition<z.ZodType<ChannelConfig[C], z.input<(typeof NOTIFIERS)[C]['options']>>, ChannelOptions[C]> } = NOTIFIERS;
+export const DEFINITIONS: { [C in Channel]: NotifierDefinition<z.ZodType<ChannelConfig[C], z.input<(typeof NOTIFIERS)[C]['options']>>, ChannelOptions[C]> } =
+  NOTIFIERS;
 
 /** Option keys that hold a secret in some channel (for the server's config loader). */
 export const NOTIFIER_SECRET_KEYS: readonly string[] = [...new Set(Object.values(NOTIFIERS).flatMap((d): readonly string[] => d.secretKeys))];

@@ -7,4 +7,5 @@ export const httpUrl = z.url({ protocol: /^https?$/ });
 export const headers = z.record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string()).optional();
 
 /** `{ key: value }` when the value is set, `{}` otherwise: optional notifier options stay absent. */
-export const ifSet = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value === undefined || value === '' ? {} : ({ [key]: value } as { [P in K]: V }));
+export const ifSet = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
+  value === undefined || value === '' ? {} : ({ [key]: value } as { [P in K]: V });

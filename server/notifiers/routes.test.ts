@@ -41,7 +41,12 @@ describe('deliveryRoutes', () => {
     const cfg = loadServerConfig(write('server.yaml', CONFIG), {});
     const routes = deliveryRoutes(cfg.engine.routes, cfg.engine.public_url, '/var/lib/cw');
     expect(routes).toEqual([
-      { name: 'hook', lang: 'vi', channel: 'webhook', options: { url: 'http://127.0.0.1:9/h', externalURL: 'https://ready.example.vn', headers: { 'X-Key': 'k' }, receiver: 'ops' } },
+      {
+        name: 'hook',
+        lang: 'vi',
+        channel: 'webhook',
+        options: { url: 'http://127.0.0.1:9/h', externalURL: 'https://ready.example.vn', headers: { 'X-Key': 'k' }, receiver: 'ops' },
+      },
       { name: 'plain', lang: 'vi', channel: 'webhook', options: { url: 'http://127.0.0.1:9/p', externalURL: 'https://ready.example.vn' } },
       { name: 'am', lang: 'vi', channel: 'alertmanager', options: { url: 'http://127.0.0.1:9093' } },
       { name: 'chat', lang: 'en', channel: 'slack', options: { url: 'http://127.0.0.1:9/s', flavour: 'mattermost' } },
@@ -50,7 +55,13 @@ describe('deliveryRoutes', () => {
         name: 'oa',
         lang: 'vi',
         channel: 'zalo',
-        options: { appId: '1', secretKey: 'Zalo-App-Secret-5678', refreshToken: 'Zalo-Refresh-9012', userIds: ['42'], tokenFile: '/var/lib/cw/zalo-oa.token.json' },
+        options: {
+          appId: '1',
+          secretKey: 'Zalo-App-Secret-5678',
+          refreshToken: 'Zalo-Refresh-9012',
+          userIds: ['42'],
+          tokenFile: '/var/lib/cw/zalo-oa.token.json',
+        },
       },
       {
         name: 'mail',
@@ -75,13 +86,18 @@ describe('deliveryRoutes', () => {
     const cfg = loadServerConfig(write('missing-ca.yaml', CONFIG.replace('ca_file: ca.pem', 'ca_file: nowhere.pem')), {});
     const mail = cfg.engine.routes.find((r) => r.name === 'mail');
     expect(mail?.channel === 'email' && mail.options.ca_file).toBe(join(dir, 'nowhere.pem'));
-    expect(() => deliveryRoutes(cfg.engine.routes, cfg.engine.public_url, dir)).toThrow(`engine.routes[6].options.ca_file: cannot read "${join(dir, 'nowhere.pem')}" (ENOENT)`);
+    expect(() => deliveryRoutes(cfg.engine.routes, cfg.engine.public_url, dir)).toThrow(
+      `engine.routes[6].options.ca_file: cannot read "${join(dir, 'nowhere.pem')}" (ENOENT)`,
+    );
   });
 
   it('a secret of a route is never echoed in a config error', () => {
     let message = '';
     try {
-      loadServerConfig(write('bad.yaml', `engine:\n  routes:\n    - { name: oncall, channel: telegram, options: { token: [Telegram-Bot-Token-1234], chat_id: 1 } }\n`), {});
+      loadServerConfig(
+        write('bad.yaml', `engine:\n  routes:\n    - { name: oncall, channel: telegram, options: { token: [Telegram-Bot-Token-1234], chat_id: 1 } }\n`),
+        {},
+      );
     } catch (err) {
       if (err instanceof ConfigError) message = err.message;
     }

@@ -68,7 +68,11 @@ describe('messageParts', () => {
       'resolved next day: full date',
       { ...RESOLVED, resolvedAtMs: SINCE + 25 * 3600_000 },
       'vi',
-      { headline: '✅ Phường Sa Huỳnh: cả hai đường truyền mất kết nối — đã khôi phục lúc 09:12 28/11/2026 (kéo dài 1 ngày 1 giờ)', linkLabel: 'Chi tiết', url: FIRING.url },
+      {
+        headline: '✅ Phường Sa Huỳnh: cả hai đường truyền mất kết nối — đã khôi phục lúc 09:12 28/11/2026 (kéo dài 1 ngày 1 giờ)',
+        linkLabel: 'Chi tiết',
+        url: FIRING.url,
+      },
     ],
     [
       'warning without blocks or runbook',

@@ -34,7 +34,16 @@ export function formatDuration(ms: number, lang: Lang): string {
   const mins = totalMin % 60;
   const u = lang === 'vi' ? { d: 'ngày', h: 'giờ', m: 'phút' } : { d: 'd', h: 'h', m: 'min' };
   // Minutes stop mattering once an outage is counted in days.
-  const parts = days > 0 ? [[days, u.d], [hours, u.h]] : [[hours, u.h], [mins, u.m]];
+  const parts =
+    days > 0
+      ? [
+          [days, u.d],
+          [hours, u.h],
+        ]
+      : [
+          [hours, u.h],
+          [mins, u.m],
+        ];
   const shown = parts.filter(([n]) => n !== 0).map(([n, unit]) => `${n} ${unit}`);
   return shown.join(' ');
 }

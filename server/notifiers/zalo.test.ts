@@ -86,7 +86,15 @@ beforeEach(async () => {
   fake = new FakeZalo();
   resetTokenCache();
   dir = await mkdtemp(join(tmpdir(), 'cw-zalo-'));
-  o = { appId: APP_ID, secretKey: SECRET, refreshToken: INITIAL_RT, userIds: ['8130961249283', '5526129380122'], tokenFile: join(dir, 'zalo-token.json'), baseUrl: `${base}/`, oauthBaseUrl: base };
+  o = {
+    appId: APP_ID,
+    secretKey: SECRET,
+    refreshToken: INITIAL_RT,
+    userIds: ['8130961249283', '5526129380122'],
+    tokenFile: join(dir, 'zalo-token.json'),
+    baseUrl: `${base}/`,
+    oauthBaseUrl: base,
+  };
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
@@ -140,7 +148,10 @@ describe('zalo.send against a loopback Zalo', () => {
     expect(oauth!.headers['secret_key']).toBe(SECRET);
     expect(oauth!.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(Object.fromEntries(new URLSearchParams(oauth!.body))).toEqual({ refresh_token: INITIAL_RT, app_id: APP_ID, grant_type: 'refresh_token' });
-    for (const [req, user] of [[cs1!, '8130961249283'], [cs2!, '5526129380122']] as const) {
+    for (const [req, user] of [
+      [cs1!, '8130961249283'],
+      [cs2!, '5526129380122'],
+    ] as const) {
       expect(req.method).toBe('POST');
       expect(req.headers['access_token']).toBe('AT-1-secret');
       expect(req.headers['content-type']).toBe('application/json');
@@ -176,7 +187,9 @@ describe('zalo.send against a loopback Zalo', () => {
 
   it('token error -216: refresh, then one retry with the new token', async () => {
     fake.validRefresh = 'RT-7-secret';
-    await writeFile(o.tokenFile, JSON.stringify({ accessToken: 'AT-revoked', refreshToken: 'RT-7-secret', expiresAtMs: Date.now() + 3_600_000 }), { mode: 0o600 });
+    await writeFile(o.tokenFile, JSON.stringify({ accessToken: 'AT-revoked', refreshToken: 'RT-7-secret', expiresAtMs: Date.now() + 3_600_000 }), {
+      mode: 0o600,
+    });
     const r = await send({ ...o, userIds: ['1'] });
     expect(r).toEqual({ ok: true });
     expect(fake.paths()).toEqual(['/v3.0/oa/message/cs', '/v4/oa/access_token', '/v3.0/oa/message/cs']);

@@ -33,19 +33,34 @@ describe('schema migrations', () => {
     const old = new Database(file);
     expect(migrate(old, MIGRATIONS.slice(0, -1))).toEqual({ from: 0, to: MIGRATIONS.length - 1 });
     // Rows as the previous server version wrote them.
-    old.prepare(`INSERT INTO alerts (id, province, center, check_id, grp, labels, status, severity, since, fired_at, resolved_at)
-      VALUES ('qn:sa-huynh:inet1', 'quang-ngai', 'sa-huynh', 'inet1', NULL, '{"line":"inet1"}', 'firing', 'critical', 1000, 4000, NULL)`).run();
+    old
+      .prepare(
+        `INSERT INTO alerts (id, province, center, check_id, grp, labels, status, severity, since, fired_at, resolved_at)
+      VALUES ('qn:sa-huynh:inet1', 'quang-ngai', 'sa-huynh', 'inet1', NULL, '{"line":"inet1"}', 'firing', 'critical', 1000, 4000, NULL)`,
+      )
+      .run();
     old.prepare(`INSERT INTO alert_history (alert_id, action, at, detail) VALUES ('qn:sa-huynh:inet1', 'fire', 4000, NULL)`).run();
     old.prepare(`INSERT INTO transitions (kind, entity, from_state, to_state, at) VALUES ('center', 'sa-huynh', NULL, 'ready', 500)`).run();
-    old.prepare(`INSERT INTO silences (matchers, starts_at, ends_at, recurring, created_by, comment)
-      VALUES ('[{"label":"center","op":"=","value":"sa-huynh"}]', 0, 10000, NULL, 'ops', 'thay modem')`).run();
+    old
+      .prepare(
+        `INSERT INTO silences (matchers, starts_at, ends_at, recurring, created_by, comment)
+      VALUES ('[{"label":"center","op":"=","value":"sa-huynh"}]', 0, 10000, NULL, 'ops', 'thay modem')`,
+      )
+      .run();
     old.prepare(`INSERT INTO acknowledgements (alert_id, by, at, comment) VALUES ('qn:sa-huynh:inet1', 'an', 5000, '')`).run();
     old.close();
 
     const store = openSqliteStore(file);
     expect(store.getAlert('qn:sa-huynh:inet1')).toEqual({
-      id: 'qn:sa-huynh:inet1', province: 'quang-ngai', center: 'sa-huynh', check: 'inet1', labels: { line: 'inet1' },
-      status: 'firing', severity: 'critical', sinceMs: 1000, firedAtMs: 4000,
+      id: 'qn:sa-huynh:inet1',
+      province: 'quang-ngai',
+      center: 'sa-huynh',
+      check: 'inet1',
+      labels: { line: 'inet1' },
+      status: 'firing',
+      severity: 'critical',
+      sinceMs: 1000,
+      firedAtMs: 4000,
     });
     expect(store.alertHistory('qn:sa-huynh:inet1')).toEqual([{ alertId: 'qn:sa-huynh:inet1', action: 'fire', atMs: 4000 }]);
     expect(store.transitions('center', 'sa-huynh', 0, 1000)).toEqual([{ kind: 'center', entity: 'sa-huynh', from: undefined, to: 'ready', atMs: 500 }]);

@@ -67,14 +67,17 @@ describe('notification outbox', () => {
     store.close();
     const script = join(dir, 'writer.ts');
     const storeTs = fileURLToPath(new URL('./store.ts', import.meta.url));
-    writeFileSync(script, `
+    writeFileSync(
+      script,
+      `
       import { openSqliteStore } from ${JSON.stringify(storeTs)};
       const s = openSqliteStore(${JSON.stringify(file)});
       const { id } = s.enqueue({ key: 'crash', route: 'webhook', payload: { n: 1 }, notBeforeMs: 1000 });
       s.markFailed(id, 61_000, 'HTTP 503');
       process.stdout.write('committed\\n');
       setInterval(() => {}, 1000); // stay up, store open, until killed
-    `);
+    `,
+    );
     const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => d.toString().includes('committed') && resolve());
@@ -102,8 +105,15 @@ describe('notification outbox', () => {
 
 describe('alerts, history and acknowledgements', () => {
   const firing: StoredAlert = {
-    id: 'qn:sa-huynh:lines#1', province: 'quang-ngai', center: 'sa-huynh', group: 'lines', labels: { line: 'inet1' },
-    status: 'firing', severity: 'critical', sinceMs: vn('2026-11-30T08:12'), firedAtMs: vn('2026-11-30T08:13'),
+    id: 'qn:sa-huynh:lines#1',
+    province: 'quang-ngai',
+    center: 'sa-huynh',
+    group: 'lines',
+    labels: { line: 'inet1' },
+    status: 'firing',
+    severity: 'critical',
+    sinceMs: vn('2026-11-30T08:12'),
+    firedAtMs: vn('2026-11-30T08:13'),
   };
 
   it('keeps the alert as it is now and one history row per action', () => {
@@ -140,8 +150,7 @@ describe('alerts, history and acknowledgements', () => {
 
 describe('uptime share in office hours', () => {
   const cal = defaultCalendar();
-  const center = (to: string, at: string, from?: string): void =>
-    store.recordTransition({ kind: 'center', entity: 'sa-huynh', from, to, atMs: vn(at) });
+  const center = (to: string, at: string, from?: string): void => store.recordTransition({ kind: 'center', entity: 'sa-huynh', from, to, atMs: vn(at) });
 
   it('counts a blocked spell at 09:00 and not one over lunch, exactly', () => {
     // Monday 30/11/2026: office 07:30–11:30 + 13:30–17:00 = 450 min.
@@ -157,7 +166,10 @@ describe('uptime share in office hours', () => {
     expect(day).toEqual({ share: 420 / 450, readyMs: 420 * MIN, officeMs: 450 * MIN, unknownMs: 0 });
     // Starting inside the blocked spell: the state at the start comes from the transition before it.
     expect(store.uptimeShare('sa-huynh', vn('2026-11-30T09:15'), vn('2026-11-30T17:00'), cal)).toEqual({
-      share: 330 / 345, readyMs: 330 * MIN, officeMs: 345 * MIN, unknownMs: 0,
+      share: 330 / 345,
+      readyMs: 330 * MIN,
+      officeMs: 345 * MIN,
+      unknownMs: 0,
     });
     expect(store.uptimeShare('sa-huynh', vn('2026-11-29T00:00'), vn('2026-11-30T00:00'), cal).share).toBeUndefined(); // Sunday
   });
@@ -165,7 +177,10 @@ describe('uptime share in office hours', () => {
   it('counts office time before the first known state as unknown, not ready', () => {
     center('ready', '2026-11-30T08:00');
     expect(store.uptimeShare('sa-huynh', vn('2026-11-30T00:00'), vn('2026-12-01T00:00'), cal)).toEqual({
-      share: 420 / 450, readyMs: 420 * MIN, officeMs: 450 * MIN, unknownMs: 30 * MIN,
+      share: 420 / 450,
+      readyMs: 420 * MIN,
+      officeMs: 450 * MIN,
+      unknownMs: 30 * MIN,
     });
   });
 });
@@ -217,8 +232,16 @@ describe(':memory:', () => {
 describe('retention (prune)', () => {
   const cut = vn('2026-12-01T00:00');
   const base: StoredAlert = {
-    id: 'qn:sa-huynh:lines#1', province: 'quang-ngai', center: 'sa-huynh', group: 'lines', labels: {},
-    status: 'resolved', severity: 'critical', sinceMs: vn('2026-11-02T08:00'), firedAtMs: vn('2026-11-02T08:01'), resolvedAtMs: vn('2026-11-02T09:00'),
+    id: 'qn:sa-huynh:lines#1',
+    province: 'quang-ngai',
+    center: 'sa-huynh',
+    group: 'lines',
+    labels: {},
+    status: 'resolved',
+    severity: 'critical',
+    sinceMs: vn('2026-11-02T08:00'),
+    firedAtMs: vn('2026-11-02T08:01'),
+    resolvedAtMs: vn('2026-11-02T09:00'),
   };
 
   it('deletes what is old and settled, keeps what is firing, pending or still in force', () => {
@@ -233,7 +256,8 @@ describe('retention (prune)', () => {
     store.saveAlert(stuck, { action: 'fire', atMs: stuck.firedAtMs });
 
     // Transitions: sa-huynh has three before the cut and one after; ba-to one before; a check one exactly at the cut.
-    const t = (kind: 'check' | 'center', entity: string, to: string, at: number): void => store.recordTransition({ kind, entity, from: undefined, to, atMs: at });
+    const t = (kind: 'check' | 'center', entity: string, to: string, at: number): void =>
+      store.recordTransition({ kind, entity, from: undefined, to, atMs: at });
     t('center', 'sa-huynh', 'ready', vn('2026-11-01T08:00'));
     t('center', 'sa-huynh', 'blocked', vn('2026-11-20T09:00'));
     t('center', 'sa-huynh', 'ready', vn('2026-11-20T09:30'));
@@ -258,7 +282,13 @@ describe('retention (prune)', () => {
     const matchers = [{ label: 'center', op: '=' as const, value: 'sa-huynh' }];
     store.addSilence({ matchers, startsMs: vn('2026-11-02T00:00'), endsMs: vn('2026-11-03T00:00'), createdBy: 'ops' });
     const atCut = store.addSilence({ matchers, startsMs: vn('2026-11-30T00:00'), endsMs: cut, createdBy: 'ops' });
-    const running = store.addSilence({ matchers, startsMs: vn('2026-11-01T00:00'), endsMs: vn('2027-01-01T00:00'), recurring: 'weekly sat 07:00-09:00', createdBy: 'ops' });
+    const running = store.addSilence({
+      matchers,
+      startsMs: vn('2026-11-01T00:00'),
+      endsMs: vn('2027-01-01T00:00'),
+      recurring: 'weekly sat 07:00-09:00',
+      createdBy: 'ops',
+    });
 
     const uptimeBefore = store.uptimeShare('sa-huynh', cut, vn('2026-12-02T00:00'), defaultCalendar());
     expect(store.prune(cut)).toEqual({ alerts: 1, transitions: 2, outbox: 2, silences: 1 });

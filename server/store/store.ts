@@ -105,9 +105,14 @@ function historyFromRow(r: Row): AlertHistoryEntry {
 
 function alertFromRow(r: Row): StoredAlert {
   const a: StoredAlert = {
-    id: String(r.id), province: String(r.province), center: String(r.center), labels: JSON.parse(String(r.labels)) as StoredAlert['labels'],
-    status: r.status as StoredAlert['status'], severity: r.severity as StoredAlert['severity'],
-    sinceMs: Number(r.since), firedAtMs: Number(r.fired_at),
+    id: String(r.id),
+    province: String(r.province),
+    center: String(r.center),
+    labels: JSON.parse(String(r.labels)) as StoredAlert['labels'],
+    status: r.status as StoredAlert['status'],
+    severity: r.severity as StoredAlert['severity'],
+    sinceMs: Number(r.since),
+    firedAtMs: Number(r.fired_at),
   };
   if (r.check_id !== null) a.check = String(r.check_id);
   if (r.grp !== null) a.group = String(r.grp);
@@ -116,13 +121,21 @@ function alertFromRow(r: Row): StoredAlert {
 }
 
 const transitionFromRow = (r: Row): Transition => ({
-  kind: r.kind as Transition['kind'], entity: String(r.entity), from: str(r.from_state), to: String(r.to_state), atMs: Number(r.at),
+  kind: r.kind as Transition['kind'],
+  entity: String(r.entity),
+  from: str(r.from_state),
+  to: String(r.to_state),
+  atMs: Number(r.at),
 });
 
 function silenceFromRow(r: Row): Silence {
   const s: Silence = {
-    id: Number(r.id), matchers: JSON.parse(String(r.matchers)) as Silence['matchers'], startsMs: Number(r.starts_at), endsMs: Number(r.ends_at),
-    createdBy: String(r.created_by), comment: String(r.comment),
+    id: Number(r.id),
+    matchers: JSON.parse(String(r.matchers)) as Silence['matchers'],
+    startsMs: Number(r.starts_at),
+    endsMs: Number(r.ends_at),
+    createdBy: String(r.created_by),
+    comment: String(r.comment),
   };
   if (r.recurring !== null) s.recurring = String(r.recurring);
   return s;
@@ -130,8 +143,13 @@ function silenceFromRow(r: Row): Silence {
 
 function outboxFromRow(r: Row): OutboxEntry {
   const e: OutboxEntry = {
-    id: Number(r.id), key: String(r.key), route: String(r.route), payload: JSON.parse(String(r.payload)),
-    notBeforeMs: Number(r.not_before), attempts: Number(r.attempts), status: r.status as OutboxEntry['status'],
+    id: Number(r.id),
+    key: String(r.key),
+    route: String(r.route),
+    payload: JSON.parse(String(r.payload)),
+    notBeforeMs: Number(r.not_before),
+    attempts: Number(r.attempts),
+    status: r.status as OutboxEntry['status'],
   };
   if (r.last_error !== null) e.lastError = String(r.last_error);
   if (r.sent_at !== null) e.sentAtMs = num(r.sent_at);
@@ -210,9 +228,17 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
 
   const saveAlert = db.transaction((a: StoredAlert, action: Omit<AlertHistoryEntry, 'alertId'>) => {
     q.upsertAlert.run({
-      id: a.id, province: a.province, center: a.center, check: a.check ?? null, group: a.group ?? null,
-      labels: JSON.stringify(a.labels), status: a.status, severity: a.severity, since: a.sinceMs,
-      firedAt: a.firedAtMs, resolvedAt: a.resolvedAtMs ?? null,
+      id: a.id,
+      province: a.province,
+      center: a.center,
+      check: a.check ?? null,
+      group: a.group ?? null,
+      labels: JSON.stringify(a.labels),
+      status: a.status,
+      severity: a.severity,
+      since: a.sinceMs,
+      firedAt: a.firedAtMs,
+      resolvedAt: a.resolvedAtMs ?? null,
     });
     q.history.run(a.id, action.action, action.atMs, action.detail === undefined ? null : JSON.stringify(action.detail));
   });

@@ -94,7 +94,10 @@ describe('loginMiddleware', () => {
   }
 
   it('an unknown user name costs the same scrypt as a known one with a wrong password', async () => {
-    const { calls, get } = await serve([{ name: 'lanhdao', password_hash: hashPassword('mật-khẩu-đủ-dài') }, { name: 'broken', password_hash: 'scrypt$AAAA$AAAA' }]);
+    const { calls, get } = await serve([
+      { name: 'lanhdao', password_hash: hashPassword('mật-khẩu-đủ-dài') },
+      { name: 'broken', password_hash: 'scrypt$AAAA$AAAA' },
+    ]);
     expect(await get('lanhdao', 'wrong')).toBe(401);
     expect(await get('nobody', 'wrong')).toBe(401);
     expect(await get('broken', 'wrong')).toBe(401);

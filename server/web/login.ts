@@ -159,8 +159,17 @@ export function loginMiddleware(cfg: LoginConfig, opts: LoginOptions = {}): (req
   const verifying = gate(VERIFYING_MAX, WAITING_MAX);
   const users = new Map(cfg.users.map((u) => [u.name, u.password_hash]));
   const deny = (res: Response): void =>
-    void res.status(401).set('www-authenticate', `Basic realm="${cfg.realm.replace(/"/g, '')}", charset="UTF-8"`).type('text/plain').send('login required\n');
-  const later = (res: Response, waitMs: number, text: string): void => void res.status(429).set('retry-after', String(Math.ceil(waitMs / 1000))).type('text/plain').send(text);
+    void res
+      .status(401)
+      .set('www-authenticate', `Basic realm="${cfg.realm.replace(/"/g, '')}", charset="UTF-8"`)
+      .type('text/plain')
+      .send('login required\n');
+  const later = (res: Response, waitMs: number, text: string): void =>
+    void res
+      .status(429)
+      .set('retry-after', String(Math.ceil(waitMs / 1000)))
+      .type('text/plain')
+      .send(text);
 
   return (req, res, next) => {
     if (OPEN.has(req.path) || (req.method !== 'GET' && req.method !== 'HEAD')) return next();

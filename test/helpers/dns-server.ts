@@ -30,12 +30,14 @@ const lower = (name: string): string => name.toLowerCase().replace(/\.$/, '');
  * (NODATA); an unknown name → NXDOMAIN. `behaviour` sets the default treatment and `rules`
  * overrides it per name, e.g. `{ 'slow.test': 'silent' }`.
  */
-export async function startDnsServer(opts: {
-  records?: Answer[];
-  behaviour?: DnsBehaviour;
-  rules?: Record<string, DnsBehaviour>;
-  host?: string;
-} = {}): Promise<TestDnsServer> {
+export async function startDnsServer(
+  opts: {
+    records?: Answer[];
+    behaviour?: DnsBehaviour;
+    rules?: Record<string, DnsBehaviour>;
+    host?: string;
+  } = {},
+): Promise<TestDnsServer> {
   const host = opts.host ?? '127.0.0.1';
   const records = opts.records ?? [];
   const rules = new Map(Object.entries(opts.rules ?? {}).map(([k, v]) => [lower(k), v]));

@@ -26,7 +26,9 @@ export interface NutServer {
 }
 
 function devText(vars: Record<string, string | number>): string {
-  return Object.entries(vars).map(([k, v]) => `${k}: ${v}\n`).join('');
+  return Object.entries(vars)
+    .map(([k, v]) => `${k}: ${v}\n`)
+    .join('');
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

@@ -83,7 +83,18 @@ async function start(dir: string, password: string, extra: () => Promise<void> =
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await asPostgres(dir, 'pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '30', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start']);
+    await asPostgres(dir, 'pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      '-t',
+      '30',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+      'start',
+    ]);
   } catch (err) {
     await stop();
     throw err;
@@ -117,7 +128,19 @@ export async function startPgPrimary(password: string): Promise<PgInstance & { c
     const pwfile = join(dir, 'pw');
     writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
     chownSync(pwfile, ids.uid, ids.gid);
-    await asPostgres(dir, 'initdb', ['-D', join(dir, 'data'), '-U', 'postgres', '-E', 'UTF8', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '--no-sync', '--no-instructions']);
+    await asPostgres(dir, 'initdb', [
+      '-D',
+      join(dir, 'data'),
+      '-U',
+      'postgres',
+      '-E',
+      'UTF8',
+      '--auth-local=trust',
+      '--auth-host=scram-sha-256',
+      `--pwfile=${pwfile}`,
+      '--no-sync',
+      '--no-instructions',
+    ]);
     rmSync(pwfile);
     for (const [from, to] of [
       [cert.certFile, 'server.crt'],
@@ -144,7 +167,20 @@ export async function startPgPrimary(password: string): Promise<PgInstance & { c
 export async function startPgStandby(primary: PgInstance): Promise<PgInstance> {
   const dir = await ownedTempDir('cw-pg-standby-');
   try {
-    await asPostgres(dir, 'pg_basebackup', ['-h', primary.dir, '-p', String(primary.port), '-U', 'postgres', '-D', join(dir, 'data'), '-R', '-X', 'stream', '--no-sync']);
+    await asPostgres(dir, 'pg_basebackup', [
+      '-h',
+      primary.dir,
+      '-p',
+      String(primary.port),
+      '-U',
+      'postgres',
+      '-D',
+      join(dir, 'data'),
+      '-R',
+      '-X',
+      'stream',
+      '--no-sync',
+    ]);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;

@@ -168,7 +168,8 @@ export async function startRecorder(): Promise<RemoteWriteRecorder> {
     timestamps(match) {
       const out = new Set<number>();
       for (const series of received.flat()) {
-        if (Object.entries(match).every(([k, v]) => series.labels.some((l) => l.name === k && l.value === v))) for (const s of series.samples) out.add(s.timestampMs);
+        if (Object.entries(match).every(([k, v]) => series.labels.some((l) => l.name === k && l.value === v)))
+          for (const s of series.samples) out.add(s.timestampMs);
       }
       return out;
     },

@@ -63,12 +63,44 @@ export function makeCert(opts: { notAfter: Date; notBefore?: Date; names?: strin
     writeFileSync(join(dir, 'serial'), '01\n');
     const san = names.map((n) => (/^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
     run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'key.pem']);
-    run(['req', '-new', '-key', 'key.pem', '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${san}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-out', 'req.csr']);
-    run(['ca', '-batch', '-config', 'ca.cnf', '-selfsign', '-keyfile', 'key.pem', '-in', 'req.csr', '-startdate', asn1Time(notBefore), '-enddate', asn1Time(opts.notAfter), '-notext', '-out', 'cert.pem']);
+    run([
+      'req',
+      '-new',
+      '-key',
+      'key.pem',
+      '-subj',
+      `/CN=${names[0]}`,
+      '-addext',
+      `subjectAltName=${san}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-out',
+      'req.csr',
+    ]);
+    run([
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-selfsign',
+      '-keyfile',
+      'key.pem',
+      '-in',
+      'req.csr',
+      '-startdate',
+      asn1Time(notBefore),
+      '-enddate',
+      asn1Time(opts.notAfter),
+      '-notext',
+      '-out',
+      'cert.pem',
+    ]);
     const certFile = join(dir, 'cert.pem');
     const keyFile = join(dir, 'key.pem');
     // Read the date back from the certificate rather than trusting what was asked for.
-    const end = execFileSync('openssl', ['x509', '-in', certFile, '-noout', '-enddate'], { encoding: 'utf8' }).trim().replace(/^notAfter=/, '');
+    const end = execFileSync('openssl', ['x509', '-in', certFile, '-noout', '-enddate'], { encoding: 'utf8' })
+      .trim()
+      .replace(/^notAfter=/, '');
     return {
       dir,
       certFile,

@@ -26,7 +26,11 @@ export class WebhookReceiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         try {
-          this.received.push({ key: req.headers['idempotency-key'] as string | undefined, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), atMs: Date.now() });
+          this.received.push({
+            key: req.headers['idempotency-key'] as string | undefined,
+            body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+            atMs: Date.now(),
+          });
           res.writeHead(200).end('ok');
         } catch {
           res.writeHead(400).end('bad json');

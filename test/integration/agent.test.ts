@@ -28,7 +28,10 @@ checks:
   - { id: host, kind: host, interval: 2s, timeout: 2s }
 `;
   const config = parseAgentConfig(yaml, 'inline.yaml');
-  agent = new Agent(config, createLogger('debug', {}, (l) => logLines.push(l)));
+  agent = new Agent(
+    config,
+    createLogger('debug', {}, (l) => logLines.push(l)),
+  );
   const addr = await agent.start();
   base = `http://127.0.0.1:${addr.port}`;
   await new Promise((r) => setTimeout(r, 2500));
@@ -46,7 +49,7 @@ describe('agent', () => {
     expect(await res.json()).toMatchObject({ status: 'ok', checks: 5 });
   });
 
-  it('exports each check\'s result on /metrics', async () => {
+  it("exports each check's result on /metrics", async () => {
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).toContain('centerwatch_probe_success{check="web-ok",kind="http",line="",counter="1"} 1');
     expect(text).toContain('centerwatch_probe_success{check="web-broken",kind="http",line="",counter=""} 0');

@@ -67,10 +67,15 @@ describe('centerwatch-agent CLI', () => {
   });
 
   it('--check-config warns about a password written in the file (line and field, no value) and still exits 0', async () => {
-    const file = config('literal.yaml', '  - { id: web, kind: http, target: "http://127.0.0.1:9/", options: { basic_auth: { username: u, password: pw-literal-42 } } }\n');
+    const file = config(
+      'literal.yaml',
+      '  - { id: web, kind: http, target: "http://127.0.0.1:9/", options: { basic_auth: { username: u, password: pw-literal-42 } } }\n',
+    );
     const r = await run('--check-config', '--config', file);
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/literal\.yaml:\d+:\d+: checks\[0\]\.options\.basic_auth\.password: a secret written in the file: give it as password_file .* \(warning\)/);
+    expect(r.stderr).toMatch(
+      /literal\.yaml:\d+:\d+: checks\[0\]\.options\.basic_auth\.password: a secret written in the file: give it as password_file .* \(warning\)/,
+    );
     expect(r.stderr + r.stdout).not.toContain('pw-literal-42');
   });
 
@@ -81,7 +86,10 @@ describe('centerwatch-agent CLI', () => {
   });
 
   it('--once prints a table and exits 0 when every check is up', async () => {
-    const file = config('up.yaml', `  - { id: web, kind: http, target: "http://127.0.0.1:${target.port}/" }\n  - { id: port, kind: tcp, target: "127.0.0.1:${target.port}" }\n`);
+    const file = config(
+      'up.yaml',
+      `  - { id: web, kind: http, target: "http://127.0.0.1:${target.port}/" }\n  - { id: port, kind: tcp, target: "127.0.0.1:${target.port}" }\n`,
+    );
     const r = await run('--once', '--config', file);
     expect(r.stdout).toMatch(/^CHECK\s+KIND\s+LINE\s+TARGET\s+STATUS\s+REASON\s+TIME\s+DETAIL$/m);
     expect(r.stdout).toMatch(/^web\s+http\s+-\s+http:\/\/127\.0\.0\.1:\d+\/\s+UP\s+ok\s/m);

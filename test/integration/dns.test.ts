@@ -22,7 +22,11 @@ beforeAll(async () => {
       { name: 'portal.test', type: 'MX', data: { preference: 10, exchange: 'mx.portal.test' } },
       { name: 'www.portal.test', type: 'CNAME', data: 'portal.test' },
       { name: 'test', type: 'NS', data: 'ns1.test' },
-      { name: 'test', type: 'SOA', data: { mname: 'ns1.test', rname: 'hostmaster.test', serial: 2025070101, refresh: 3600, retry: 600, expire: 86400, minimum: 60 } },
+      {
+        name: 'test',
+        type: 'SOA',
+        data: { mname: 'ns1.test', rname: 'hostmaster.test', serial: 2025070101, refresh: 3600, retry: 600, expire: 86400, minimum: 60 },
+      },
       { name: '_https._tcp.portal.test', type: 'SRV', data: { priority: 1, weight: 5, port: 443, target: 'portal.test' } },
       { name: '10.0.0.127.in-addr.arpa', type: 'PTR', data: 'portal.test' },
     ],
@@ -138,7 +142,11 @@ describe('dns probe', () => {
   });
 
   it('fails with refused when nothing listens on the resolver port', async () => {
-    expect(await run('portal.test', { server: `127.0.0.1:${closedPort}` })).toMatchObject({ up: false, reason: 'refused', message: 'no answer (ECONNREFUSED)' });
+    expect(await run('portal.test', { server: `127.0.0.1:${closedPort}` })).toMatchObject({
+      up: false,
+      reason: 'refused',
+      message: 'no answer (ECONNREFUSED)',
+    });
   });
 
   it('asks the system resolvers when no server is given', async () => {

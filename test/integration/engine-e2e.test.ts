@@ -91,8 +91,19 @@ describe('engine end to end: agent → server → webhook', () => {
     const firing = receiver.received[0]!;
     console.log(`cut → firing message: ${firing.atMs - cut} ms`);
     expect(firing.body.status).toBe('firing');
-    expect(firing.body.alerts[0]!.labels).toMatchObject({ alertname: 'CenterwatchCheckDown', province: 'qng', center: 'sa-huynh', agent: 'pc1', check: 'tcp-target', severity: 'critical' });
-    expect(firing.body.alerts[0]!.annotations).toMatchObject({ center_name: 'Phường Sa Huỳnh', summary: 'không truy cập được tcp-target (bị từ chối kết nối)', url: `http://127.0.0.1:${serverPort}/centers/sa-huynh` });
+    expect(firing.body.alerts[0]!.labels).toMatchObject({
+      alertname: 'CenterwatchCheckDown',
+      province: 'qng',
+      center: 'sa-huynh',
+      agent: 'pc1',
+      check: 'tcp-target',
+      severity: 'critical',
+    });
+    expect(firing.body.alerts[0]!.annotations).toMatchObject({
+      center_name: 'Phường Sa Huỳnh',
+      summary: 'không truy cập được tcp-target (bị từ chối kết nối)',
+      url: `http://127.0.0.1:${serverPort}/centers/sa-huynh`,
+    });
     expect(firing.key).toMatch(/^oncall:check:sa-huynh\/pc1\/tcp-target@\d+:firing$/);
     const open = await api('/alerts');
     expect(open.alerts).toHaveLength(1);
@@ -114,20 +125,28 @@ describe('engine end to end: agent → server → webhook', () => {
   it('kill -9 mid-incident with the receiver down: after restart every message arrives once, state kept', async () => {
     await receiver.stop();
     await target.stop();
-    const firing = await eventually(async () => {
-      const a = (await api('/alerts')).alerts;
-      return a.length === 1 ? a[0] : undefined;
-    }, 20_000, 'the alert firing');
+    const firing = await eventually(
+      async () => {
+        const a = (await api('/alerts')).alerts;
+        return a.length === 1 ? a[0] : undefined;
+      },
+      20_000,
+      'the alert firing',
+    );
     // Let the outbox try (and fail) at least once before the kill.
     await new Promise((r) => setTimeout(r, 1500));
     await server!.stop('SIGKILL');
 
     server = startBin('centerwatch-server', ['--config', join(dir, 'server.yaml')]);
     // The same alert, still firing, after the restart (not a new one).
-    const again = await eventually(async () => {
-      const a = (await api('/alerts').catch(() => ({ alerts: [] }))).alerts;
-      return a.length === 1 ? a[0] : undefined;
-    }, 20_000, 'the alert after restart');
+    const again = await eventually(
+      async () => {
+        const a = (await api('/alerts').catch(() => ({ alerts: [] }))).alerts;
+        return a.length === 1 ? a[0] : undefined;
+      },
+      20_000,
+      'the alert after restart',
+    );
     expect(again.id).toBe(firing.id);
     await new Promise((r) => setTimeout(r, 3000));
     expect((await api('/alerts')).alerts.map((a: { id: string }) => a.id)).toEqual([firing.id]);
@@ -148,7 +167,11 @@ describe('engine end to end: agent → server → webhook', () => {
 
   it('API writes need a token; a silence and an acknowledgement are recorded', async () => {
     const post = (path: string, body: unknown, token?: string) =>
-      fetch(`http://127.0.0.1:${serverPort}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+      fetch(`http://127.0.0.1:${serverPort}/api/v1${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      });
     const silence = { matchers: ['center="sa-huynh"'], ends: new Date(Date.now() + 3600_000).toISOString(), comment: 'thay router' };
     expect((await post('/silences', silence)).status).toBe(401);
     expect((await post('/silences', silence, 'wrong-token-0123456789')).status).toBe(401);
@@ -177,7 +200,11 @@ describe('engine end to end: agent → server → webhook', () => {
     await eventually(async () => (receiver.received.length >= 1 ? true : undefined), 10_000, 'the message after the silence');
     expect(receiver.summary()).toEqual(['firing tcp-target']);
     // A malformed body is a 400 and the server keeps serving.
-    const bad = await fetch(`http://127.0.0.1:${serverPort}/api/v1/silences`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${OPS_TOKEN}` }, body: '{not json' });
+    const bad = await fetch(`http://127.0.0.1:${serverPort}/api/v1/silences`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${OPS_TOKEN}` },
+      body: '{not json',
+    });
     expect(bad.status).toBe(400);
     expect((await api('/centers')).centers).toHaveLength(1);
   }, 60_000);
@@ -203,7 +230,8 @@ describe('engine end to end: a restart while every line is down', () => {
         `engine:\n  interval: 250ms\n  public_url: "http://127.0.0.1:${serverPort}"\n`,
     );
     // Two "lines" (tcp to ports nobody listens on) in the lines group: both down, the center blocked.
-    const line = (id: string, port: number) => `  - { id: ${id}, kind: tcp, target: "127.0.0.1:${port}", interval: 1s, timeout: 500ms, impact: blocking, group: lines }\n`;
+    const line = (id: string, port: number) =>
+      `  - { id: ${id}, kind: tcp, target: "127.0.0.1:${port}", interval: 1s, timeout: 500ms, impact: blocking, group: lines }\n`;
     writeFileSync(
       join(dir, 'agent.yaml'),
       `center: { id: sa-huynh, name: "Phường Sa Huỳnh", province: quang-ngai }\nagent: { id: pc1, listen: "127.0.0.1:${agentPort}" }\n` +

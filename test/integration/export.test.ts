@@ -19,7 +19,10 @@ import { Province } from '../support/scenario-harness.js';
 import { prometheusRuleFile, type RuleFile } from '../../server/export/prometheus-rules.js';
 import { playScenario, type ParityRun, type Step } from '../support/parity-timeline.js';
 
-const haveTools = requireService(commandExists('promtool') && commandExists('amtool'), 'promtool and amtool not installed (Debian: apt install prometheus prometheus-alertmanager)');
+const haveTools = requireService(
+  commandExists('promtool') && commandExists('amtool'),
+  'promtool and amtool not installed (Debian: apt install prometheus prometheus-alertmanager)',
+);
 
 interface Run {
   status: number | null;
@@ -33,7 +36,8 @@ const exec = (cmd: string, args: string[], cwd: string, env: Record<string, stri
       resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, out: `${stdout}${stderr}`, stdout });
     });
   });
-const cli = (args: string[], env: Record<string, string> = {}): Promise<Run> => exec(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], process.cwd(), env);
+const cli = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
+  exec(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], process.cwd(), env);
 
 let dir: string;
 beforeAll(() => {
@@ -48,15 +52,43 @@ const SERVER_YAML = stringify({
   listen: '0.0.0.0:9480',
   forward: [{ name: 'prom', url: 'http://127.0.0.1:9090/api/v1/write' }],
   engine: {
-    groups: [{ name: 'lines', mode: 'any_of' }, { name: 'counters', mode: 'any_of' }],
-    upstreams: [{ ...UPSTREAM, checks: ['provincial-system', 'provincial-dns'] }, { name: 'national-portal', title: { vi: 'Cổng DVC quốc gia', en: 'the national portal' }, checks: ['dvc-portal'] }],
-    rules: [{ kind: 'icmp', for: '0s', recover_for: '10s' }, { check: 'dvc-portal', for: '2m' }, { group: 'counters', kind: 'printer', for: '1m', recover_for: '30s' }, { kind: 'province', recover_for: '2m' }],
+    groups: [
+      { name: 'lines', mode: 'any_of' },
+      { name: 'counters', mode: 'any_of' },
+    ],
+    upstreams: [
+      { ...UPSTREAM, checks: ['provincial-system', 'provincial-dns'] },
+      { name: 'national-portal', title: { vi: 'Cổng DVC quốc gia', en: 'the national portal' }, checks: ['dvc-portal'] },
+    ],
+    rules: [
+      { kind: 'icmp', for: '0s', recover_for: '10s' },
+      { check: 'dvc-portal', for: '2m' },
+      { group: 'counters', kind: 'printer', for: '1m', recover_for: '30s' },
+      { kind: 'province', recover_for: '2m' },
+    ],
     calendar: { holidays: ['2026-09-02'], extra_workdays: ['2026-05-09'], provinces: { 'quang-ngai': { saturday_morning: true } } },
     routes: [
       { name: 'ops', channel: 'webhook', options: { url: 'https://hooks.example.vn/centerwatch', headers: { Authorization: 'Bearer not-exported-1' } } },
-      { name: 'oncall', channel: 'telegram', severities: ['critical'], options: { token: 'not-exported-2:abcdef', chat_id: -100123 }, escalate_after: '15m', escalate_to: 'lead' },
-      { name: 'lead', channel: 'email', escalation_only: true, options: { host: 'smtp.example.vn', from: 'a@example.vn', to: ['b@example.vn'], user: 'canhbao', password: 'not-exported-3' } },
-      { name: 'lanh-dao', channel: 'zalo', escalation_only: true, options: { app_id: '123', secret_key: 'not-exported-4', refresh_token: 'not-exported-5', user_ids: ['84123'] } },
+      {
+        name: 'oncall',
+        channel: 'telegram',
+        severities: ['critical'],
+        options: { token: 'not-exported-2:abcdef', chat_id: -100123 },
+        escalate_after: '15m',
+        escalate_to: 'lead',
+      },
+      {
+        name: 'lead',
+        channel: 'email',
+        escalation_only: true,
+        options: { host: 'smtp.example.vn', from: 'a@example.vn', to: ['b@example.vn'], user: 'canhbao', password: 'not-exported-3' },
+      },
+      {
+        name: 'lanh-dao',
+        channel: 'zalo',
+        escalation_only: true,
+        options: { app_id: '123', secret_key: 'not-exported-4', refresh_token: 'not-exported-5', user_ids: ['84123'] },
+      },
     ],
   },
 });
@@ -115,7 +147,11 @@ async function promtoolTest(name: string, rules: RuleFile, run: (rulesFile: stri
 }
 
 /** `alertname who severity fired→resolved` (seconds from the start), for reading the engine's side. */
-const summary = (r: ParityRun): string[] => r.alerts.map((a) => `${a.alertname} ${a.labels.check ?? a.labels.agent ?? a.labels.upstream ?? a.labels.center} ${a.labels.severity} ${a.firedAtS}→${a.resolvedAtS ?? '…'}`);
+const summary = (r: ParityRun): string[] =>
+  r.alerts.map(
+    (a) =>
+      `${a.alertname} ${a.labels.check ?? a.labels.agent ?? a.labels.upstream ?? a.labels.center} ${a.labels.severity} ${a.firedAtS}→${a.resolvedAtS ?? '…'}`,
+  );
 
 const LINES: Step[] = [
   { atS: 60, apply: (p) => p.set('sa-huynh', 'line-inet1', false) },
@@ -145,11 +181,22 @@ describe.skipIf(!haveTools)('parity: the exported rules and the engine fire and 
       { atS: 60, apply: (_p, net) => net.pushing('sa-huynh', 'pc2', false) },
       // The lines die unseen: the agent that would report it is silent.
       { atS: 120, apply: (q, net) => (net.pushing('sa-huynh', 'pc1', false), q.set('sa-huynh', 'line-inet1', false).set('sa-huynh', 'line-inet2', false)) },
-      { atS: 720, apply: (q, net) => (net.pushing('sa-huynh', 'pc1', true), net.pushing('sa-huynh', 'pc2', true), q.set('sa-huynh', 'line-inet1', true).set('sa-huynh', 'line-inet2', true)) },
+      {
+        atS: 720,
+        apply: (q, net) => (
+          net.pushing('sa-huynh', 'pc1', true),
+          net.pushing('sa-huynh', 'pc2', true),
+          q.set('sa-huynh', 'line-inet1', true).set('sa-huynh', 'line-inet2', true)
+        ),
+      },
     ];
     const { parity, result } = await promtoolTest('silent', bareRules(p), (f) => playScenario(p, steps, 840, f));
     // Last pushes at 45 s and 105 s; silent from 45 s later.
-    expect(summary(parity)).toEqual(['CenterwatchAgentSilent pc2 warning 90→720', 'CenterwatchCenterOffline sa-huynh critical 150→720', 'CenterwatchAgentSilent pc1 warning 150→720']);
+    expect(summary(parity)).toEqual([
+      'CenterwatchAgentSilent pc2 warning 90→720',
+      'CenterwatchCenterOffline sa-huynh critical 150→720',
+      'CenterwatchAgentSilent pc1 warning 150→720',
+    ]);
     expect(result.status, result.out).toBe(0);
   });
 
@@ -158,7 +205,15 @@ describe.skipIf(!haveTools)('parity: the exported rules and the engine fire and 
     for (let i = 1; i <= 5; i++) p.addCenter(`xa-${i}`, `Xã ${i}`);
     const failing = (up: boolean) => (q: Province) => [1, 2, 3].forEach((i) => q.set(`xa-${i}`, 'provincial-system', up));
     const { parity, result } = await promtoolTest('upstream', bareRules(p), (f) =>
-      playScenario(p, [{ atS: 60, apply: failing(false) }, { atS: 180, apply: failing(true) }], 330, f),
+      playScenario(
+        p,
+        [
+          { atS: 60, apply: failing(false) },
+          { atS: 180, apply: failing(true) },
+        ],
+        330,
+        f,
+      ),
     );
     expect(summary(parity)).toEqual([
       'CenterwatchCheckDown provincial-system critical 90→240',
@@ -184,7 +239,8 @@ describe.skipIf(!haveTools)('parity needs what the rules hold in memory', () => 
   it('without the severity a check fired with, the first line turns critical when the second goes', async () => {
     const p = new Province().addCenter('sa-huynh', 'Phường Sa Huỳnh');
     const rules = bareRules(p);
-    for (const g of rules.groups) for (const r of g.rules) r.expr = r.expr.replaceAll('ALERTS{alertname="CenterwatchCheckDown", severity=', 'ALERTS{alertname="Forgotten", severity=');
+    for (const g of rules.groups)
+      for (const r of g.rules) r.expr = r.expr.replaceAll('ALERTS{alertname="CenterwatchCheckDown", severity=', 'ALERTS{alertname="Forgotten", severity=');
     const { result } = await promtoolTest('memory', rules, (f) => playScenario(p, LINES, 360, f));
     expect(result.status).not.toBe(0);
     expect(result.out).toMatch(/alertname: CenterwatchCheckDown, time: 2m,/);
@@ -193,7 +249,12 @@ describe.skipIf(!haveTools)('parity needs what the rules hold in memory', () => 
   it('without the staleness branch, a center silent for over 5 minutes resolves by itself', async () => {
     const p = new Province().addCenter('sa-huynh', 'Phường Sa Huỳnh');
     const rules = bareRules(p);
-    for (const g of rules.groups) for (const r of g.rules) r.expr = r.expr.replace(/ or \(max by \(province, center, agent\) \(last_over_time[^)]*\)\) unless on \(province, center, agent\) centerwatch_agent_info\)/g, '');
+    for (const g of rules.groups)
+      for (const r of g.rules)
+        r.expr = r.expr.replace(
+          / or \(max by \(province, center, agent\) \(last_over_time[^)]*\)\) unless on \(province, center, agent\) centerwatch_agent_info\)/g,
+          '',
+        );
     expect(JSON.stringify(rules)).not.toMatch(/unless on \(province, center, agent\) centerwatch_agent_info/);
     const steps: Step[] = [
       { atS: 60, apply: (_q, net) => net.pushing('sa-huynh', 'pc1', false) },
@@ -223,7 +284,8 @@ describe.skipIf(!haveTools)('annotations', () => {
               exp_annotations: {
                 summary: 'Phường Sa Huỳnh: cả hai đường truyền mất kết nối',
                 summary_en: 'Phường Sa Huỳnh: both lines down',
-                description: 'Mọi đường truyền của trung tâm sa-huynh đều mất kết nối — không thể tiếp nhận hồ sơ trực tuyến. Gọi nhà mạng; kiểm tra modem/router.',
+                description:
+                  'Mọi đường truyền của trung tâm sa-huynh đều mất kết nối — không thể tiếp nhận hồ sơ trực tuyến. Gọi nhà mạng; kiểm tra modem/router.',
                 description_en: 'Every line of center sa-huynh is down: no online applications. Call the carriers; check the modem/router.',
                 runbook_url: 'https://ready.example.vn/docs/runbook.md#lines-down',
                 dashboard_url: 'https://ready.example.vn:3000/d/centerwatch-center?var-province=qng&var-center=sa-huynh',

@@ -26,7 +26,12 @@ describe.skipIf(!requireService(available, 'prometheus not installed (Debian pac
   beforeAll(async () => {
     prom = await startPrometheus();
     dir = mkdtempSync(join(tmpdir(), 'cw-bisect-'));
-    const cfg = serverConfigSchema.parse({ listen: '127.0.0.1:0', data_dir: dir, forward: [{ name: 'prometheus', url: prom.writeUrl, timeout: '5s' }], forward_wal: { fsync: 'never' } });
+    const cfg = serverConfigSchema.parse({
+      listen: '127.0.0.1:0',
+      data_dir: dir,
+      forward: [{ name: 'prometheus', url: prom.writeUrl, timeout: '5s' }],
+      forward_wal: { fsync: 'never' },
+    });
     const log = createLogger('info', {}, (l) => void lines.push(JSON.parse(l) as Record<string, unknown>));
     forwarder = (await Forwarder.open(cfg, 'test', log))!;
   }, 60_000);
@@ -51,7 +56,16 @@ describe.skipIf(!requireService(available, 'prometheus not installed (Debian pac
     // The first value stays: nothing of the refused sample reached Prometheus.
     expect((await prom.query('cw_bisect_dup')).map((r) => r.value[1])).toEqual(['1']);
     const warns = lines.filter((l) => l.level === 'warn');
-    expect(warns).toEqual([expect.objectContaining({ target: 'prometheus', status: 400, dropped_series: 1, dropped_samples: 1, delivered_series: 8, detail: expect.stringContaining('duplicate sample') })]);
+    expect(warns).toEqual([
+      expect.objectContaining({
+        target: 'prometheus',
+        status: 400,
+        dropped_series: 1,
+        dropped_samples: 1,
+        delivered_series: 8,
+        detail: expect.stringContaining('duplicate sample'),
+      }),
+    ]);
     console.info('refused batch of 9 series delivered in', warns[0]!.requests, 'requests; reason:', warns[0]!.detail);
   }, 60_000);
 });

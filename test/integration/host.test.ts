@@ -77,7 +77,12 @@ describe('host probe on this machine', () => {
       expect(d.value).toBeLessThanOrEqual(1);
     }
     // The same numbers df prints, computed independently from its byte counts.
-    const [, , dfUsed, dfAvail] = execFileSync('df', ['-B1', '--output=source,size,used,avail', '/'], { encoding: 'utf8' }).trim().split('\n')[1]!.trim().split(/\s+/).map(Number);
+    const [, , dfUsed, dfAvail] = execFileSync('df', ['-B1', '--output=source,size,used,avail', '/'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')[1]!
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     const root = values(r, 'filesystem_free_bytes').find((d) => d.labels?.mount === '/')!.value;
     expect(Math.abs(root - dfAvail!)).toBeLessThan(64 * 1024 * 1024);
     expect(disks.find((d) => d.labels?.mount === '/')!.value).toBeCloseTo(dfUsed! / (dfUsed! + dfAvail!), 2);
@@ -159,7 +164,12 @@ describe('default route changes between runs', () => {
       writeFileSync(routeFile, text);
       const r = await run(probe, {}, sessions);
       expect(r.up).toBe(true);
-      return { info: values(r, 'default_route_info'), present: one(r, 'default_route_present'), changes: one(r, 'default_route_changes_total'), message: r.message };
+      return {
+        info: values(r, 'default_route_info'),
+        present: one(r, 'default_route_present'),
+        changes: one(r, 'default_route_changes_total'),
+        message: r.message,
+      };
     };
     // Two lines, inet1 preferred by metric.
     expect(await step(routeTable(['inet2', '0100C90A', 200], ['inet1', '0100C80A', 100]))).toMatchObject({
@@ -170,7 +180,10 @@ describe('default route changes between runs', () => {
     // Unchanged, and a metric change alone is no failover.
     expect((await step(routeTable(['inet2', '0100C90A', 200], ['inet1', '0100C80A', 50]))).changes).toBe(0);
     // inet1 goes down: its route is withdrawn, inet2 takes over.
-    expect(await step(routeTable(['inet2', '0100C90A', 200]))).toMatchObject({ info: [{ value: 1, labels: { interface: 'inet2', gateway: '10.201.0.1' } }], changes: 1 });
+    expect(await step(routeTable(['inet2', '0100C90A', 200]))).toMatchObject({
+      info: [{ value: 1, labels: { interface: 'inet2', gateway: '10.201.0.1' } }],
+      changes: 1,
+    });
     // Both down: still up, but says so.
     expect(await step(routeTable())).toMatchObject({ info: [], present: 0, changes: 1, message: expect.stringContaining('no default route') });
     expect((await step(routeTable())).changes).toBe(0);
@@ -255,7 +268,10 @@ describe('host probe inside a network namespace', () => {
     removeStaleNamespaces();
     execFileSync('ip', ['netns', 'add', NS]);
     // Two lines, each a veth pair kept inside the namespace: nothing reaches the test's own network.
-    for (const [n, net] of [[0, '10.200.0'], [1, '10.201.0']] as const) {
+    for (const [n, net] of [
+      [0, '10.200.0'],
+      [1, '10.201.0'],
+    ] as const) {
       ip('link', 'add', `line${n}`, 'type', 'veth', 'peer', 'name', `peer${n}`);
       ip('link', 'set', `line${n}`, 'up');
       ip('link', 'set', `peer${n}`, 'up');
@@ -274,7 +290,10 @@ describe('host probe inside a network namespace', () => {
         const r = await hostProbe.run('', hostProbe.options.parse({ mounts: ['/'] }), makeCtx({ timeoutMs: 3000, sessions }));
         console.log(JSON.stringify(r));
       }`;
-    child = spawn('ip', ['netns', 'exec', NS, process.execPath, '--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+    child = spawn('ip', ['netns', 'exec', NS, process.execPath, '--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const probeOnce = async () => {
       child!.stdin!.write('run\n');

@@ -96,7 +96,13 @@ checks:
       const runs = accepts.slice(firstAccept);
       const gaps = runs.slice(1).map((t, i) => t - runs[i]!);
       const maxGap = Math.max(...gaps);
-      const figures = { hostileRequests, tcpRuns: runs.length, maxGapMs: Math.round(maxGap), peakRssMiB: Number((peakRss / 2 ** 20).toFixed(1)), hwmMiB: Number((hwm / 2 ** 20).toFixed(1)) };
+      const figures = {
+        hostileRequests,
+        tcpRuns: runs.length,
+        maxGapMs: Math.round(maxGap),
+        peakRssMiB: Number((peakRss / 2 ** 20).toFixed(1)),
+        hwmMiB: Number((hwm / 2 ** 20).toFixed(1)),
+      };
       console.log('hostile figures', JSON.stringify(figures));
 
       expect(hostileRequests).toBeGreaterThanOrEqual(RUN_MS / 1000 - 2);

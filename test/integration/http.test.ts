@@ -106,7 +106,10 @@ function token(req: IncomingMessage, res: ServerResponse, body: string): void {
   const form = Object.fromEntries(new URLSearchParams(body));
   if (JSON.stringify(form) !== JSON.stringify({ grant_type: 'client_credentials', scope: 'status:read monitor' })) problems.push(`form ${body}`);
   const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
-  const [id, secret] = Buffer.from(basic?.[1] ?? '', 'base64').toString('utf8').split(':').map((p) => new URLSearchParams(`v=${p}`).get('v'));
+  const [id, secret] = Buffer.from(basic?.[1] ?? '', 'base64')
+    .toString('utf8')
+    .split(':')
+    .map((p) => new URLSearchParams(`v=${p}`).get('v'));
   const clientOk = id === CLIENT_ID && secret === SECRET;
   if (!clientOk) problems.push('client authentication');
   tokenProblems.push(...problems);
@@ -126,7 +129,14 @@ function record(req: IncomingMessage, res: ServerResponse): void {
   let body = '';
   req.on('data', (c: Buffer) => (body += c.toString('utf8')));
   req.on('end', () => {
-    seen.push({ path: req.url ?? '', method: req.method ?? '', headers: req.headers, body, remote: req.socket.remoteAddress, servername: (req.socket as TLSSocket).servername });
+    seen.push({
+      path: req.url ?? '',
+      method: req.method ?? '',
+      headers: req.headers,
+      body,
+      remote: req.socket.remoteAddress,
+      servername: (req.socket as TLSSocket).servername,
+    });
     route(req, res, body);
   });
 }
@@ -212,8 +222,17 @@ describe('http probe: status, assertions, body', () => {
       { source: 'status', op: 'eq', value: 200 },
     ];
     expect((await run(`${base}/json`, { assertions })).r).toMatchObject({ up: true, reason: 'ok' });
-    const { r } = await run(`${base}/json`, { assertions: [{ source: 'json', path: 'data.status', op: 'eq', value: 'degraded' }, { source: 'json', path: 'data.missing', op: 'exists' }] });
-    expect(r).toMatchObject({ up: false, reason: 'assertion', message: 'HTTP 200: json data.status: eq "degraded" failed (got "ok"); json data.missing: exists failed (missing)' });
+    const { r } = await run(`${base}/json`, {
+      assertions: [
+        { source: 'json', path: 'data.status', op: 'eq', value: 'degraded' },
+        { source: 'json', path: 'data.missing', op: 'exists' },
+      ],
+    });
+    expect(r).toMatchObject({
+      up: false,
+      reason: 'assertion',
+      message: 'HTTP 200: json data.status: eq "degraded" failed (got "ok"); json data.missing: exists failed (missing)',
+    });
     const notJson = await run(`${base}/ok`, { assertions: [{ source: 'json', path: 'a', op: 'exists' }] });
     expect(notJson.r).toMatchObject({ reason: 'assertion', message: 'HTTP 200: json a: body is not JSON' });
   });
@@ -221,7 +240,11 @@ describe('http probe: status, assertions, body', () => {
   it('sends method, headers and body as configured', async () => {
     const { r } = await run(`${base}/ok`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Center': 'c1' }, body: '{"ping":1}' });
     expect(r.up).toBe(true);
-    expect(seen.at(-1)).toMatchObject({ method: 'POST', body: '{"ping":1}', headers: { 'content-type': 'application/json', 'x-center': 'c1', 'content-length': '10' } });
+    expect(seen.at(-1)).toMatchObject({
+      method: 'POST',
+      body: '{"ping":1}',
+      headers: { 'content-type': 'application/json', 'x-center': 'c1', 'content-length': '10' },
+    });
   });
 
   it('stops reading an oversize body at max_body_bytes and drops the connection', async () => {
@@ -403,7 +426,11 @@ describe('http probe: TLS', () => {
     const skip = await run(`${httpsUrl}/ok`, { insecure_skip_verify: true });
     expect(skip.r.up).toBe(true);
     expect(obs(skip.r, 'cert_expiry')).toBe(good.notAfter);
-    expect((await run(`${expiredUrl}/ok`, { ca_file: expired.certFile })).r).toMatchObject({ up: false, reason: 'tls', message: expect.stringContaining('CERT_HAS_EXPIRED') });
+    expect((await run(`${expiredUrl}/ok`, { ca_file: expired.certFile })).r).toMatchObject({
+      up: false,
+      reason: 'tls',
+      message: expect.stringContaining('CERT_HAS_EXPIRED'),
+    });
   });
 
   it('verifies against server_name and sends it as SNI', async () => {
@@ -415,6 +442,10 @@ describe('http probe: TLS', () => {
   });
 
   it('fails config when ca_file cannot be read', async () => {
-    expect((await run(`${base}/ok`, { ca_file: '/nonexistent/cw-ca.pem' })).r).toMatchObject({ up: false, reason: 'config', message: 'cannot read ca_file (open ENOENT)' });
+    expect((await run(`${base}/ok`, { ca_file: '/nonexistent/cw-ca.pem' })).r).toMatchObject({
+      up: false,
+      reason: 'config',
+      message: 'cannot read ca_file (open ENOENT)',
+    });
   });
 });

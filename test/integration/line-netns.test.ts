@@ -38,14 +38,21 @@ describe.runIf(available)('lines in network namespaces', () => {
 
   it('measures a 20% random drop within the binomial tolerance', async () => {
     const peer = lab.addPeer();
-    lab.nft(peer, 'table inet cwloss {\n chain input {\n  type filter hook input priority 0; policy accept;\n  icmp type echo-request numgen random mod 100 < 20 drop\n }\n}\n');
+    lab.nft(
+      peer,
+      'table inet cwloss {\n chain input {\n  type filter hook input priority 0; policy accept;\n  icmp type echo-request numgen random mod 100 < 20 drop\n }\n}\n',
+    );
     const p = 0.2;
     // n packets each dropped independently with p: the measured ratio has standard deviation
     // sqrt(p(1-p)/n) (0.018 for n = 500). Allowing 4 of them, a correct probe fails this test
     // about once in 16 000 runs, while a probe off by a few packets in 100 is still caught.
     const tolerance = (n: number) => 4 * Math.sqrt((p * (1 - p)) / n);
 
-    const burst = await icmpProbe.run(peer.peerAddr, opts({ mode: 'burst', count: 500, packet_interval: 0.005 }), makeCtx({ timeoutMs: 10_000, line: lineOf('loss', peer) }));
+    const burst = await icmpProbe.run(
+      peer.peerAddr,
+      opts({ mode: 'burst', count: 500, packet_interval: 0.005 }),
+      makeCtx({ timeoutMs: 10_000, line: lineOf('loss', peer) }),
+    );
     const burstLoss = sum(burst, 'loss_ratio');
     console.log(`burst: loss ${burstLoss.toFixed(3)} over ${sum(burst, 'packets_sent')} packets (tolerance ±${tolerance(500).toFixed(3)})`);
     expect(burst.up).toBe(true);
@@ -135,7 +142,9 @@ describe.runIf(available)('lines in network namespaces', () => {
       after.push(await check.run());
     }
     const losses = after.map((x) => sum(x, 'loss_ratio'));
-    console.log(`after the cut: loss ratio per run ${losses.map((l) => l.toFixed(3)).join(', ')} over ${after.map((x) => sum(x, 'packets_sent')).join(', ')} packets sent`);
+    console.log(
+      `after the cut: loss ratio per run ${losses.map((l) => l.toFixed(3)).join(', ')} over ${after.map((x) => sum(x, 'packets_sent')).join(', ')} packets sent`,
+    );
     for (const x of after) {
       expect(x.up).toBe(true);
       expect(brokenThresholds(degradedAbove, x.observations ?? [])).toEqual([]);

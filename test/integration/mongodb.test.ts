@@ -48,42 +48,46 @@ async function listen(onSocket: (s: Socket) => void, cert?: TestCert, host = '12
 
 /** Reads whole messages off the socket and answers each as `answer` says. */
 function fakeMongo(answer: Answer, cert?: TestCert, host?: string): Promise<number> {
-  return listen((s) => {
-    s.on('error', () => {});
-    let buf = Buffer.alloc(0);
-    s.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      while (buf.length >= 16 && buf.length >= buf.readInt32LE(0)) {
-        const msg = buf.subarray(0, buf.readInt32LE(0));
-        buf = buf.subarray(msg.length);
-        const requestId = msg.readInt32LE(4);
-        const opCode = msg.readInt32LE(12);
-        let cmd: Document;
-        if (opCode === OP_QUERY) {
-          const nameEnd = msg.indexOf(0, 20);
-          cmd = BSON.deserialize(msg.subarray(nameEnd + 9));
-        } else if (opCode === OP_MSG && msg[20] === 0) {
-          cmd = BSON.deserialize(msg.subarray(21, 21 + msg.readInt32LE(21)));
-        } else {
-          s.destroy();
-          return;
+  return listen(
+    (s) => {
+      s.on('error', () => {});
+      let buf = Buffer.alloc(0);
+      s.on('data', (chunk: Buffer) => {
+        buf = Buffer.concat([buf, chunk]);
+        while (buf.length >= 16 && buf.length >= buf.readInt32LE(0)) {
+          const msg = buf.subarray(0, buf.readInt32LE(0));
+          buf = buf.subarray(msg.length);
+          const requestId = msg.readInt32LE(4);
+          const opCode = msg.readInt32LE(12);
+          let cmd: Document;
+          if (opCode === OP_QUERY) {
+            const nameEnd = msg.indexOf(0, 20);
+            cmd = BSON.deserialize(msg.subarray(nameEnd + 9));
+          } else if (opCode === OP_MSG && msg[20] === 0) {
+            cmd = BSON.deserialize(msg.subarray(21, 21 + msg.readInt32LE(21)));
+          } else {
+            s.destroy();
+            return;
+          }
+          const name = Object.keys(cmd)[0]!;
+          const isHello = name === 'hello' || name === 'ismaster' || name === 'isMaster';
+          const reply = isHello ? helloReply() : answer(name, cmd);
+          if (reply === 'silent') continue;
+          const doc = BSON.serialize(reply);
+          const body = opCode === OP_QUERY ? Buffer.concat([Buffer.alloc(20), doc]) : Buffer.concat([Buffer.alloc(5), doc]);
+          if (opCode === OP_QUERY) body.writeInt32LE(1, 16); // numberReturned
+          const header = Buffer.alloc(16);
+          header.writeInt32LE(16 + body.length, 0);
+          header.writeInt32LE(requestId + 1000, 4);
+          header.writeInt32LE(requestId, 8);
+          header.writeInt32LE(opCode === OP_QUERY ? OP_REPLY : OP_MSG, 12);
+          s.write(Buffer.concat([header, body]));
         }
-        const name = Object.keys(cmd)[0]!;
-        const isHello = name === 'hello' || name === 'ismaster' || name === 'isMaster';
-        const reply = isHello ? helloReply() : answer(name, cmd);
-        if (reply === 'silent') continue;
-        const doc = BSON.serialize(reply);
-        const body = opCode === OP_QUERY ? Buffer.concat([Buffer.alloc(20), doc]) : Buffer.concat([Buffer.alloc(5), doc]);
-        if (opCode === OP_QUERY) body.writeInt32LE(1, 16); // numberReturned
-        const header = Buffer.alloc(16);
-        header.writeInt32LE(16 + body.length, 0);
-        header.writeInt32LE(requestId + 1000, 4);
-        header.writeInt32LE(requestId, 8);
-        header.writeInt32LE(opCode === OP_QUERY ? OP_REPLY : OP_MSG, 12);
-        s.write(Buffer.concat([header, body]));
-      }
-    });
-  }, cert, host);
+      });
+    },
+    cert,
+    host,
+  );
 }
 
 /** A standalone server of MongoDB 6.0's wire version, without sessions. */

@@ -58,10 +58,20 @@ const loginAck = () => {
 };
 /** One INT column `v` (type 0x38) and one row per value. */
 const intRows = (values: number[]) =>
-  Buffer.concat([u8(0x81), u16(1), u32(0), u16(0), u8(0x38), bVarChar('v'), ...values.map((v) => Buffer.concat([u8(0xd1), u32(v)])), done(0x10, values.length)]);
+  Buffer.concat([
+    u8(0x81),
+    u16(1),
+    u32(0),
+    u16(0),
+    u8(0x38),
+    bVarChar('v'),
+    ...values.map((v) => Buffer.concat([u8(0xd1), u32(v)])),
+    done(0x10, values.length),
+  ]);
 
 /** Prelogin answer: version 16.0 and the encryption byte (0x01 ON, 0x02 NOT_SUP). */
-const prelogin = (encryption: number) => Buffer.concat([Buffer.from([0x00, 0, 11, 0, 6, 0x01, 0, 17, 0, 1, 0xff]), Buffer.from([16, 0, 0x10, 0, 0, 0]), u8(encryption)]);
+const prelogin = (encryption: number) =>
+  Buffer.concat([Buffer.from([0x00, 0, 11, 0, 6, 0x01, 0, 17, 0, 1, 0xff]), Buffer.from([16, 0, 0x10, 0, 0, 0]), u8(encryption)]);
 
 /** One TDS packet holding a whole message (type 0x04 is a tabular result, 0x12 a prelogin). */
 function packet(payload: Buffer, type = 0x04): Buffer {
@@ -141,7 +151,10 @@ function serverTls(s: Socket, cert: TestCert): { handshake(payload: Buffer): voi
   let done = false;
   t.once('secure', () => (done = true));
   t.on('error', () => s.destroy());
-  t.on('data', tdsReader((type, payload) => reply(type, payload, (b) => t.write(b))));
+  t.on(
+    'data',
+    tdsReader((type, payload) => reply(type, payload, (b) => t.write(b))),
+  );
   s.once('close', () => t.destroy());
   return { handshake: (payload) => wire.push(payload), raw: (chunk) => wire.push(chunk), secure: () => done };
 }
@@ -211,7 +224,9 @@ describe('mssql probe against a scripted server', () => {
 
   it('checks the rows and the first value', async () => {
     expect(await run(fakePort, { query: 'SELECT 42', expect: { value: { op: 'eq', value: 42 } } }).result).toMatchObject({ up: true });
-    expect(await run(fakePort, { query: 'SELECT v FROM cw_three', expect: { rows: { op: 'eq', value: 3 }, value: { op: 'eq', value: 3 } } }).result).toMatchObject({
+    expect(
+      await run(fakePort, { query: 'SELECT v FROM cw_three', expect: { rows: { op: 'eq', value: 3 }, value: { op: 'eq', value: 3 } } }).result,
+    ).toMatchObject({
       up: true,
     });
     expect(await run(fakePort, { query: 'SELECT 42', expect: { value: { op: 'ge', value: 50 } } }).result).toMatchObject({

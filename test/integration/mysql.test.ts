@@ -17,8 +17,6 @@ const SHARED = '127.0.0.1:3306';
 const USER = 'cw_probe';
 const PASSWORD = 'cw-probe-Secret-4417';
 
-
-
 function run(target: string, options: Record<string, unknown> = {}, timeoutMs = 3000, line?: LineBinding): Promise<ProbeResult> {
   return mysqlProbe.run(target, mysqlProbe.options.parse(options), makeCtx({ timeoutMs, ...(line ? { line } : {}) }));
 }
@@ -87,20 +85,42 @@ describe.skipIf(!requireService(sharedUp, `no MariaDB on ${SHARED}`))('mysql pro
   });
 
   it('fails with database_missing on a database that does not exist', async () => {
-    expect(await run(SHARED, { database: 'cw_no_such_db' })).toMatchObject({ up: false, reason: 'database_missing', message: 'login failed (1049 ER_BAD_DB_ERROR, SQLSTATE 42000)' });
+    expect(await run(SHARED, { database: 'cw_no_such_db' })).toMatchObject({
+      up: false,
+      reason: 'database_missing',
+      message: 'login failed (1049 ER_BAD_DB_ERROR, SQLSTATE 42000)',
+    });
   });
 
   it('fails with query_failed on a bad query, a missing table, a table it may not read', async () => {
-    expect(await run(SHARED, { query: 'SELEC 1' })).toMatchObject({ up: false, reason: 'query_failed', message: 'query failed (1064 ER_PARSE_ERROR, SQLSTATE 42000)' });
-    expect(await run(SHARED, { query: 'SELECT * FROM test.cw_no_such_table' })).toMatchObject({ up: false, reason: 'query_failed', message: 'query failed (1146 ER_NO_SUCH_TABLE, SQLSTATE 42S02)' });
-    expect(await run(SHARED, { ...login, query: 'SELECT COUNT(*) FROM mysql.user' })).toMatchObject({ up: false, reason: 'query_failed', message: 'query failed (1142 ER_TABLEACCESS_DENIED_ERROR, SQLSTATE 42000)' });
+    expect(await run(SHARED, { query: 'SELEC 1' })).toMatchObject({
+      up: false,
+      reason: 'query_failed',
+      message: 'query failed (1064 ER_PARSE_ERROR, SQLSTATE 42000)',
+    });
+    expect(await run(SHARED, { query: 'SELECT * FROM test.cw_no_such_table' })).toMatchObject({
+      up: false,
+      reason: 'query_failed',
+      message: 'query failed (1146 ER_NO_SUCH_TABLE, SQLSTATE 42S02)',
+    });
+    expect(await run(SHARED, { ...login, query: 'SELECT COUNT(*) FROM mysql.user' })).toMatchObject({
+      up: false,
+      reason: 'query_failed',
+      message: 'query failed (1142 ER_TABLEACCESS_DENIED_ERROR, SQLSTATE 42000)',
+    });
   });
 
   it('checks the result: value, rows, pattern; affected rows of a statement', async () => {
     expect(await run(SHARED, { query: 'SELECT 42', expect: { value: { op: 'eq', value: 42 }, rows: { op: 'eq', value: 1 } } })).toMatchObject({ up: true });
     expect(await run(SHARED, { query: 'SELECT VERSION()', expect: { matches: 'MariaDB' } })).toMatchObject({ up: true });
-    expect(await run(SHARED, { query: 'SELECT 18446744073709551615', expect: { value: { op: 'eq', value: '18446744073709551615' } } })).toMatchObject({ up: true });
-    expect(await run(SHARED, { query: 'SELECT 41', expect: { value: { op: 'eq', value: 42 } } })).toMatchObject({ up: false, reason: 'assertion', message: 'first value "41", expected eq 42' });
+    expect(await run(SHARED, { query: 'SELECT 18446744073709551615', expect: { value: { op: 'eq', value: '18446744073709551615' } } })).toMatchObject({
+      up: true,
+    });
+    expect(await run(SHARED, { query: 'SELECT 41', expect: { value: { op: 'eq', value: 42 } } })).toMatchObject({
+      up: false,
+      reason: 'assertion',
+      message: 'first value "41", expected eq 42',
+    });
     expect(await run(SHARED, { query: 'DO 1', expect: { rows: { op: 'eq', value: 0 } } })).toMatchObject({ up: true });
   });
 
@@ -111,7 +131,8 @@ describe.skipIf(!requireService(sharedUp, `no MariaDB on ${SHARED}`))('mysql pro
     expect(ms).toBeGreaterThanOrEqual(750);
     expect(ms).toBeLessThan(1800);
     // MariaDB runs the query to its end although the client is gone; then the session goes.
-    const sessions = async () => ((await admin(3306, [`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = '${USER}'`]))[0] as Array<{ n: number }>)[0]!.n;
+    const sessions = async () =>
+      ((await admin(3306, [`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = '${USER}'`]))[0] as Array<{ n: number }>)[0]!.n;
     expect(await eventually(async () => (await sessions()) === 0, 6000)).toBe(true);
   });
 
@@ -122,7 +143,11 @@ describe.skipIf(!requireService(sharedUp, `no MariaDB on ${SHARED}`))('mysql pro
   });
 
   it('fails with query_failed when the user may not read the replica status', async () => {
-    expect(await run(SHARED, { ...login, replication: true })).toMatchObject({ up: false, reason: 'query_failed', message: expect.stringMatching(/^replica status failed \(1227 /) });
+    expect(await run(SHARED, { ...login, replication: true })).toMatchObject({
+      up: false,
+      reason: 'query_failed',
+      message: expect.stringMatching(/^replica status failed \(1227 /),
+    });
   });
 
   // The shared server is started without TLS (have_ssl DISABLED): mysql2 sees no SSL capability in
@@ -133,9 +158,15 @@ describe.skipIf(!requireService(sharedUp, `no MariaDB on ${SHARED}`))('mysql pro
 
   it("connects from the line's source address: the server sees it", async () => {
     const line = { name: 'inet2', source: '127.0.0.2' };
-    expect(await run(SHARED, { ...login, query: 'SELECT USER()', expect: { value: { op: 'eq', value: `${USER}@127.0.0.2` } } }, 3000, line)).toMatchObject({ up: true });
+    expect(await run(SHARED, { ...login, query: 'SELECT USER()', expect: { value: { op: 'eq', value: `${USER}@127.0.0.2` } } }, 3000, line)).toMatchObject({
+      up: true,
+    });
     // root may log in from 127.0.0.1 only: from 127.0.0.2 it is refused as a wrong login.
-    expect(await run(SHARED, {}, 3000, line)).toMatchObject({ up: false, reason: 'auth', message: 'login failed (1045 ER_ACCESS_DENIED_ERROR, SQLSTATE 28000)' });
+    expect(await run(SHARED, {}, 3000, line)).toMatchObject({
+      up: false,
+      reason: 'auth',
+      message: 'login failed (1045 ER_ACCESS_DENIED_ERROR, SQLSTATE 28000)',
+    });
   });
 
   it('fails with unreachable, connecting nowhere, when the line has no address', async () => {
@@ -183,12 +214,15 @@ describe('mysql probe against servers that misbehave', () => {
 
   it('refuses targets and options that cannot work', async () => {
     expect(await run('127.0.0.1')).toMatchObject({ up: false, reason: 'config' });
-    expect(await run(SHARED, { tls: { mode: 'verify', ca_file: '/nonexistent/cw-ca.pem' } })).toMatchObject({ up: false, reason: 'config', message: 'cannot read ca_file (open ENOENT)' });
+    expect(await run(SHARED, { tls: { mode: 'verify', ca_file: '/nonexistent/cw-ca.pem' } })).toMatchObject({
+      up: false,
+      reason: 'config',
+      message: 'cannot read ca_file (open ENOENT)',
+    });
     expect(mysqlProbe.options.safeParse({ db: 1 }).success).toBe(false);
     expect(mysqlProbe.options.parse({})).toEqual({ user: 'root', query: 'SELECT 1', tls: { mode: 'disable' }, replication: false });
   });
 });
-
 
 /** A private MariaDB in a temp dir on a free port (root without password over TCP from localhost). */
 interface Private {
@@ -199,13 +233,25 @@ interface Private {
 
 async function startMariadb(name: string, args: string[]): Promise<Private> {
   const dir = mkdtempSync(join(tmpdir(), `cw-mariadb-${name}-`));
-  execFileSync(binary('mariadb-install-db'), ['--no-defaults', `--datadir=${dir}/data`, '--auth-root-authentication-method=normal', '--skip-test-db', '--user=root'], { stdio: 'ignore' });
+  execFileSync(
+    binary('mariadb-install-db'),
+    ['--no-defaults', `--datadir=${dir}/data`, '--auth-root-authentication-method=normal', '--skip-test-db', '--user=root'],
+    { stdio: 'ignore' },
+  );
   const port = await freePort();
   const child = spawn(
     binary('mariadbd'),
     [
-      '--no-defaults', `--datadir=${dir}/data`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${dir}/sock`, `--pid-file=${dir}/pid`,
-      `--log-error=${dir}/error.log`, '--user=root', '--innodb-buffer-pool-size=16M', ...args,
+      '--no-defaults',
+      `--datadir=${dir}/data`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      `--socket=${dir}/sock`,
+      `--pid-file=${dir}/pid`,
+      `--log-error=${dir}/error.log`,
+      '--user=root',
+      '--innodb-buffer-pool-size=16M',
+      ...args,
     ],
     { stdio: 'ignore' },
   );
@@ -242,7 +288,10 @@ describe.skipIf(!requireService(canStartPrivate, 'mariadbd or openssl not instal
     primary = await startMariadb('primary', [`--ssl-cert=${cert.certFile}`, `--ssl-key=${cert.keyFile}`, '--log-bin=binlog', '--server-id=1']);
     secondary = await startMariadb('replica', ['--server-id=2', '--skip-log-bin']);
     await admin(primary.port, [`CREATE USER '${USER}'@'localhost' IDENTIFIED BY '${PASSWORD}' REQUIRE SSL`]);
-    await admin(secondary.port, [`CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${primary.port}, MASTER_USER='root', MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos`, 'START SLAVE']);
+    await admin(secondary.port, [
+      `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${primary.port}, MASTER_USER='root', MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos`,
+      'START SLAVE',
+    ]);
   }, 60_000);
 
   afterAll(async () => {
@@ -256,7 +305,9 @@ describe.skipIf(!requireService(canStartPrivate, 'mariadbd or openssl not instal
     expect(r).toMatchObject({ up: true, reason: 'ok' });
     for (const p of ['connect', 'tls', 'auth', 'query'] as const) expect(r.phases?.[p]).toBeGreaterThan(0);
     const version = "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'SSL_VERSION'";
-    expect(await run(at(primary), { user: USER, password: PASSWORD, tls: { mode: 'require' }, query: version, expect: { matches: '^TLSv1\\.[23]$' } })).toMatchObject({ up: true });
+    expect(
+      await run(at(primary), { user: USER, password: PASSWORD, tls: { mode: 'require' }, query: version, expect: { matches: '^TLSv1\\.[23]$' } }),
+    ).toMatchObject({ up: true });
   });
 
   it('verifies the certificate against ca_file and the target name or IP', async () => {
@@ -278,7 +329,11 @@ describe.skipIf(!requireService(canStartPrivate, 'mariadbd or openssl not instal
   });
 
   it('fails with auth when the account requires TLS and the check does not use it', async () => {
-    expect(await run(at(primary), { user: USER, password: PASSWORD })).toMatchObject({ up: false, reason: 'auth', message: 'login failed (1045 ER_ACCESS_DENIED_ERROR, SQLSTATE 28000)' });
+    expect(await run(at(primary), { user: USER, password: PASSWORD })).toMatchObject({
+      up: false,
+      reason: 'auth',
+      message: 'login failed (1045 ER_ACCESS_DENIED_ERROR, SQLSTATE 28000)',
+    });
   });
 
   it('quits cleanly: the server counts no aborted client', async () => {

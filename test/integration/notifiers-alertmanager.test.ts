@@ -62,7 +62,13 @@ describe.runIf(requireService(have, `${BIN} not installed (apt-get install prome
   /** Alertmanager writes times as RFC 3339 without milliseconds; compare instants, not strings. */
   const normalise = (p: WebhookPayload) => ({
     ...p,
-    alerts: p.alerts.map((a) => ({ ...a, startsAt: Date.parse(a.startsAt), endsAt: a.endsAt.startsWith('0001') ? 0 : Date.parse(a.endsAt), generatorURL: '', fingerprint: '' })),
+    alerts: p.alerts.map((a) => ({
+      ...a,
+      startsAt: Date.parse(a.startsAt),
+      endsAt: a.endsAt.startsWith('0001') ? 0 : Date.parse(a.endsAt),
+      generatorURL: '',
+      fingerprint: '',
+    })),
     groupKey: '',
     externalURL: '',
     receiver: '',
@@ -71,10 +77,18 @@ describe.runIf(requireService(have, `${BIN} not installed (apt-get install prome
   it('accepts the firing alert and passes it on in the shape webhook.format produces', async () => {
     const o = { url: base };
     expect(await alertmanager.send(alertmanager.format(event, o, 'vi'), o, AbortSignal.timeout(5000))).toEqual({ ok: true });
-    const stored = await eventually(async () => {
-      const list = (await (await fetch(`${base}/api/v2/alerts`)).json()) as Array<{ labels: Record<string, string>; annotations: Record<string, string>; status: { state: string } }>;
-      return list.find((a) => a.labels.alertname === event.alertId);
-    }, 10_000, 'alert stored');
+    const stored = await eventually(
+      async () => {
+        const list = (await (await fetch(`${base}/api/v2/alerts`)).json()) as Array<{
+          labels: Record<string, string>;
+          annotations: Record<string, string>;
+          status: { state: string };
+        }>;
+        return list.find((a) => a.labels.alertname === event.alertId);
+      },
+      10_000,
+      'alert stored',
+    );
     expect(stored.labels).toEqual(alertmanager.format(event, o, 'vi')[0]!.labels);
     expect(stored.annotations).toEqual(alertmanager.format(event, o, 'vi')[0]!.annotations);
     expect(stored.status.state).toBe('active');

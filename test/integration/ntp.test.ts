@@ -45,8 +45,16 @@ async function startChronyd(local: boolean): Promise<{ port: number; stop(): Pro
   // `local stratum 8`: serve the host clock with no upstream; cmdport 0: no control socket.
   await writeFile(
     conf,
-    [`port ${port}`, 'bindaddress 127.0.0.1', ...(local ? ['local stratum 8'] : []), 'allow 127.0.0.1', 'cmdport 0',
-      `driftfile ${join(dir, 'drift')}`, `pidfile ${join(dir, 'chronyd.pid')}`, ''].join('\n'),
+    [
+      `port ${port}`,
+      'bindaddress 127.0.0.1',
+      ...(local ? ['local stratum 8'] : []),
+      'allow 127.0.0.1',
+      'cmdport 0',
+      `driftfile ${join(dir, 'drift')}`,
+      `pidfile ${join(dir, 'chronyd.pid')}`,
+      '',
+    ].join('\n'),
   );
   // -d: foreground; -x: never touch the system clock; -u root: keep access to the temp dir.
   const child: ChildProcess = spawn(CHRONYD, ['-f', conf, '-d', '-x', '-u', 'root'], { stdio: 'ignore' });

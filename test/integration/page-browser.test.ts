@@ -29,7 +29,8 @@ describe.skipIf(!requireService(existsSync(CHROMIUM), `${CHROMIUM} not installed
   let faults: Fault[];
   const base = () => `http://127.0.0.1:${port}`;
   const api = async (path: string): Promise<any> => (await fetch(`${base()}/api/v1${path}`)).json();
-  const stateOf = async (center: string): Promise<string | undefined> => (await api('/centers')).centers.find((c: { center: string }) => c.center === center)?.state;
+  const stateOf = async (center: string): Promise<string | undefined> =>
+    (await api('/centers')).centers.find((c: { center: string }) => c.center === center)?.state;
 
   beforeAll(async () => {
     buildBins();
@@ -51,7 +52,11 @@ describe.skipIf(!requireService(existsSync(CHROMIUM), `${CHROMIUM} not installed
       { center: fleet[3]!.center, checks: ['printer-counter'] },
     ];
     sim = runFleet({ url: `${base()}/api/v1/write`, agents: fleet, seriesPerAgent: 150, intervalMs: 1000, faults });
-    await eventually(async () => ((await stateOf(fleet[1]!.center)) === 'blocked' && (await api('/centers')).centers.length === 40 ? true : undefined), 30_000, 'the fleet evaluated');
+    await eventually(
+      async () => ((await stateOf(fleet[1]!.center)) === 'blocked' && (await api('/centers')).centers.length === 40 ? true : undefined),
+      30_000,
+      'the fleet evaluated',
+    );
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
   }, 120_000);
 
@@ -78,7 +83,9 @@ describe.skipIf(!requireService(existsSync(CHROMIUM), `${CHROMIUM} not installed
     page.on('console', (m) => void (m.type() === 'error' && !m.location().url.endsWith('/favicon.ico') && problems.push(`${path}: console: ${m.text()}`)));
     page.on('pageerror', (e) => void problems.push(`${path}: ${e.message}`));
     await page.addInitScript(() =>
-      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`)),
+      document.addEventListener('securitypolicyviolation', (e) =>
+        console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`),
+      ),
     );
     const res = await page.goto(`${base()}${path}`);
     // The policy is really there: what ran below ran under it.

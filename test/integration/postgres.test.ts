@@ -11,7 +11,12 @@ const SHARED = '127.0.0.1:5432';
 const PASSWORD = `Cw-pg-${randomBytes(6).toString('hex')}`;
 const WRONG = `Cw-wrong-${randomBytes(6).toString('hex')}`;
 
-async function probe(target: string, options: Record<string, unknown>, timeoutMs = 5000, line?: LineBinding): Promise<{ r: ProbeResult; ms: number; ctx: TestCtx }> {
+async function probe(
+  target: string,
+  options: Record<string, unknown>,
+  timeoutMs = 5000,
+  line?: LineBinding,
+): Promise<{ r: ProbeResult; ms: number; ctx: TestCtx }> {
   const ctx = makeCtx({ timeoutMs, ...(line ? { line } : {}) });
   const t0 = performance.now();
   const r = await postgresProbe.run(target, postgresProbe.options.parse(options), ctx);
@@ -19,7 +24,9 @@ async function probe(target: string, options: Record<string, unknown>, timeoutMs
 }
 
 /** A TCP listener that answers `reply(firstChunk)` once (or never) and then stays silent; it records closes. */
-async function silentServer(reply?: (chunk: Buffer) => Buffer | undefined): Promise<{ port: number; closed: Promise<void>; server: Server; sockets: Socket[] }> {
+async function silentServer(
+  reply?: (chunk: Buffer) => Buffer | undefined,
+): Promise<{ port: number; closed: Promise<void>; server: Server; sockets: Socket[] }> {
   const sockets: Socket[] = [];
   let onClosed = (): void => {};
   const closed = new Promise<void>((resolve) => (onClosed = resolve));
@@ -196,7 +203,10 @@ describe('postgres probe against a private server (password auth, TLS, standby)'
   it('binds to the line: the server sees the line source address, and pg_hba can turn it away', async (t) => {
     if (!requireService(!why, why ?? '')) return t.skip();
     const query = 'SELECT host(inet_client_addr())';
-    const bound = await probe(target(primary!), { password: PASSWORD, query, expect: { value: { op: 'eq', value: '127.0.0.2' } } }, 5000, { name: 'inet1', source: '127.0.0.2' });
+    const bound = await probe(target(primary!), { password: PASSWORD, query, expect: { value: { op: 'eq', value: '127.0.0.2' } } }, 5000, {
+      name: 'inet1',
+      source: '127.0.0.2',
+    });
     expect(bound.r).toMatchObject({ up: true });
     const rejected = await probe(target(primary!), { password: PASSWORD }, 5000, { name: 'inet2', source: '127.0.0.3' });
     expect(rejected.r).toMatchObject({ up: false, reason: 'auth' });
@@ -209,7 +219,12 @@ describe('postgres probe against a private server (password auth, TLS, standby)'
     expect(r).toMatchObject({ up: true, reason: 'ok' });
     expect(r.phases?.tls).toBeGreaterThan(0);
     // The session really is encrypted, as the server sees it.
-    const ssl = await probe(target(primary!), { password: PASSWORD, tls: { mode: 'require' }, query: 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()', expect: { value: { op: 'eq', value: true } } });
+    const ssl = await probe(target(primary!), {
+      password: PASSWORD,
+      tls: { mode: 'require' },
+      query: 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+      expect: { value: { op: 'eq', value: true } },
+    });
     expect(ssl.r.up).toBe(true);
   });
 

@@ -64,7 +64,11 @@ async function startPrinter(name: string, attrs: string[], command?: string, ext
 
 /** Submits a small text job with ipptool (the printer then runs its print command). */
 function printJob(uri: string): void {
-  const r = spawnSync('ipptool', ['-f', join(dir, 'doc.txt'), '-d', 'filetype=text/plain', '-t', uri, 'print-job.test'], { cwd: dir, encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync('ipptool', ['-f', join(dir, 'doc.txt'), '-d', 'filetype=text/plain', '-t', uri, 'print-job.test'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   if (r.status !== 0) throw new Error(`print-job failed: ${r.stdout}${r.stderr}`);
 }
 

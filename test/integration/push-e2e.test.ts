@@ -70,7 +70,7 @@ describe.skipIf(!requireService(available, 'prometheus not installed (Debian pac
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a probe result pushed by the agent is queryable in Prometheus with the token\'s center, province and agent', async () => {
+  it("a probe result pushed by the agent is queryable in Prometheus with the token's center, province and agent", async () => {
     const series = await eventually(
       async () => {
         const r = await prom.query('centerwatch_probe_success{check="tcp-local"}');
@@ -85,40 +85,48 @@ describe.skipIf(!requireService(available, 'prometheus not installed (Debian pac
     expect(await prom.query('count({center="center-b"})')).toEqual([]);
   }, 60_000);
 
-  it(`loses nothing over a ${OUTAGE_SECONDS} s outage of the server: every sample arrives with its original timestamp`, async () => {
-    const cutStart = Date.now() / 1000;
-    expect(await server.stop()).toBe(0);
-    await new Promise((r) => setTimeout(r, OUTAGE_SECONDS * 1000));
-    const cutEnd = Date.now() / 1000;
-    // The agent kept probing and queueing while the server was away.
-    const metrics = await (await fetch(`http://127.0.0.1:${agentPort}/metrics`)).text();
-    const backlog = Number(/^centerwatch_agent_push_backlog_samples\{target="province"\} (\S+)$/m.exec(metrics)?.[1]);
-    const failures = Number(/^centerwatch_agent_push_failures_total\{target="province"\} (\S+)$/m.exec(metrics)?.[1]);
-    expect(backlog).toBeGreaterThan(0);
-    expect(failures).toBeGreaterThan(0);
-    server = startBin('centerwatch-server', serverArgs);
-    await waitForHttp(`http://127.0.0.1:${serverPort}/healthz`);
-    // Every sample the agent produced while the server was away (the recorder saw them live) must reach
-    // Prometheus through the server, with the same timestamp.
-    const produced = [...recorder.timestamps({ check: 'tcp-local', __name__: 'centerwatch_probe_success' })].filter((t) => t >= cutStart * 1000 && t <= cutEnd * 1000);
-    expect(produced.length).toBeGreaterThan(OUTAGE_SECONDS * 0.8);
-    const window = `${Math.ceil(OUTAGE_SECONDS + 120)}s`;
-    const inPrometheus = async (): Promise<Set<number>> => {
-      const r = (await prom.rawSamples(`centerwatch_probe_success{check="tcp-local"}[${window}]`)) as unknown as Array<{ values: Array<[number, string]> }>;
-      return new Set((r[0]?.values ?? []).map(([t]) => Math.round(t * 1000)));
-    };
-    // Wait for the backlog to land; a shortfall is reported below with the missing timestamps.
-    const until = Date.now() + 90_000;
-    let have = await inPrometheus();
-    while (produced.some((t) => !have.has(t)) && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 500));
-      have = await inPrometheus();
-    }
-    const missing = produced.filter((t) => !have.has(t));
-    const sorted = [...have].sort((a, b) => a - b);
-    console.log(`outage ${Math.round(cutEnd - cutStart)} s: ${produced.length} samples produced during the cut, ${produced.length - missing.length} in Prometheus`);
-    expect(missing).toEqual([]);
-    expect(sorted[0]!).toBeLessThan(cutStart * 1000);
-    expect(sorted.at(-1)!).toBeGreaterThan(cutEnd * 1000);
-  }, (OUTAGE_SECONDS + 240) * 1000);
+  it(
+    `loses nothing over a ${OUTAGE_SECONDS} s outage of the server: every sample arrives with its original timestamp`,
+    async () => {
+      const cutStart = Date.now() / 1000;
+      expect(await server.stop()).toBe(0);
+      await new Promise((r) => setTimeout(r, OUTAGE_SECONDS * 1000));
+      const cutEnd = Date.now() / 1000;
+      // The agent kept probing and queueing while the server was away.
+      const metrics = await (await fetch(`http://127.0.0.1:${agentPort}/metrics`)).text();
+      const backlog = Number(/^centerwatch_agent_push_backlog_samples\{target="province"\} (\S+)$/m.exec(metrics)?.[1]);
+      const failures = Number(/^centerwatch_agent_push_failures_total\{target="province"\} (\S+)$/m.exec(metrics)?.[1]);
+      expect(backlog).toBeGreaterThan(0);
+      expect(failures).toBeGreaterThan(0);
+      server = startBin('centerwatch-server', serverArgs);
+      await waitForHttp(`http://127.0.0.1:${serverPort}/healthz`);
+      // Every sample the agent produced while the server was away (the recorder saw them live) must reach
+      // Prometheus through the server, with the same timestamp.
+      const produced = [...recorder.timestamps({ check: 'tcp-local', __name__: 'centerwatch_probe_success' })].filter(
+        (t) => t >= cutStart * 1000 && t <= cutEnd * 1000,
+      );
+      expect(produced.length).toBeGreaterThan(OUTAGE_SECONDS * 0.8);
+      const window = `${Math.ceil(OUTAGE_SECONDS + 120)}s`;
+      const inPrometheus = async (): Promise<Set<number>> => {
+        const r = (await prom.rawSamples(`centerwatch_probe_success{check="tcp-local"}[${window}]`)) as unknown as Array<{ values: Array<[number, string]> }>;
+        return new Set((r[0]?.values ?? []).map(([t]) => Math.round(t * 1000)));
+      };
+      // Wait for the backlog to land; a shortfall is reported below with the missing timestamps.
+      const until = Date.now() + 90_000;
+      let have = await inPrometheus();
+      while (produced.some((t) => !have.has(t)) && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 500));
+        have = await inPrometheus();
+      }
+      const missing = produced.filter((t) => !have.has(t));
+      const sorted = [...have].sort((a, b) => a - b);
+      console.log(
+        `outage ${Math.round(cutEnd - cutStart)} s: ${produced.length} samples produced during the cut, ${produced.length - missing.length} in Prometheus`,
+      );
+      expect(missing).toEqual([]);
+      expect(sorted[0]!).toBeLessThan(cutStart * 1000);
+      expect(sorted.at(-1)!).toBeGreaterThan(cutEnd * 1000);
+    },
+    (OUTAGE_SECONDS + 240) * 1000,
+  );
 });

@@ -73,46 +73,62 @@ describe.skipIf(!requireService(commandExists('prometheus'), 'prometheus not ins
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it(`loses no tick over a ${OUTAGE_MS / 1000} s outage of the target: each arrives with its original timestamp`, async () => {
-    agent = startBin('centerwatch-agent', ['--config', config]);
-    await eventually(async () => ((await promTicks(prom, 60)).size >= 2 ? true : undefined), 30_000, 'first samples in Prometheus');
+  it(
+    `loses no tick over a ${OUTAGE_MS / 1000} s outage of the target: each arrives with its original timestamp`,
+    async () => {
+      agent = startBin('centerwatch-agent', ['--config', config]);
+      await eventually(async () => ((await promTicks(prom, 60)).size >= 2 ? true : undefined), 30_000, 'first samples in Prometheus');
 
-    const cutStart = Date.now();
-    await prom.stop();
-    await new Promise((r) => setTimeout(r, OUTAGE_MS));
-    // While cut, the backlog for the dead target grows and is reported; the live target is unaffected.
-    const backlog = await agentMetric(agentPort, /centerwatch_agent_push_backlog_samples\{target="prom"\} (\d+)/);
-    const failures = await agentMetric(agentPort, /centerwatch_agent_push_failures_total\{target="prom"\} (\d+)/);
-    const oldestAge = await agentMetric(agentPort, /centerwatch_agent_wal_oldest_sample_age_seconds ([\d.e+-]+)/);
-    const cutEnd = Date.now();
-    await prom.start();
+      const cutStart = Date.now();
+      await prom.stop();
+      await new Promise((r) => setTimeout(r, OUTAGE_MS));
+      // While cut, the backlog for the dead target grows and is reported; the live target is unaffected.
+      const backlog = await agentMetric(agentPort, /centerwatch_agent_push_backlog_samples\{target="prom"\} (\d+)/);
+      const failures = await agentMetric(agentPort, /centerwatch_agent_push_failures_total\{target="prom"\} (\d+)/);
+      const oldestAge = await agentMetric(agentPort, /centerwatch_agent_wal_oldest_sample_age_seconds ([\d.e+-]+)/);
+      const cutEnd = Date.now();
+      await prom.start();
 
-    const inCut = recorded().filter((t) => t > cutStart && t < cutEnd).sort((a, b) => a - b);
-    expect(inCut.length).toBeGreaterThanOrEqual(Math.floor((OUTAGE_MS / INTERVAL_MS) * 0.8));
-    expect(backlog).toBeGreaterThan(0);
-    expect(failures).toBeGreaterThan(0);
-    expect(oldestAge).toBeGreaterThan((OUTAGE_MS / 1000) * 0.8);
+      const inCut = recorded()
+        .filter((t) => t > cutStart && t < cutEnd)
+        .sort((a, b) => a - b);
+      expect(inCut.length).toBeGreaterThanOrEqual(Math.floor((OUTAGE_MS / INTERVAL_MS) * 0.8));
+      expect(backlog).toBeGreaterThan(0);
+      expect(failures).toBeGreaterThan(0);
+      expect(oldestAge).toBeGreaterThan((OUTAGE_MS / 1000) * 0.8);
 
-    const replayStart = Date.now();
-    const got = await eventually(
-      async () => {
-        const ticks = await promTicks(prom, (Date.now() - t0) / 1000 + 60);
-        return recorded().filter((t) => t < cutEnd).every((t) => ticks.has(t)) ? ticks : undefined;
-      },
-      60_000,
-      'every tick of the cut in Prometheus',
-    );
-    const all = recorded().filter((t) => t < cutEnd);
-    const replaySeconds = (Date.now() - replayStart) / 1000;
-    console.log(`outage ${((cutEnd - cutStart) / 1000).toFixed(1)} s: ${inCut.length} ticks during the cut, all ${all.length} ticks before its end in Prometheus ${replaySeconds.toFixed(1)} s after it came back`);
-    // Backoff is capped at 5 s: the backlog must not wait long for a target that is back (generous).
-    expect(replaySeconds).toBeLessThan(20);
-    expect(all.filter((t) => !got.has(t))).toEqual([]);
-    // Prometheus holds nothing the agent did not collect (no invented or shifted timestamps).
-    const sent = new Set(recorded());
-    expect([...got].filter((t) => t < cutEnd && !sent.has(t))).toEqual([]);
-    await eventually(async () => ((await agentMetric(agentPort, /centerwatch_agent_push_backlog_samples\{target="prom"\} (\d+)/)) === 0 ? true : undefined), 30_000, 'the backlog drained');
-  }, OUTAGE_MS + 150_000);
+      const replayStart = Date.now();
+      const got = await eventually(
+        async () => {
+          const ticks = await promTicks(prom, (Date.now() - t0) / 1000 + 60);
+          return recorded()
+            .filter((t) => t < cutEnd)
+            .every((t) => ticks.has(t))
+            ? ticks
+            : undefined;
+        },
+        60_000,
+        'every tick of the cut in Prometheus',
+      );
+      const all = recorded().filter((t) => t < cutEnd);
+      const replaySeconds = (Date.now() - replayStart) / 1000;
+      console.log(
+        `outage ${((cutEnd - cutStart) / 1000).toFixed(1)} s: ${inCut.length} ticks during the cut, all ${all.length} ticks before its end in Prometheus ${replaySeconds.toFixed(1)} s after it came back`,
+      );
+      // Backoff is capped at 5 s: the backlog must not wait long for a target that is back (generous).
+      expect(replaySeconds).toBeLessThan(20);
+      expect(all.filter((t) => !got.has(t))).toEqual([]);
+      // Prometheus holds nothing the agent did not collect (no invented or shifted timestamps).
+      const sent = new Set(recorded());
+      expect([...got].filter((t) => t < cutEnd && !sent.has(t))).toEqual([]);
+      await eventually(
+        async () => ((await agentMetric(agentPort, /centerwatch_agent_push_backlog_samples\{target="prom"\} (\d+)/)) === 0 ? true : undefined),
+        30_000,
+        'the backlog drained',
+      );
+    },
+    OUTAGE_MS + 150_000,
+  );
 
   it('replays after kill -9 and restart on the same WAL what the dead target never got', async () => {
     await prom.stop();
@@ -130,7 +146,7 @@ describe.skipIf(!requireService(commandExists('prometheus'), 'prometheus not ins
         return firstRun.every((t) => ticks.has(t)) ? ticks : undefined;
       },
       60_000,
-      'the first run\'s ticks in Prometheus',
+      "the first run's ticks in Prometheus",
     );
     console.log(`restart: ${firstRun.length} ticks of the killed run replayed`);
     expect(firstRun.filter((t) => !got.has(t))).toEqual([]);

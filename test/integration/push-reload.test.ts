@@ -46,7 +46,10 @@ describe('push from the in-process agent', () => {
 
   it('pushes with the bearer token, moves to a new target on reload, and stops pushing on stop', async () => {
     const file = join(dir, 'agent.yaml');
-    agent = new Agent(parseAgentConfig(config(first.writeUrl), file, {}), createLogger('debug', {}, (l) => logLines.push(l)));
+    agent = new Agent(
+      parseAgentConfig(config(first.writeUrl), file, {}),
+      createLogger('debug', {}, (l) => logLines.push(l)),
+    );
     await agent.start();
     const probe = { __name__: 'centerwatch_probe_success', check: 'tcp-local' };
     await eventually(async () => (first.timestamps(probe).size >= 2 ? true : undefined), 15_000, 'pushes at the first target');
@@ -74,9 +77,14 @@ describe('push from the in-process agent', () => {
 
   it('goes on probing when a reloaded push section cannot start', async () => {
     const file = join(dir, 'agent2.yaml');
-    agent = new Agent(parseAgentConfig(config(first.writeUrl).replace('dir: wal', 'dir: wal2'), file, {}), createLogger('debug', {}, (l) => logLines.push(l)));
+    agent = new Agent(
+      parseAgentConfig(config(first.writeUrl).replace('dir: wal', 'dir: wal2'), file, {}),
+      createLogger('debug', {}, (l) => logLines.push(l)),
+    );
     await agent.start();
-    const broken = config(first.writeUrl).replace('dir: wal', 'dir: wal2').replace('bearer_token_file: token', 'bearer_token_file: token, ca_file: no-such-ca.pem');
+    const broken = config(first.writeUrl)
+      .replace('dir: wal', 'dir: wal2')
+      .replace('bearer_token_file: token', 'bearer_token_file: token, ca_file: no-such-ca.pem');
     await expect(agent.reload(parseAgentConfig(broken, file, {}))).resolves.toBeUndefined();
     expect(logLines.join('')).toContain('push not started; probing goes on without it');
     const runs = async (): Promise<number> => {

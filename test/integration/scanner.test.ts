@@ -92,7 +92,11 @@ describe('scanner sane: via scanimage -L', () => {
     // A pattern is anchored: `test:` must not select `test:0`.
     expect(await scannerProbe.run('sane:test:', opts, makeCtx())).toMatchObject({ up: false, reason: 'missing' });
     useSane(await saneConfig('none', []));
-    expect(await scannerProbe.run('sane:test:0', opts, makeCtx())).toMatchObject({ up: false, reason: 'missing', message: 'no SANE device matches (0 listed)' });
+    expect(await scannerProbe.run('sane:test:0', opts, makeCtx())).toMatchObject({
+      up: false,
+      reason: 'missing',
+      message: 'no SANE device matches (0 listed)',
+    });
   });
 
   it('reports a missing scanimage as missing_binary', async () => {
@@ -200,7 +204,11 @@ describe('scanner eSCL: GET {base}/ScannerStatus', () => {
   });
 
   it('is down with media_jam when stopped by an ADF jam, degraded when still idle', async () => {
-    expect(await scannerProbe.run(`${base}/jam/eSCL`, opts, makeCtx())).toMatchObject({ up: false, reason: 'media_jam', message: 'state stopped, ScannerAdfJam' });
+    expect(await scannerProbe.run(`${base}/jam/eSCL`, opts, makeCtx())).toMatchObject({
+      up: false,
+      reason: 'media_jam',
+      message: 'state stopped, ScannerAdfJam',
+    });
     expect(await scannerProbe.run(`${base}/idlejam/eSCL`, opts, makeCtx())).toMatchObject({ up: true, degraded: true, reason: 'media_jam' });
   });
 

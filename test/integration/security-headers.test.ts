@@ -15,7 +15,10 @@ const LOGIN = { authorization: `Basic ${Buffer.from(`leader:${PASSWORD}`).toStri
 const WRONG = (user: string) => ({ authorization: `Basic ${Buffer.from(`${user}:wrong-password`).toString('base64')}` });
 
 /** A request from a given loopback address; resolves with the status and headers (the body is not awaited: the event stream never ends). */
-function head(url: string, opts: { method?: string; headers?: Record<string, string>; from?: string; payload?: string } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: Promise<string> }> {
+function head(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; from?: string; payload?: string } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: Promise<string> }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers, localAddress: opts.from ?? '127.0.0.1', agent: false }, (res) => {
       let text = '';
@@ -37,7 +40,12 @@ function expectSecurityHeaders(what: string, h: Record<string, string | string[]
   // Over plain HTTP a Strict-Transport-Security header means nothing (RFC 6797); it is sent over TLS (server-lifecycle.test.ts).
   expect(h['strict-transport-security'], what).toBeUndefined();
   const csp = String(h['content-security-policy'] ?? '');
-  const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
+  const directives = new Map(
+    csp
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([name, ...values]) => [name!, values]),
+  );
   expect(directives.get('default-src'), what).toEqual(["'none'"]);
   expect(directives.get('frame-ancestors'), what).toEqual(["'none'"]);
   expect(directives.get('base-uri'), what).toEqual(["'none'"]);
@@ -57,7 +65,11 @@ describe('security headers on every route', () => {
   beforeAll(async () => {
     srv = await startTestServer({ web: { login: { users: [{ name: 'leader', password_hash: hashPassword(PASSWORD) }] } } });
     expect((await post(srv.url, body([series({ __name__: 'centerwatch_probe_success', check: 'line-1' })]), auth(TOKEN_A))).status).toBe(204);
-    await eventually(async () => ((await head(`${srv.url}/centers/center-a`, { headers: LOGIN })).status === 200 ? true : undefined), 20_000, 'center-a on the page');
+    await eventually(
+      async () => ((await head(`${srv.url}/centers/center-a`, { headers: LOGIN })).status === 200 ? true : undefined),
+      20_000,
+      'center-a on the page',
+    );
   });
   afterAll(async () => {
     await srv?.close();

@@ -19,7 +19,8 @@ afterAll(async () => {
 });
 
 const healthz = async (s: ServerBin) => (await (await fetch(`${s.url}/healthz`)).json()) as { series: number; agents: number };
-const refused = async (s: ServerBin, reason: string) => metricValue(await (await fetch(`${s.url}/metrics`)).text(), METRIC.ingestRefusedTotal, `reason="${reason}"`);
+const refused = async (s: ServerBin, reason: string) =>
+  metricValue(await (await fetch(`${s.url}/metrics`)).text(), METRIC.ingestRefusedTotal, `reason="${reason}"`);
 
 describe('bounds of a per-center token', () => {
   it('100 made-up agents × 5,000 series: the center stops at max_series_per_center (20,000), memory levels off', async () => {
@@ -35,7 +36,9 @@ describe('bounds of a per-center token', () => {
       if (res.status === 429) expect(res.text).toContain('max_series_per_center');
       if (a % 10 === 9) rss.push(srv.rssBytes());
     }
-    console.log(`series flood: ${statuses.filter((s) => s === 204).length} of 100 accepted; RSS MiB every 10 agents: ${rss.map((r) => (r / 2 ** 20).toFixed(0)).join(' ')}`);
+    console.log(
+      `series flood: ${statuses.filter((s) => s === 204).length} of 100 accepted; RSS MiB every 10 agents: ${rss.map((r) => (r / 2 ** 20).toFixed(0)).join(' ')}`,
+    );
     expect(statuses.filter((s) => s === 204)).toHaveLength(4);
     expect(statuses.filter((s) => s === 429)).toHaveLength(96);
     expect(await healthz(srv)).toEqual({ status: 'ok', series: 20_000, agents: 4 });

@@ -48,9 +48,7 @@ describe('forwarding to Prometheus', () => {
     if (!requireService(available, 'Debian prometheus binary not installed')) return ctx.skip();
     const t = Date.now();
     await pushAt('cw_forward_probe', t, 1, { center: 'center-b', province: 'elsewhere' });
-    await expect
-      .poll(async () => (await prom.query('cw_forward_probe{center="center-a"}')).length, { timeout: 20_000, interval: 250 })
-      .toBe(1);
+    await expect.poll(async () => (await prom.query('cw_forward_probe{center="center-a"}')).length, { timeout: 20_000, interval: 250 }).toBe(1);
     const [one] = await prom.query('cw_forward_probe');
     expect(one!.metric).toEqual({ __name__: 'cw_forward_probe', agent: 'pc1', center: 'center-a', check: 'c1', province: 'p1' });
     expect(await prom.query('cw_forward_probe{center="center-b"}')).toEqual([]);
@@ -78,7 +76,9 @@ describe('forwarding to Prometheus', () => {
     await prom.start();
     await expect.poll(() => timestampsOf('cw_outage{center="center-a"}'), { timeout: 45_000, interval: 500 }).toEqual(sent);
     await expect
-      .poll(async () => metricValue(await (await fetch(`${srv.url}/metrics`)).text(), 'centerwatch_forward_backlog_samples', 'upstream="prometheus"'), { timeout: 15_000 })
+      .poll(async () => metricValue(await (await fetch(`${srv.url}/metrics`)).text(), 'centerwatch_forward_backlog_samples', 'upstream="prometheus"'), {
+        timeout: 15_000,
+      })
       .toBe(0);
     const after = await (await fetch(`${srv.url}/metrics`)).text();
     expect(metricValue(after, 'centerwatch_forward_samples_total', 'upstream="prometheus",result="sent"')).toBeGreaterThanOrEqual(15);

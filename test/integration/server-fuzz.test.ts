@@ -27,7 +27,11 @@ function send(payload: Uint8Array, token: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
       `${srv.url}/api/v1/write`,
-      { method: 'POST', agent: keepAlive, headers: { ...auth(token), 'Content-Encoding': 'snappy', 'Content-Type': 'application/x-protobuf', 'Content-Length': payload.length } },
+      {
+        method: 'POST',
+        agent: keepAlive,
+        headers: { ...auth(token), 'Content-Encoding': 'snappy', 'Content-Type': 'application/x-protobuf', 'Content-Length': payload.length },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode!));
@@ -41,7 +45,10 @@ function send(payload: Uint8Array, token: string): Promise<number> {
 
 const valid = encodeWriteRequest(
   Array.from({ length: 12 }, (_, i) =>
-    series({ __name__: 'centerwatch_probe_success', agent: 'pc-3', check: `check-${i}`, kind: 'http', line: i % 2 ? 'inet1' : 'tslcd' }, [[1_700_000_000_000 + i, i % 2], [1_700_000_015_000 + i, 1]]),
+    series({ __name__: 'centerwatch_probe_success', agent: 'pc-3', check: `check-${i}`, kind: 'http', line: i % 2 ? 'inet1' : 'tslcd' }, [
+      [1_700_000_000_000 + i, i % 2],
+      [1_700_000_015_000 + i, 1],
+    ]),
   ),
 );
 
@@ -71,7 +78,13 @@ const mutated = (base: Buffer) =>
 const wellFormed = fc
   .array(
     fc.record({
-      labels: fc.array(fc.record({ name: fc.oneof(fc.constantFrom('__name__', 'agent', 'center', 'province', 'check'), fc.string({ maxLength: 12 })), value: fc.string({ unit: 'binary', maxLength: 40 }) }), { maxLength: 8 }),
+      labels: fc.array(
+        fc.record({
+          name: fc.oneof(fc.constantFrom('__name__', 'agent', 'center', 'province', 'check'), fc.string({ maxLength: 12 })),
+          value: fc.string({ unit: 'binary', maxLength: 40 }),
+        }),
+        { maxLength: 8 },
+      ),
       samples: fc.array(fc.record({ value: fc.double(), timestampMs: fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.constant(Date.now())) }), { maxLength: 4 }),
     }),
     { maxLength: 20 },

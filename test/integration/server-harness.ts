@@ -73,7 +73,17 @@ export function post(url: string, payload: Buffer, headers: Record<string, strin
   return new Promise((resolve, reject) => {
     const req = request(
       `${url}${path}`,
-      { method: 'POST', headers: { 'Content-Encoding': 'snappy', 'Content-Type': 'application/x-protobuf', 'X-Prometheus-Remote-Write-Version': '0.1.0', 'Content-Length': String(payload.length), ...headers }, agent: false },
+      {
+        method: 'POST',
+        headers: {
+          'Content-Encoding': 'snappy',
+          'Content-Type': 'application/x-protobuf',
+          'X-Prometheus-Remote-Write-Version': '0.1.0',
+          'Content-Length': String(payload.length),
+          ...headers,
+        },
+        agent: false,
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');

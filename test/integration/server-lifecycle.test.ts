@@ -13,7 +13,14 @@ describe('server lifecycle', () => {
     const cert = makeCert({ notAfter: new Date(Date.now() + 86_400_000), names: ['127.0.0.1'] });
     const srv = await startTestServer({ tls: { cert_file: cert.certFile, key_file: cert.keyFile } });
     try {
-      const target = { name: 't', url: `https://127.0.0.1:${srv.port}/api/v1/write`, bearerToken: TOKEN_A, ca: cert.cert.toString(), timeoutMs: 5000, userAgent: 'test' };
+      const target = {
+        name: 't',
+        url: `https://127.0.0.1:${srv.port}/api/v1/write`,
+        bearerToken: TOKEN_A,
+        ca: cert.cert.toString(),
+        timeoutMs: 5000,
+        userAgent: 'test',
+      };
       expect(await sendWriteRequest(target, body([series({ __name__: 'tls_up' })]), new AbortController().signal)).toMatchObject({ kind: 'sent', status: 204 });
       expect(srv.server.state.latest({ __name__: 'tls_up' })).toHaveLength(1);
       // Browsers are told to use HTTPS only (Strict-Transport-Security), with the other security headers.
@@ -35,10 +42,14 @@ describe('server lifecycle', () => {
     const payload = body([series({ __name__: 'in_flight' })]);
     let stopped = false;
     const status = new Promise<number>((resolve, reject) => {
-      const req = request(`${srv.url}/api/v1/write`, { method: 'POST', agent: false, headers: { ...auth(TOKEN_A), 'Content-Encoding': 'snappy', 'Content-Length': payload.length } }, (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      });
+      const req = request(
+        `${srv.url}/api/v1/write`,
+        { method: 'POST', agent: false, headers: { ...auth(TOKEN_A), 'Content-Encoding': 'snappy', 'Content-Length': payload.length } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
       req.on('error', reject);
       req.write(payload.subarray(0, 5));
       setTimeout(() => {

@@ -16,7 +16,13 @@ let srv: TestServer;
 let upstream: Server;
 const forwarded: TimeSeries[] = [];
 
-const LIMITS = { max_compressed_bytes: 64 * 1024, max_uncompressed_bytes: 256 * 1024, max_series_per_request: 500, max_series_per_agent: 50, max_label_value_bytes: 200 };
+const LIMITS = {
+  max_compressed_bytes: 64 * 1024,
+  max_uncompressed_bytes: 256 * 1024,
+  max_series_per_request: 500,
+  max_series_per_agent: 50,
+  max_label_value_bytes: 200,
+};
 
 beforeAll(async () => {
   upstream = createServer((req, res) => {
@@ -24,7 +30,9 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = snappyUncompress(Buffer.concat(chunks), 1 << 24);
-      const decoded = raw.ok ? decodeWriteRequest(raw.body, { maxSeries: 1e6, maxLabelsPerSeries: 100, maxSamplesPerSeries: 1e6, maxLabelNameBytes: 1e3, maxLabelValueBytes: 1e4 }) : undefined;
+      const decoded = raw.ok
+        ? decodeWriteRequest(raw.body, { maxSeries: 1e6, maxLabelsPerSeries: 100, maxSamplesPerSeries: 1e6, maxLabelNameBytes: 1e3, maxLabelValueBytes: 1e4 })
+        : undefined;
       if (decoded?.ok) forwarded.push(...decoded.series);
       res.writeHead(decoded?.ok ? 204 : 400).end();
     });
@@ -225,7 +233,7 @@ describe('the rest of the surface', () => {
 });
 
 describe('without forwarding: the fast path for series the agent has sent before', () => {
-  it('keeps enforcing the token\'s labels and moving values forward on repeated writes', async () => {
+  it("keeps enforcing the token's labels and moving values forward on repeated writes", async () => {
     const local = await startTestServer();
     try {
       const spoof = (value: number, ts: number) => body([series({ __name__: 'fast_metric', center: 'center-b', agent: 'someone', check: 'x' }, [[ts, value]])]);

@@ -50,7 +50,10 @@ describe('forwarding with a wrong clock in one center (a real Prometheus)', () =
     const future = await push(TOKEN_A, [
       series({ __name__: 'cw_tb', check: 'good1' }, [[t0, 1]]),
       series({ __name__: 'cw_tb', check: 'future' }, [[Y2100, 1]]),
-      series({ __name__: 'cw_tb', check: 'mixed' }, [[t0, 1], [Y2100, 2]]),
+      series({ __name__: 'cw_tb', check: 'mixed' }, [
+        [t0, 1],
+        [Y2100, 2],
+      ]),
     ]);
     expect(future.status).toBe(204);
     expect.soft(future.headers['x-centerwatch-refused-samples']).toBe('2');
@@ -60,32 +63,43 @@ describe('forwarding with a wrong clock in one center (a real Prometheus)', () =
     const past = await push(TOKEN_A, [
       series({ __name__: 'cw_tb', check: 'good2' }, [[t0 + 1000, 1]]),
       series({ __name__: 'cw_tb', check: 'negative' }, [[-1000, 1]]),
-      series({ __name__: 'cw_tb', check: 'old' }, [[Y2000, 1], [0, 1]]),
+      series({ __name__: 'cw_tb', check: 'old' }, [
+        [Y2000, 1],
+        [0, 1],
+      ]),
     ]);
     expect(past.status).toBe(204);
     expect.soft(past.headers['x-centerwatch-refused-samples']).toBe('3');
     expect.soft(past.headers['x-centerwatch-refused-reason']).toBe('timestamp_past');
-    const both = await push(TOKEN_A, [series({ __name__: 'cw_tb', check: 'good3' }, [[t0 + 2000, 1], [Y2100, 1], [-5, 1]])]);
+    const both = await push(TOKEN_A, [
+      series({ __name__: 'cw_tb', check: 'good3' }, [
+        [t0 + 2000, 1],
+        [Y2100, 1],
+        [-5, 1],
+      ]),
+    ]);
     expect.soft(both.headers['x-centerwatch-refused-reason']).toBe('timestamp_future,timestamp_past');
     // Other centers go on pushing current samples.
-    for (let i = 1; i <= 3; i++) expect((await push(TOKEN_B, [series({ __name__: 'cw_tb', agent: 'pc7', check: 'b' }, [[t0 + i * 1000, 1]])])).status).toBe(204);
+    for (let i = 1; i <= 3; i++)
+      expect((await push(TOKEN_B, [series({ __name__: 'cw_tb', agent: 'pc7', check: 'b' }, [[t0 + i * 1000, 1]])])).status).toBe(204);
 
-    await expect
-      .poll(arrived, { timeout: 30_000, interval: 500 })
-      .toEqual({
-        'center-a/good1': [t0],
-        'center-a/mixed': [t0],
-        'center-a/good2': [t0 + 1000],
-        'center-a/good3': [t0 + 2000],
-        'center-b/b': [t0, t0 + 1000, t0 + 2000, t0 + 3000],
-      });
+    await expect.poll(arrived, { timeout: 30_000, interval: 500 }).toEqual({
+      'center-a/good1': [t0],
+      'center-a/mixed': [t0],
+      'center-a/good2': [t0 + 1000],
+      'center-a/good3': [t0 + 2000],
+      'center-b/b': [t0, t0 + 1000, t0 + 2000, t0 + 3000],
+    });
     expect(await prom.rawSamples('cw_tb[1d]', Y2100 / 1000 + 60)).toEqual([]);
     const text = await metrics(srv);
     expect(metricValue(text, METRIC.ingestSamplesRefusedTotal, 'reason="timestamp_future"')).toBe(3);
     expect(metricValue(text, METRIC.ingestSamplesRefusedTotal, 'reason="timestamp_past"')).toBe(4);
     expect(metricValue(text, METRIC.ingestSamplesTotal)).toBe(8);
     // One warning per agent per minute, naming the agent and the skew.
-    const warnings = srv.log().split('\n').filter((l) => l.includes('out of bounds dropped'));
+    const warnings = srv
+      .log()
+      .split('\n')
+      .filter((l) => l.includes('out of bounds dropped'));
     expect(warnings).toHaveLength(1);
     expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 'warn', agent: 'pc1', center: 'center-a', timestamp_future: 2, skew_ms: expect.any(Number) });
     expect(JSON.parse(warnings[0]!).skew_ms).toBeGreaterThan(Y2100 - Date.now() - 60_000);
@@ -101,7 +115,14 @@ describe('the latest state with a wrong clock (no forwarding: the fast path)', (
     const check = { check: 'web', kind: 'http' };
     const push = (samples: ReturnType<typeof series>[]) => post(srv!.url, body(samples), auth(TOKEN_A));
     const now = Date.now();
-    expect((await push([series({ __name__: METRIC.checkInfo, ...check, impact: 'blocking' }, [[now, 1]]), series({ __name__: METRIC.probeSuccess, ...check }, [[now, 1]])])).status).toBe(204);
+    expect(
+      (
+        await push([
+          series({ __name__: METRIC.checkInfo, ...check, impact: 'blocking' }, [[now, 1]]),
+          series({ __name__: METRIC.probeSuccess, ...check }, [[now, 1]]),
+        ])
+      ).status,
+    ).toBe(204);
     const future = await push([series({ __name__: METRIC.probeSuccess, ...check }, [[Y2100, 1]])]);
     expect(future.status).toBe(204);
     expect.soft(future.headers['x-centerwatch-refused-samples']).toBe('1');

@@ -29,7 +29,10 @@ function serviceSettings(text: string): Map<string, string[]> {
   return out;
 }
 
-const settings = Object.fromEntries(UNITS.map((u) => [u, serviceSettings(readFileSync(unitPath(u), 'utf8'))])) as Record<(typeof UNITS)[number], Map<string, string[]>>;
+const settings = Object.fromEntries(UNITS.map((u) => [u, serviceSettings(readFileSync(unitPath(u), 'utf8'))])) as Record<
+  (typeof UNITS)[number],
+  Map<string, string[]>
+>;
 const one = (unit: (typeof UNITS)[number], key: string) => settings[unit].get(key)?.at(-1);
 
 describe('systemd units: what they promise', () => {
@@ -59,7 +62,10 @@ describe('systemd units: what they promise', () => {
 
   it("the agent's node flags are the bundle's (calling node directly skips the bundle's first line)", () => {
     const build = readFileSync(join(root, 'agent/build.mjs'), 'utf8');
-    const flags = /NODE_FLAGS = \[([^\]]*)\]/.exec(build)?.[1]?.match(/'[^']*'/g)?.map((f) => f.slice(1, -1));
+    const flags = /NODE_FLAGS = \[([^\]]*)\]/
+      .exec(build)?.[1]
+      ?.match(/'[^']*'/g)
+      ?.map((f) => f.slice(1, -1));
     expect(flags?.length).toBeGreaterThan(0);
     const exec = one('centerwatch-agent', 'ExecStart')!.split(' ');
     expect(exec.slice(1, 1 + flags!.length)).toEqual(flags);

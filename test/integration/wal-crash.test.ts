@@ -82,7 +82,9 @@ describe('WAL under kill -9', () => {
     const wal = await Wal.open({ dir, consumers: ['server'], log });
     const records = await wal.readOldest('server', 1_000_000);
     const segs = readdirSync(dir).filter((n) => n.endsWith('.seg')).length;
-    console.log(`wal crash: ${written.length} records acknowledged by the WAL over 20 kills, ${acked.size} acked by the consumer; ${damaged} tails torn by the test, ${cuts + log.lines.length} cut at open; ${segs} segments left`);
+    console.log(
+      `wal crash: ${written.length} records acknowledged by the WAL over 20 kills, ${acked.size} acked by the consumer; ${damaged} tails torn by the test, ${cuts + log.lines.length} cut at open; ${segs} segments left`,
+    );
     expect(written.length).toBeGreaterThan(100);
     // Each torn tail was found and cut at the next open (kills may add a few of their own).
     expect(cuts + log.lines.filter((l) => l.startsWith('wal: cut a torn')).length).toBeGreaterThanOrEqual(damaged);
@@ -101,7 +103,14 @@ describe('WAL under kill -9', () => {
     // Anything else read back is a record the writer wrote (never garbage), e.g. one acked just before a kill.
     for (const r of records) expect(Buffer.from(r.payload).equals(crashPayload(r.seq)), `payload of ${r.seq}`).toBe(true);
     // Acked segments were deleted along the way (how many are left depends on which acks the kills lost).
-    expect(Number(readdirSync(dir).filter((n) => n.endsWith('.seg')).sort()[0]!.slice(0, 16))).toBeGreaterThan(1);
+    expect(
+      Number(
+        readdirSync(dir)
+          .filter((n) => n.endsWith('.seg'))
+          .sort()[0]!
+          .slice(0, 16),
+      ),
+    ).toBeGreaterThan(1);
     expect(segs).toBeLessThan(written.length / 50);
     await wal.close();
   }, 180_000);
@@ -112,7 +121,13 @@ describe('WAL under kill -9', () => {
     const wal = await Wal.open({ dir, consumers: ['server'], log: quiet, fsync: 'always', segmentBytes: 256 * 1024 });
     for (let s = 1; s <= 30; s++) await wal.append(crashPayload(s), { samples: 1, minTimestampMs: Date.now(), maxTimestampMs: Date.now() });
     await wal.close();
-    const last = join(dir, readdirSync(dir).filter((n) => n.endsWith('.seg')).sort().at(-1)!);
+    const last = join(
+      dir,
+      readdirSync(dir)
+        .filter((n) => n.endsWith('.seg'))
+        .sort()
+        .at(-1)!,
+    );
     const before = (await reopen(dir)).seqs;
     expect(before.at(-1)).toBe(30);
 
@@ -145,7 +160,10 @@ describe('WAL under kill -9', () => {
  * zeros or random bytes where the file grew. Returns false when there was nothing safe to damage.
  */
 function tearTail(dir: string, lastAcknowledged: number): boolean {
-  const name = readdirSync(dir).filter((n) => n.endsWith('.seg')).sort().at(-1);
+  const name = readdirSync(dir)
+    .filter((n) => n.endsWith('.seg'))
+    .sort()
+    .at(-1);
   if (!name) return false;
   const file = join(dir, name);
   const buf = readFileSync(file);

@@ -89,7 +89,15 @@ describe('WAL on a full disk', () => {
           req.on('data', (c: Buffer) => chunks.push(c));
           req.on('end', () => {
             const raw = snappyUncompress(Buffer.concat(chunks), 64 * 2 ** 20);
-            const decoded = raw.ok ? decodeWriteRequest(raw.body, { maxSeries: 1e6, maxLabelsPerSeries: 100, maxSamplesPerSeries: 100, maxLabelNameBytes: 1000, maxLabelValueBytes: 10_000 }) : undefined;
+            const decoded = raw.ok
+              ? decodeWriteRequest(raw.body, {
+                  maxSeries: 1e6,
+                  maxLabelsPerSeries: 100,
+                  maxSamplesPerSeries: 100,
+                  maxLabelNameBytes: 1000,
+                  maxLabelValueBytes: 10_000,
+                })
+              : undefined;
             const ok = decoded?.ok === true;
             const maxTs = ok ? Math.max(...decoded.series.flatMap((s) => s.samples.map((x) => x.timestampMs))) : 0;
             received.push({ ok, maxTs, samples: ok ? decoded.samples : 0 });
@@ -100,17 +108,33 @@ describe('WAL on a full disk', () => {
 
     // ~1,500 series of random values: ~20 KB a batch, so 3 MiB fill within seconds at 20 ms.
     const registry = new Registry();
-    const gauge = new Gauge({ name: 'cw_fill', help: 'x', labelNames: ['i'], registers: [registry], collect() { for (let i = 0; i < 1500; i++) this.set({ i: String(i) }, Math.random()); } });
+    const gauge = new Gauge({
+      name: 'cw_fill',
+      help: 'x',
+      labelNames: ['i'],
+      registers: [registry],
+      collect() {
+        for (let i = 0; i < 1500; i++) this.set({ i: String(i) }, Math.random());
+      },
+    });
     void gauge;
-    const config = pushSchema.parse({ interval: '20ms', wal: { dir: join(disk, 'wal'), fsync: 'never' }, targets: [{ name: 'province', url: `http://127.0.0.1:${port}/api/v1/write`, timeout: '1s' }] });
+    const config = pushSchema.parse({
+      interval: '20ms',
+      wal: { dir: join(disk, 'wal'), fsync: 'never' },
+      targets: [{ name: 'province', url: `http://127.0.0.1:${port}/api/v1/write`, timeout: '1s' }],
+    });
     const log = recordingLog();
     const client = await PushClient.start(config, () => registry, 'test', log);
     const metrics = new Registry();
     client.register(metrics);
-    const dropped = async (reason: string) => (await metrics.getSingleMetric('centerwatch_agent_wal_dropped_samples_total')!.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+    const dropped = async (reason: string) =>
+      (await metrics.getSingleMetric('centerwatch_agent_wal_dropped_samples_total')!.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
     try {
       // The disk fills while the receiver is down: the oldest goes, counted as disk_full.
-      const free = () => { const f = statfsSync(disk); return f.bavail * f.bsize; };
+      const free = () => {
+        const f = statfsSync(disk);
+        return f.bavail * f.bsize;
+      };
       await eventually(async () => (free() < 128 * 1024 ? true : undefined), 30_000, 'the disk to fill');
       await new Promise((r) => setTimeout(r, 1000));
       const upAt = Date.now();
@@ -122,7 +146,9 @@ describe('WAL on a full disk', () => {
       const fresh = received.filter((r) => r.maxTs > drainedAt).length - before;
       const lost = log.lines.filter((l) => l.includes('this interval is lost')).length;
       const counted = (await dropped('disk_full')) + (await dropped('write_failed'));
-      console.log(`received ${received.length} batches (${received.filter((r) => r.maxTs > upAt).length} after the receiver came up, ${fresh} in the 2 s after the drain); dropped disk_full ${await dropped('disk_full')}, write_failed ${await dropped('write_failed')}; "lost" lines ${lost}`);
+      console.log(
+        `received ${received.length} batches (${received.filter((r) => r.maxTs > upAt).length} after the receiver came up, ${fresh} in the 2 s after the drain); dropped disk_full ${await dropped('disk_full')}, write_failed ${await dropped('write_failed')}; "lost" lines ${lost}`,
+      );
       expect(received.every((r) => r.ok)).toBe(true);
       expect(await dropped('disk_full')).toBeGreaterThan(0);
       // 2 s at 20 ms: about 100 batches; at least a fifth of them must have arrived.

@@ -20,7 +20,7 @@ const AGENT_TOKEN = 'login-agent-token-0123456789';
 const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 
 /** A distinct loopback source address per number: each stands for another client on the network. */
-const address = (i: number): string => `127.1.${(i >> 8) & 255}.${(i & 255) || 1}`;
+const address = (i: number): string => `127.1.${(i >> 8) & 255}.${i & 255 || 1}`;
 
 const quantile = (xs: readonly number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -50,7 +50,9 @@ describe('readiness page login', () => {
     buildBins();
     dir = mkdtempSync(join(tmpdir(), 'cw-login-'));
     port = await freePort();
-    const hash = execFileSync('dist/centerwatch-server.mjs', ['password'], { input: `${PASSWORD}\n` }).toString().trim();
+    const hash = execFileSync('dist/centerwatch-server.mjs', ['password'], { input: `${PASSWORD}\n` })
+      .toString()
+      .trim();
     expect(hash).toMatch(/^scrypt\$/);
     expect(() => execFileSync('dist/centerwatch-server.mjs', ['password'], { input: 'short\n', stdio: 'pipe' })).toThrow();
     // lanhdao logs in; the others are only ever tried with wrong passwords (each test its own, as failures are counted per name).
@@ -90,7 +92,8 @@ describe('readiness page login', () => {
     expect(write.status).toBe(401); // the receiver's own answer, not the login's
     expect(write.headers.get('www-authenticate') ?? '').not.toMatch(/Basic/);
     const silence = { matchers: ['center="sa-huynh"'], ends: new Date(Date.now() + 60_000).toISOString() };
-    const write2 = (a: Record<string, string>) => fetch(`${url()}/api/v1/silences`, { method: 'POST', headers: { 'content-type': 'application/json', ...a }, body: JSON.stringify(silence) });
+    const write2 = (a: Record<string, string>) =>
+      fetch(`${url()}/api/v1/silences`, { method: 'POST', headers: { 'content-type': 'application/json', ...a }, body: JSON.stringify(silence) });
     expect((await write2(basic('lanhdao', PASSWORD))).status).toBe(401); // a page login cannot write
     expect((await write2({ authorization: 'Bearer login-ops-token-0123456789' })).status).toBe(201);
   });
@@ -167,7 +170,9 @@ describe('readiness page login', () => {
     await Promise.all(hammers);
 
     const fmt = (xs: number[]) => `p50 ${quantile(xs, 0.5).toFixed(1)} ms, p99 ${quantile(xs, 0.99).toFixed(1)} ms (${xs.length} pushes)`;
-    console.log(`one password check ${check.toFixed(1)} ms; push latency alone: ${fmt(baseline)}; while ${verified} wrong passwords were checked: ${fmt(loaded)}`);
+    console.log(
+      `one password check ${check.toFixed(1)} ms; push latency alone: ${fmt(baseline)}; while ${verified} wrong passwords were checked: ${fmt(loaded)}`,
+    );
     expect(verified).toBeGreaterThanOrEqual(30); // the hammering did cost password checks meanwhile
     // Checks on the event loop put several of them in front of most pushes; off it, a push waits for none.
     expect(quantile(loaded, 0.5)).toBeLessThan(Math.max(5 * quantile(baseline, 0.5), check / 2));

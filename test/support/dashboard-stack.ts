@@ -89,7 +89,13 @@ async function startPrometheus(dir: string, scrapeTarget: string): Promise<{ bas
   );
   const child = spawn(
     'prometheus',
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver', '--log.level=warn'],
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'prom')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-remote-write-receiver',
+      '--log.level=warn',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -158,7 +164,9 @@ export async function startStack(): Promise<Stack> {
   return {
     query: (promql) => api(`/api/v1/query?query=${encodeURIComponent(promql)}`),
     async labelValues(label, selector) {
-      const a = await api(`/api/v1/label/${encodeURIComponent(label)}/values?match[]=${encodeURIComponent(selector)}&start=${Math.floor(Date.now() / 1000) - 3600}`);
+      const a = await api(
+        `/api/v1/label/${encodeURIComponent(label)}/values?match[]=${encodeURIComponent(selector)}&start=${Math.floor(Date.now() / 1000) - 3600}`,
+      );
       if (a.status !== 'success') throw new Error(`label_values(${selector}, ${label}): ${a.error}`);
       return a.result as string[];
     },

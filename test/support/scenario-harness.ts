@@ -84,9 +84,15 @@ export class Province {
 
   evaluateNow(): EngineOutput[] {
     const settings = engineSettings(this.cfg, (labels, now) =>
-      this.silences.some((s) => now >= s.startsMs && now < s.endsMs && (s.recurring === undefined || recurrenceActive(s.recurring, now)) && matches(s.matchers, labels)),
+      this.silences.some(
+        (s) => now >= s.startsMs && now < s.endsMs && (s.recurring === undefined || recurrenceActive(s.recurring, now)) && matches(s.matchers, labels),
+      ),
     );
-    const { state, outputs } = evaluate(this.state, { nowMs: this.nowMs, agents: this.agents, checks: this.checks.map((c) => ({ ...c })), names: this.names }, settings);
+    const { state, outputs } = evaluate(
+      this.state,
+      { nowMs: this.nowMs, agents: this.agents, checks: this.checks.map((c) => ({ ...c })), names: this.names },
+      settings,
+    );
     this.state = state;
     for (const o of outputs) this.outputs.push({ ...o, at: this.nowMs });
     return outputs;
