@@ -287,37 +287,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     });
     observe(
       entity,
-      () => ({
-        entity,
-        kind: 'check',
-        province: c.province,
-        center: c.center,
-        agent: c.agent,
-        check: c.check,
-        subject: subject(),
-        impact: c.impact,
-        urgent: urgentCheck(c.kind, c.impact),
-        labels: {
-          ...c.labels,
-          province: c.province,
-          center: c.center,
-          agent: c.agent,
-          check: c.check,
-          kind: c.kind,
-          ...(c.line ? { line: c.line } : {}),
-          ...(c.group ? { group: c.group } : {}),
-          impact: c.impact,
-          alertname: 'CheckDown',
-        },
-        problem: {
-          province: c.province,
-          center: c.center,
-          agent: c.agent,
-          check: c.check,
-          ...(c.line ? { line: c.line } : {}),
-          ...(upstream ? { upstream } : {}),
-        },
-      }),
+      () => checkAlert(c, entity, subject(), upstream, { alertname: 'CheckDown', impact: c.impact, urgent: urgentCheck(c.kind, c.impact), group: c.group }),
       c.up,
       s.ruleFor(c),
       // While the alert is not yet announced its words follow the latest result (reason, redundancy).
@@ -334,41 +304,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     const entity = `degraded:${c.center}/${c.agent}/${c.check}`;
     const subject = (): Subject => ({ ...names(c), kind: 'check', check: c.check, checkKind: c.kind, impact: 'degrading', redundant: false, degraded: true });
     const upstream = s.upstreamOf.get(c.check);
-    observe(
-      entity,
-      () => ({
-        entity,
-        kind: 'check',
-        province: c.province,
-        center: c.center,
-        agent: c.agent,
-        check: c.check,
-        subject: subject(),
-        impact: 'degrading',
-        urgent: false,
-        labels: {
-          ...c.labels,
-          province: c.province,
-          center: c.center,
-          agent: c.agent,
-          check: c.check,
-          kind: c.kind,
-          ...(c.line ? { line: c.line } : {}),
-          impact: c.impact,
-          alertname: 'CheckDegraded',
-        },
-        problem: {
-          province: c.province,
-          center: c.center,
-          agent: c.agent,
-          check: c.check,
-          ...(c.line ? { line: c.line } : {}),
-          ...(upstream ? { upstream } : {}),
-        },
-      }),
-      !bad,
-      s.degradedRule,
-    );
+    observe(entity, () => checkAlert(c, entity, subject(), upstream, { alertname: 'CheckDegraded', impact: 'degrading', urgent: false }), !bad, s.degradedRule);
   }
   for (const [center, l] of lines) {
     const entity = `lines:${center}`;
@@ -555,6 +491,50 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     if (changed) outputs.push({ type: 'readiness', province: prev.province, center, from: prev.settled.state, to: settled.state, atMs: now, reasons });
   }
   return { state, outputs };
+}
+
+/**
+ * What a check's alert tracks, down (CheckDown) or past a threshold (CheckDegraded): its ids, its
+ * labels (the check's `impact` label stays the check's own) and the problem it names.
+ */
+function checkAlert(
+  c: CheckSnapshot,
+  entity: string,
+  subject: Subject,
+  upstream: string | undefined,
+  alert: { alertname: 'CheckDown' | 'CheckDegraded'; impact: Impact; urgent: boolean; group?: string },
+): Omit<Tracked, 'alert' | 'lastSeenMs'> {
+  return {
+    entity,
+    kind: 'check',
+    province: c.province,
+    center: c.center,
+    agent: c.agent,
+    check: c.check,
+    subject,
+    impact: alert.impact,
+    urgent: alert.urgent,
+    labels: {
+      ...c.labels,
+      province: c.province,
+      center: c.center,
+      agent: c.agent,
+      check: c.check,
+      kind: c.kind,
+      ...(c.line ? { line: c.line } : {}),
+      ...(alert.group ? { group: alert.group } : {}),
+      impact: c.impact,
+      alertname: alert.alertname,
+    },
+    problem: {
+      province: c.province,
+      center: c.center,
+      agent: c.agent,
+      check: c.check,
+      ...(c.line ? { line: c.line } : {}),
+      ...(upstream ? { upstream } : {}),
+    },
+  };
 }
 
 const IMPACT_RANK: Record<Impact, number> = { info: 0, degrading: 1, blocking: 2 };
