@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { ProbeContext, ProbeDefinition, ProbeLog, ProbeResult, Session, LineBinding } from './probes/types.js';
+import { platformName, PLATFORM_TITLES } from './platform/index.js';
 import { brokenThresholds, type Threshold } from './thresholds.js';
 
 /** What the runner needs of a check (a subset of the config's check). */
@@ -51,6 +52,11 @@ export async function runCheck(
     },
   };
   const start = performance.now();
+  const unsupported = def.unsupportedOn?.(platformName(), check.options);
+  if (unsupported !== undefined) {
+    const message = `${check.kind} on ${PLATFORM_TITLES[platformName()]}: ${unsupported}`;
+    return { result: { up: false, reason: 'not_supported', message }, durationSeconds: (performance.now() - start) / 1000, abandoned: false };
+  }
   let timer: NodeJS.Timeout | undefined;
   let abandoned = false;
   const probe = Promise.resolve()

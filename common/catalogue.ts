@@ -205,6 +205,10 @@ export const REASON_CATALOGUE = {
   // the agent's own situation: what the check needs on the machine, not what it checks
   not_permitted: { vi: 'máy giám sát không đủ quyền để kiểm tra', en: 'the agent lacks the permission to check' },
   missing_binary: { vi: 'máy giám sát thiếu chương trình cần để kiểm tra', en: 'a program the check needs is missing' },
+  not_supported: {
+    vi: 'loại kiểm tra này không chạy được trên hệ điều hành của máy giám sát',
+    en: "this kind of check cannot run on the agent's operating system",
+  },
   config: { vi: 'cấu hình kiểm tra sai', en: 'check misconfigured' },
   internal_error: { vi: 'lỗi nội bộ của phần mềm giám sát', en: 'monitoring agent internal error' },
 } as const satisfies Record<string, Bilingual>;

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Reason } from '../../common/catalogue.js';
+import type { PlatformName } from '../platform/index.js';
 
 /** Why a check failed or degraded: the closed set lives in common/catalogue.ts, each reason with its words. */
 export { REASONS, type Reason } from '../../common/catalogue.js';
@@ -87,6 +88,12 @@ export interface ProbeDefinition<Options = unknown> {
   options: z.ZodType<Options>;
   metrics: Record<string, MetricSpec>;
   run(target: string, options: Options, ctx: ProbeContext): Promise<ProbeResult>;
+  /**
+   * Why a check of this kind (with these options) cannot run on `platform`, or undefined when it can.
+   * Absent: every platform. The runner then reports `not_supported` without calling `run`, and
+   * `--check-config` warns with the file, line and field.
+   */
+  unsupportedOn?(platform: PlatformName, options: Options): string | undefined;
 }
 
 /** Declares a probe with its option type inferred from the schema. */
