@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { loadNative } from '../native.js';
 
 /**
  * Snappy block format (not the framed stream format), as remote_write 1.0 requires. The native codec of
@@ -10,7 +10,7 @@ interface SnappyBinding {
 }
 let binding: SnappyBinding | undefined;
 function snappy(): SnappyBinding {
-  binding ??= createRequire(import.meta.url)('snappy') as SnappyBinding;
+  binding ??= loadNative<SnappyBinding>('snappy');
   return binding;
 }
 
