@@ -55,8 +55,13 @@ export function listSegments(dir: string): { name: string; firstSeq: number }[] 
     .sort((a, b) => a.firstSeq - b.firstSeq);
 }
 
-/** Makes a file creation, deletion or rename in `dir` durable. */
-export function syncDir(dir: string): void {
+/**
+ * Makes a file creation, deletion or rename in `dir` durable. Windows cannot open a directory as a
+ * file (openSync fails with EISDIR/EPERM) and has no directory fsync: NTFS journals its metadata
+ * itself, so there is nothing to do there.
+ */
+export function syncDir(dir: string, platform: NodeJS.Platform = process.platform): void {
+  if (platform === 'win32') return;
   const fd = openSync(dir, 'r');
   try {
     fsyncSync(fd);
@@ -81,7 +86,65 @@ export function writeFileAtomic(file: string, data: Uint8Array, io: WalIo = node
     throw err;
   }
   closeSync(fd);
-  renameSync(tmp, file);
+  try {
+    renameReplacing(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Error codes with which Windows refuses to replace a file that another process holds open. */
+const HELD_OPEN = new Set(['EPERM', 'EACCES', 'EBUSY']);
+
+/** How `renameReplacing` retries; tests pass their own rename and sleep. */
+export interface RenameRetry {
+  rename?: (from: string, to: string) => void;
+  sleep?: (ms: number) => void;
+  /** Waits between attempts in ms; one attempt more than waits. Default 10, 20, 40, 80, 160 (≈ 0.3 s in all). */
+  backoffMs?: readonly number[];
+  platform?: NodeJS.Platform;
+}
+
+const BACKOFF_MS = [10, 20, 40, 80, 160] as const;
+
+/**
+ * Renames `from` over `to`. On Windows a rename over a file that another process (an antivirus scan,
+ * a backup, an editor, `type`) holds open without FILE_SHARE_DELETE fails with EPERM, EACCES or
+ * EBUSY until that handle closes; such holders are brief, so the rename is retried with a short
+ * bounded backoff, then fails saying so (with the last error as cause). Linux replaces the name
+ * whoever holds the old file: there the first error is final, as before.
+ */
+export function renameReplacing(from: string, to: string, retry: RenameRetry = {}): void {
+  const rename = retry.rename ?? renameSync;
+  const waits = (retry.platform ?? process.platform) === 'win32' ? (retry.backoffMs ?? BACKOFF_MS) : [];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rename(from, to);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (!HELD_OPEN.has(code)) throw err;
+      const wait = waits[attempt];
+      if (wait === undefined) {
+        if (waits.length === 0) throw err;
+        throw Object.assign(new Error(`cannot replace ${to}: another process holds it open (${code}, ${attempt + 1} attempts over ${sum(waits)} ms)`), {
+          code,
+          cause: err,
+        });
+      }
+      (retry.sleep ?? sleepSync)(wait);
+    }
+  }
+}
+
+function sum(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
+
+/** Blocks the thread for `ms`: the WAL's writes are synchronous, and the waits are a few ms each. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** An I/O failure the WAL cannot work around, with what it was doing and where. */

@@ -69,8 +69,13 @@ function ownerAlive(pid: number, started: string | undefined): boolean {
   return started === undefined || now === undefined || now === started;
 }
 
-/** Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined. */
+/**
+ * Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined.
+ * Windows has no /proc (a path `/proc/…` would name a folder on the current drive): there the lock
+ * holds the pid alone and liveness is `process.kill(pid, 0)`, which Node answers with OpenProcess.
+ */
 function startTime(pid: number): string | undefined {
+  if (process.platform === 'win32') return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
