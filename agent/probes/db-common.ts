@@ -3,7 +3,8 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { METRIC } from '../../common/metrics.js';
-import type { MetricSpec, Phase } from './types.js';
+import { failure, type MetricSpec, type Phase, type ProbeResult } from './types.js';
+import { describeError } from './errors.js';
 
 /**
  * What the database probes share: TLS options, the check on a query's result, and a clock for
@@ -119,6 +120,18 @@ export function nodeTlsOptions(tls: DbTlsOptions, host: string): { rejectUnautho
 }
 
 /** Measures consecutive phases: `lap('connect')` records the time since the previous lap. */
+/**
+ * Reads a check's TLS files (its `ca_file`) before connecting: a file that cannot be read fails the
+ * check as `config` (the configuration is wrong, the target may be fine).
+ */
+export function readTlsFiles<T>(read: () => T): { files: T } | { failure: ProbeResult } {
+  try {
+    return { files: read() };
+  } catch (err) {
+    return { failure: failure('config', `cannot read ca_file (${describeError(err)})`) };
+  }
+}
+
 export function phaseClock(): { lap(phase: Phase): void; phases: Partial<Record<Phase, number>> } {
   const phases: Partial<Record<Phase, number>> = {};
   let last = performance.now();

@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { MongoClient, MongoClientOptions } from 'mongodb';
 import { defineProbe, failure, success, type ProbeResult } from './types.js';
-import { credentialPairProblems, dbTlsOptions, lazyDriver, phaseClock, resultExpectation, resultProblem } from './db-common.js';
-import { describeError } from './errors.js';
+import { credentialPairProblems, dbTlsOptions, lazyDriver, phaseClock, resultExpectation, readTlsFiles, resultProblem } from './db-common.js';
 import { mongoFailure } from './mongodb-errors.js';
 import { commandProblem, replyResult } from './mongodb-reply.js';
 import { endpointOf, familyOf, hostPortProblem } from './target.js';
@@ -68,12 +67,9 @@ export function createMongodbProbe(loadDriver: () => Promise<typeof import('mong
       const ep = endpointOf(target, ctx.line);
       if ('failure' in ep) return ep.failure;
       const { hp, bind } = ep;
-      let tls: MongoClientOptions;
-      try {
-        tls = tlsOptions(opts.tls);
-      } catch (err) {
-        return failure('config', `cannot read ca_file (${describeError(err)})`);
-      }
+      const files = readTlsFiles(() => tlsOptions(opts.tls));
+      if ('failure' in files) return files.failure;
+      const tls = files.files;
       return withDeadline(ctx.signal, async (deadline) => {
         const { MongoClient } = await deadline.race(loadDriver());
         const ms = Math.max(1, ctx.timeoutMs);

@@ -3,8 +3,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Connection, ConnectionConfiguration } from 'tedious';
 import { defineProbe, failure, success, type ProbeResult } from './types.js';
-import { dbTlsOptions, lazyDriver, phaseClock, resultExpectation, resultProblem } from './db-common.js';
-import { describeError } from './errors.js';
+import { dbTlsOptions, lazyDriver, phaseClock, resultExpectation, readTlsFiles, resultProblem } from './db-common.js';
 import { mssqlFailure } from './mssql-errors.js';
 import { endpointOf, hostPortProblem } from './target.js';
 import { withDeadline } from './deadline.js';
@@ -55,12 +54,9 @@ export function createMssqlProbe(loadDriver: () => Promise<typeof import('tediou
       const ep = endpointOf(target, ctx.line);
       if ('failure' in ep) return ep.failure;
       const { hp, bind } = ep;
-      let ca: Buffer | undefined;
-      try {
-        if (opts.tls.mode === 'verify' && opts.tls.ca_file) ca = readFileSync(opts.tls.ca_file);
-      } catch (err) {
-        return failure('config', `cannot read ca_file (${describeError(err)})`);
-      }
+      const files = readTlsFiles(() => (opts.tls.mode === 'verify' && opts.tls.ca_file ? readFileSync(opts.tls.ca_file) : undefined));
+      if ('failure' in files) return files.failure;
+      const ca = files.files;
       return withDeadline(ctx.signal, async (deadline) => {
         const { Connection, Request } = await deadline.race(loadDriver());
 

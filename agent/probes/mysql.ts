@@ -4,8 +4,7 @@ import { checkServerIdentity, type TLSSocket } from 'node:tls';
 import type { Connection } from 'mysql2';
 import { z } from 'zod';
 import { defineProbe, failure, success, type Observation, type ProbeResult } from './types.js';
-import { dbTlsOptions, lazyDriver, nodeTlsOptions, phaseClock, REPLICATION_METRICS, resultExpectation, resultProblem } from './db-common.js';
-import { describeError } from './errors.js';
+import { dbTlsOptions, lazyDriver, nodeTlsOptions, phaseClock, REPLICATION_METRICS, resultExpectation, readTlsFiles, resultProblem } from './db-common.js';
 import { mysqlMessage, mysqlReason, serverError, type MysqlStep } from './mysql-errors.js';
 import { ER_PARSE_ERROR, queryResult, REPLICA_STATUS_QUERIES, replicaStatus } from './mysql-results.js';
 import { endpointOf, hostPortProblem } from './target.js';
@@ -60,12 +59,9 @@ export function createMysqlProbe(loadDriver: () => Promise<typeof import('mysql2
       const ep = endpointOf(target, ctx.line);
       if ('failure' in ep) return ep.failure;
       const { hp, bind } = ep;
-      let tlsOpts: ReturnType<typeof nodeTlsOptions>;
-      try {
-        tlsOpts = nodeTlsOptions(opts.tls, hp.host);
-      } catch (err) {
-        return failure('config', `cannot read ca_file (${describeError(err)})`);
-      }
+      const tls = readTlsFiles(() => nodeTlsOptions(opts.tls, hp.host));
+      if ('failure' in tls) return tls.failure;
+      const tlsOpts = tls.files;
       return withDeadline(ctx.signal, async (deadline) => {
         const mysql = await deadline.race(loadDriver().catch(() => undefined));
         if (!mysql) return failure('internal_error', 'the mysql2 driver cannot be loaded');

@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { defineProbe, failure, success, type ProbeResult } from './types.js';
-import { dbTlsOptions, lazyDriver, resultExpectation, resultProblem } from './db-common.js';
-import { describeError } from './errors.js';
+import { dbTlsOptions, lazyDriver, resultExpectation, readTlsFiles, resultProblem } from './db-common.js';
 import { easyConnect, RowCounter, SERVICE_NAME, timeoutSeconds } from './oracle-connect.js';
 import { oracleFailure } from './oracle-errors.js';
 import { closeAll, watchSockets } from './oracle-sockets.js';
@@ -83,12 +82,9 @@ export function createOracleProbe(loadDriver: () => Promise<OracleDriver>) {
       if ('failure' in ep) return ep.failure;
       const { hp, bind } = ep;
       const tcps = opts.tls.mode !== 'disable';
-      let wallet: string | undefined;
-      try {
-        if (tcps && opts.tls.ca_file) wallet = readFileSync(opts.tls.ca_file, 'utf8');
-      } catch (err) {
-        return failure('config', `cannot read ca_file (${describeError(err)})`);
-      }
+      const files = readTlsFiles(() => (tcps && opts.tls.ca_file ? readFileSync(opts.tls.ca_file, 'utf8') : undefined));
+      if ('failure' in files) return files.failure;
+      const wallet = files.files;
       return withDeadline(ctx.signal, async (deadline) => {
         const oracledb = await deadline.race(loadDriver());
 

@@ -3,8 +3,7 @@ import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:
 import { z } from 'zod';
 import type { Client, ClientConfig, CustomTypesConfig, QueryArrayResult } from 'pg';
 import { defineProbe, failure, success, type Observation, type ProbeResult } from './types.js';
-import { dbTlsOptions, nodeTlsOptions, phaseClock, REPLICATION_METRICS, resultExpectation, resultProblem } from './db-common.js';
-import { describeError } from './errors.js';
+import { dbTlsOptions, nodeTlsOptions, phaseClock, REPLICATION_METRICS, resultExpectation, readTlsFiles, resultProblem } from './db-common.js';
 import { endpointOf, hostPortProblem } from './target.js';
 import { withDeadline } from './deadline.js';
 import { pgMessage, pgReason, type PgStage } from './postgres-errors.js';
@@ -69,12 +68,9 @@ export function createPostgresProbe(loadDriver: () => Promise<PgModule>) {
       const ep = endpointOf(target, ctx.line);
       if ('failure' in ep) return ep.failure;
       const { hp, bind } = ep;
-      let ssl: ReturnType<typeof nodeTlsOptions>;
-      try {
-        ssl = nodeTlsOptions(opts.tls, hp.host);
-      } catch (err) {
-        return failure('config', `cannot read ca_file (${describeError(err)})`);
-      }
+      const tls = readTlsFiles(() => nodeTlsOptions(opts.tls, hp.host));
+      if ('failure' in tls) return tls.failure;
+      const ssl = tls.files;
       if (ssl && opts.tls.mode === 'verify') {
         // pg replaces `servername` by the target host for a named target, so the name to verify is
         // given here instead: `server_name` when set, else the target host (IP names for an IP).

@@ -4,7 +4,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { z } from 'zod';
 import { defineProbe, failure, success, type Phase, type ProbeResult } from './types.js';
 import { withDeadline, type Deadline } from './deadline.js';
-import { credentialPairProblems, dbTlsOptions, nodeTlsOptions, phaseClock, resultExpectation, resultProblem } from './db-common.js';
+import { credentialPairProblems, dbTlsOptions, nodeTlsOptions, phaseClock, resultExpectation, readTlsFiles, resultProblem } from './db-common.js';
 import { describeError, reasonFromError } from './errors.js';
 import { commandProblem, replyReason, replyResult, type RedisStep } from './redis-replies.js';
 import { encodeCommand, RespError, RespProtocolError, RespReader, type RespValue } from './resp.js';
@@ -54,12 +54,9 @@ export const redisProbe = defineProbe({
     const ep = endpointOf(target, ctx.line);
     if ('failure' in ep) return ep.failure;
     const { hp, bind } = ep;
-    let tlsOpts: ReturnType<typeof nodeTlsOptions>;
-    try {
-      tlsOpts = nodeTlsOptions(opts.tls, hp.host);
-    } catch (err) {
-      return failure('config', `cannot read ca_file (${describeError(err)})`);
-    }
+    const tls = readTlsFiles(() => nodeTlsOptions(opts.tls, hp.host));
+    if ('failure' in tls) return tls.failure;
+    const tlsOpts = tls.files;
     const clock = phaseClock();
     const phases = clock.phases;
     const sockets: Socket[] = [];
