@@ -6,6 +6,11 @@ export interface UsbDevice {
   productId: string;
   manufacturer?: string;
   product?: string;
+  /**
+   * Windows only: the Device Manager problem code (ConfigManagerErrorCode) when not 0, e.g. 28
+   * (drivers not installed). A device with a problem is listed but does not count as present.
+   */
+  problem?: number;
 }
 
 /** What a `usb` check looks for; every given field must match. */

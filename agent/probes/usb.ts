@@ -1,57 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { defineProbe, failure, success, type ProbeDefinition, type ProbeResult } from './types.js';
 import { withDeadline } from './deadline.js';
 import { describeError } from './errors.js';
-import { deviceFromSysfs, displayName, matchDevices, type UsbDevice } from './usb-match.js';
+import { displayName, matchDevices, type UsbDevice } from './usb-match.js';
+import { listUsbDevices, type UsbSource } from '../platform/usb.js';
+import { describeProblem } from '../platform/win32/cim.js';
 import { METRIC } from '../../common/metrics.js';
 
-/*
- * Devices are read from sysfs rather than through systeminformation: on Linux its usb() runs
- * `lsusb -v` in a shell on every call (a process spawn plus a descriptor dump of every device,
- * tens of ms of CPU), while sysfs costs a readdir and a few small reads per device.
- */
-
-/** Where the kernel lists USB devices (the agent's mount namespace). */
-export const SYSFS_USB = '/sys/bus/usb/devices';
-
-const ATTRS = ['idVendor', 'idProduct', 'manufacturer', 'product'] as const;
-
-/**
- * Reads every USB device under a sysfs-shaped directory; a missing directory is no devices.
- * Synchronous on purpose: sysfs attributes are generated in memory and never block, and the
- * async fs API costs ~0.1 ms of CPU per file in thread-pool round trips (a run over 7 devices:
- * 2.9 ms async, 0.34 ms sync).
- */
-export function readSysfsUsb(root: string = SYSFS_USB): UsbDevice[] {
-  let entries: string[];
-  try {
-    entries = readdirSync(root);
-  } catch (err) {
-    // No USB bus at all (a VM or container without one): nothing plugged in.
-    if ((err as { code?: unknown }).code === 'ENOENT') return [];
-    throw err;
-  }
-  const devices: UsbDevice[] = [];
-  // `1-1:1.0` entries are interfaces of a device, not devices.
-  for (const e of entries.filter((name) => !name.includes(':'))) {
-    const attrs: Record<string, string | undefined> = {};
-    for (const a of ATTRS) attrs[a] = readAttr(join(root, e, a));
-    const d = deviceFromSysfs(attrs);
-    if (d) devices.push(d);
-  }
-  return devices;
-}
-
-/** One attribute file, undefined when the device lacks it (a device with no product string). */
-function readAttr(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
+// The device list is the platform's (agent/platform/usb.ts: sysfs on Linux, CIM on Windows).
+export { readSysfsUsb, SYSFS_USB } from '../platform/usb.js';
 
 function isRegExp(text: string): boolean {
   try {
@@ -87,8 +44,8 @@ const options = z
 
 export type UsbOptions = z.output<typeof options>;
 
-/** Builds the probe over a device source; tests pass fixtures, the agent uses sysfs. */
-export function createUsbProbe(source: () => UsbDevice[] | Promise<UsbDevice[]>): ProbeDefinition<UsbOptions> {
+/** Builds the probe over a device source; tests pass fixtures, the agent its platform's list. */
+export function createUsbProbe(source: UsbSource): ProbeDefinition<UsbOptions> {
   return defineProbe({
     kind: 'usb',
     targetHelp: 'a label for the device (e.g. "scanner counter 3"); the match is in options',
@@ -103,19 +60,25 @@ export function createUsbProbe(source: () => UsbDevice[] | Promise<UsbDevice[]>)
       withDeadline(ctx.signal, async (deadline): Promise<ProbeResult> => {
         let devices: UsbDevice[];
         try {
-          devices = await deadline.race(Promise.resolve().then(source));
+          const listed = await deadline.race(Promise.resolve(ctx).then(source));
+          if (!Array.isArray(listed) && !listed.ok) return failure(listed.reason, `cannot list USB devices: ${listed.message}`);
+          devices = Array.isArray(listed) ? listed : listed.value;
         } catch (err) {
           if (ctx.signal.aborted) throw err; // the deadline: a timeout, said by withDeadline
           return failure('internal_error', `cannot list USB devices (${describeError(err)})`);
         }
-        const found = matchDevices(devices, {
+        const matching = matchDevices(devices, {
           vendorId: opts.vendor_id,
           productId: opts.product_id,
           name: opts.name === undefined ? undefined : new RegExp(opts.name, 'i'),
         });
+        // A device Windows lists with a problem code (no driver, disabled) is plugged in but unusable.
+        const found = matching.filter((d) => d.problem === undefined);
+        const broken = matching.filter((d) => d.problem !== undefined);
         const observations = [{ metric: 'devices', value: found.length }];
         if (found.length < opts.min_count) {
-          return failure('missing', `${found.length} of ${opts.min_count} matching USB devices present`, { observations });
+          const why = broken.map((d) => `${d.vendorId}:${d.productId} ${describeProblem(d.problem!)}`).join('; ');
+          return failure('missing', `${found.length} of ${opts.min_count} matching USB devices present${why ? `; ${why}` : ''}`, { observations });
         }
         // Device names come from the device itself: short, but cap them for the message.
         const names = found.map((d) => `${d.vendorId}:${d.productId} ${displayName(d)}`.trim().slice(0, 80));
@@ -124,4 +87,4 @@ export function createUsbProbe(source: () => UsbDevice[] | Promise<UsbDevice[]>)
   });
 }
 
-export const usbProbe = createUsbProbe(() => readSysfsUsb());
+export const usbProbe = createUsbProbe(listUsbDevices);
