@@ -1,10 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { defineProbe, failure, success, type Observation, type ProbeContext, type ProbeResult } from './types.js';
-import { pingArgs, pingExitProblem, PingTally, type WindowStats } from './ping-output.js';
-import { PingSession, startPing } from './ping-session.js';
+import { PingTally, type WindowStats } from './ping-output.js';
+import { PingSession, startPing, type PingCommand } from './ping-session.js';
 import { METRIC } from '../../common/metrics.js';
 import { hostProblem } from './target.js';
+import { pingPlatform } from '../platform/ping.js';
 
 const BURST_INTERVAL = 0.2;
 /**
@@ -27,7 +28,10 @@ const options = z
     mode: z.enum(['continuous', 'burst']).optional(),
     /** Packets per burst. Default 5. */
     count: z.number().int().min(1).max(1000).default(5),
-    /** Seconds between packets, at least 0.002 (ping's floor). Default 0.2 in burst mode, 0.25 in continuous mode. */
+    /**
+     * Seconds between packets, at least 0.002 (ping's floor). Default 0.2 in burst mode, 0.25 in
+     * continuous mode. Windows ping always sends one a second: there, leave it out (or set 1).
+     */
     packet_interval: z.number().min(0.002).max(60).optional(),
     /** Seconds over which loss, mean RTT and jitter are computed in continuous mode. Default 30. */
     window: z.number().positive().max(3600).default(30),
@@ -55,6 +59,7 @@ export const icmpProbe = defineProbe({
   targetRequired: true,
   targetProblem: hostProblem,
   options,
+  unsupportedOn: (platform, opts) => pingPlatform(platform).unsupported(opts),
   metrics: {
     loss_ratio: {
       name: METRIC.lineLossRatio,
@@ -74,9 +79,10 @@ export const icmpProbe = defineProbe({
     packets_received: { name: METRIC.icmpPacketsReceivedTotal, help: 'Echo replies received.', type: 'counter' },
   },
   async run(target, opts, ctx): Promise<ProbeResult> {
+    const platform = pingPlatform();
     const continuous = (opts.mode ?? (ctx.line ? 'continuous' : 'burst')) === 'continuous';
-    const interval = opts.packet_interval ?? (continuous ? CONTINUOUS_INTERVAL : BURST_INTERVAL);
-    const args = pingArgs({
+    const interval = platform.fixedInterval ?? opts.packet_interval ?? (continuous ? CONTINUOUS_INTERVAL : BURST_INTERVAL);
+    const built = platform.args({
       target,
       interval,
       ipv6: opts.ipv6,
@@ -84,7 +90,9 @@ export const icmpProbe = defineProbe({
       ...(opts.size === undefined ? {} : { size: opts.size }),
       ...(ctx.line ? { line: ctx.line } : {}),
     });
-    return continuous ? runContinuous(args, interval, opts, ctx) : runBurst(args, ctx);
+    if ('problem' in built) return failure('unreachable', built.problem);
+    const cmd: PingCommand = { args: built.args, target };
+    return continuous ? runContinuous(cmd, interval, opts, ctx) : runBurst(cmd, ctx);
   },
 });
 
@@ -105,10 +113,10 @@ function lossText(stats: WindowStats): string {
 }
 
 /** Sends `count` packets with a fresh ping; kills it at the deadline and reports what arrived. */
-async function runBurst(args: string[], ctx: ProbeContext): Promise<ProbeResult> {
+async function runBurst(cmd: PingCommand, ctx: ProbeContext): Promise<ProbeResult> {
   const tally = new PingTally();
   let icmpError: string | undefined;
-  const proc = startPing(args, (ev) => {
+  const proc = startPing(cmd, (ev) => {
     tally.add(ev, performance.now());
     if (ev.type === 'icmp_error') icmpError = `${ev.text} (from ${ev.from})`;
   });
@@ -124,7 +132,7 @@ async function runBurst(args: string[], ctx: ProbeContext): Promise<ProbeResult>
   if (exit === 'aborted') proc.kill();
   const stats = tally.window(performance.now(), Infinity);
   const observations = observe(stats, tally.take());
-  const problem = exit === 'aborted' ? undefined : pingExitProblem(exit);
+  const problem = exit === 'aborted' ? undefined : proc.reader.exitProblem(exit);
   if (problem) return failure(problem.reason, problem.message, { observations });
   if (stats.received > 0) return success({ observations, ...(stats.received < stats.sent ? { message: lossText(stats) } : {}) });
   if (icmpError) return failure('unreachable', icmpError, { observations });
@@ -137,9 +145,9 @@ async function runBurst(args: string[], ctx: ProbeContext): Promise<ProbeResult>
  * (or the next reply), so a dead line is reported `down_after` after its last reply rather than
  * up to one run interval later (with 1 s runs: about 2.0 s after a cut instead of up to 3 s).
  */
-async function runContinuous(args: string[], interval: number, opts: Options, ctx: ProbeContext): Promise<ProbeResult> {
+async function runContinuous(cmd: PingCommand, interval: number, opts: Options, ctx: ProbeContext): Promise<ProbeResult> {
   const downMs = opts.down_after * 1000;
-  const session = ctx.session(() => new PingSession(args, ctx.log, downMs));
+  const session = ctx.session(() => new PingSession(cmd, ctx.log, downMs));
   const overdueMs = interval * 1500 + 100;
   const budgetEnd = performance.now() + Math.max(0, ctx.timeoutMs - DEADLINE_MARGIN_MS);
   let now = performance.now();

@@ -1,16 +1,25 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { classifyPingStderr, parsePingLine, pingExitProblem, PingTally, type PingEvent, type PingExit } from './ping-output.js';
+import { PingTally, type PingEvent, type PingExit } from './ping-output.js';
 import type { ProbeLog, Reason, Session } from './types.js';
+import { pingPlatform, type PingReader } from '../platform/ping.js';
 
-/** The ping binary: `CENTERWATCH_PING` when set (tests point it at a missing path), else `ping` from PATH. */
+/** The ping binary: `CENTERWATCH_PING` when set (tests point it at a missing path), else the system's ping. */
 export function pingBinary(): string {
-  return process.env.CENTERWATCH_PING || 'ping';
+  return pingPlatform().binary();
+}
+
+/** One ping command line and the target it names (the Windows reader needs it to judge an early exit). */
+export interface PingCommand {
+  args: string[];
+  target: string;
 }
 
 export interface PingProcess {
   /** Settles once the process has exited and its output has been read; never rejects. */
   done: Promise<PingExit>;
+  /** Reads this process's output; says what its exit means. */
+  reader: PingReader;
   /** SIGTERM, then SIGKILL a second later if it is still there. Safe to call more than once. */
   kill(): void;
 }
@@ -19,20 +28,23 @@ const KILL_GRACE_MS = 1000;
 
 /**
  * Spawns ping and feeds each parsed stdout line to `onEvent` as it arrives (ping flushes every line).
- * The child runs with LC_ALL=C so its error texts are the ones `classifyPingStderr` knows. If the
- * agent dies without killing it, ping's next write hits a closed pipe and SIGPIPE ends it.
+ * The platform (agent/platform/ping.ts) gives the binary, its environment and the line reader. If
+ * the agent dies without killing it: on Linux ping's next write hits a closed pipe and SIGPIPE ends
+ * it; on Windows libuv puts every child in a job object that is killed when the agent exits.
  */
-export function startPing(args: string[], onEvent: (ev: PingEvent) => void, onStderrLine?: (line: string) => void): PingProcess {
-  const binary = pingBinary();
+export function startPing(cmd: PingCommand, onEvent: (ev: PingEvent) => void, onStderrLine?: (line: string) => void): PingProcess {
+  const platform = pingPlatform();
+  const binary = platform.binary();
+  const reader = platform.reader(cmd.target);
   let spawnError: unknown;
   let stderr = '';
   let killTimer: NodeJS.Timeout | undefined;
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C', LANG: 'C' } });
+  const child = spawn(binary, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'], env: platform.env(), windowsHide: true });
   child.on('error', (err) => {
     spawnError ??= err;
   });
   lines(child.stdout, (line) => {
-    const ev = parsePingLine(line);
+    const ev = reader.line(line);
     if (ev) onEvent(ev);
   });
   lines(child.stderr, (line) => {
@@ -47,6 +59,7 @@ export function startPing(args: string[], onEvent: (ev: PingEvent) => void, onSt
   });
   return {
     done,
+    reader,
     kill() {
       if (child.exitCode !== null || child.signalCode !== null || spawnError !== undefined || killTimer) return;
       child.kill('SIGTERM');
@@ -99,7 +112,7 @@ export class PingSession implements Session {
 
   /** @param downMs silence after which the line is down: its outage is left out of the quality window. */
   constructor(
-    private readonly args: string[],
+    private readonly cmd: PingCommand,
     private readonly log: ProbeLog,
     downMs = Infinity,
   ) {
@@ -138,15 +151,15 @@ export class PingSession implements Session {
     if (this.closed) return;
     this.tally.newProcess();
     const proc = startPing(
-      this.args,
+      this.cmd,
       (ev) => this.onEvent(ev),
-      (line) => this.setProblem(classifyPingStderr(line), line.slice(0, 200)),
+      (line) => this.setProblem(pingPlatform().stderrReason(line), line.slice(0, 200)),
     );
     this.proc = proc;
     void proc.done.then((exit) => {
       this.proc = undefined;
       if (this.closed) return;
-      const p = pingExitProblem(exit) ?? { reason: 'protocol', message: `ping exited (${exit.code ?? exit.signal})` };
+      const p = proc.reader.exitProblem(exit) ?? { reason: 'protocol', message: `ping exited (${exit.code ?? exit.signal})` };
       this.setProblem(p.reason, p.message);
       this.log.warn('ping exited, restarting', { reason: p.reason, restart_in_ms: this.backoffMs });
       this.restartTimer = setTimeout(() => this.spawn(), this.backoffMs);
