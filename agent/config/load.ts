@@ -1,30 +1,67 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { loadYamlConfig, parseYamlConfig, type YamlConfigOptions } from '../../common/yaml-config.js';
+import type { Document } from 'yaml';
+import { loadYamlConfig, parseYamlConfig, type PreProblem, type YamlConfigOptions } from '../../common/yaml-config.js';
 import { agentConfigSchema, applyDefaults, type AgentConfig } from './schema.js';
-import type { ConfigProblem } from '../../common/config-errors.js';
+import { formatPath, type ConfigProblem } from '../../common/config-errors.js';
 import { AGENT_SECRET_PLACES, literalSecretProblems, resolveSecrets, SECRET_KEYS } from '../../common/secrets.js';
 import { PROBE_KINDS } from '../probes/index.js';
+import { platformName, type PlatformName } from '../platform/index.js';
+import { foreignConfigProblems, unsupportedChecks } from './platform.js';
 
 /** Receives the config's warnings (a secret written in the file), located like its errors. */
 export type OnConfigWarning = (warning: ConfigProblem) => void;
 
-function options(file: string, env: NodeJS.ProcessEnv, onWarning?: OnConfigWarning): YamlConfigOptions<typeof agentConfigSchema> {
+function options(
+  file: string,
+  env: NodeJS.ProcessEnv,
+  onWarning: OnConfigWarning | undefined,
+  platform: PlatformName,
+): YamlConfigOptions<typeof agentConfigSchema> {
   return {
     schema: agentConfigSchema,
     secretKeys: SECRET_KEYS,
-    prepare: (doc) => [...literalSecretProblems(doc, AGENT_SECRET_PLACES), ...resolveSecrets(doc, dirname(file), env)],
+    prepare: (doc) => prepare(doc, file, env, platform),
     ...(onWarning ? { onWarning } : {}),
     unknownVariant: (value) => `unknown kind ${JSON.stringify(value)} (one of: ${PROBE_KINDS.join(', ')})`,
   };
 }
 
-/** Reads, resolves secrets in, and validates an agent config file; throws ConfigError listing every problem. */
-export function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.env, onWarning?: OnConfigWarning): AgentConfig {
-  return resolvePaths(applyDefaults(loadYamlConfig(file, options(file, env, onWarning))), file);
+/**
+ * Problems found before validation: secrets written in the file, secrets that cannot be resolved, and
+ * what does not fit the platform. A secret file named by a path for the other platform is said once,
+ * as that (not also as unreadable).
+ */
+function prepare(doc: Document, file: string, env: NodeJS.ProcessEnv, platform: PlatformName): PreProblem[] {
+  // Both read the document as written: resolving secrets turns `password_file` into `password`.
+  const literal = literalSecretProblems(doc, AGENT_SECRET_PLACES);
+  const foreign = foreignConfigProblems(doc.toJS(), platform);
+  const said = new Set(foreign.map((p) => formatPath(p.path)));
+  const secrets = resolveSecrets(doc, dirname(file), env).filter((p) => !said.has(formatPath(p.path)));
+  return [...literal, ...foreign, ...secrets, ...unsupportedChecks(doc.toJS(), platform)];
 }
 
-export function parseAgentConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env, onWarning?: OnConfigWarning): AgentConfig {
-  return resolvePaths(applyDefaults(parseYamlConfig(text, file, options(file, env, onWarning))), file);
+/**
+ * Reads, resolves secrets in, and validates an agent config file; throws ConfigError listing every problem.
+ * `platform` (this process's by default; tests pass the other) decides which paths, line bindings and
+ * check kinds fit.
+ */
+export function loadAgentConfig(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  onWarning?: OnConfigWarning,
+  platform: PlatformName = platformName(),
+): AgentConfig {
+  return resolvePaths(applyDefaults(loadYamlConfig(file, options(file, env, onWarning, platform))), file);
+}
+
+export function parseAgentConfig(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  onWarning?: OnConfigWarning,
+  platform: PlatformName = platformName(),
+): AgentConfig {
+  return resolvePaths(applyDefaults(parseYamlConfig(text, file, options(file, env, onWarning, platform))), file);
 }
 
 /** Paths in the push section are relative to the config file, wherever the agent was started from. */

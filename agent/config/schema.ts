@@ -27,7 +27,7 @@ const line = z
     /** Network interface the line leaves through (e.g. `eth1`, `ppp0`). */
     interface: z
       .string()
-      .regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'must be an interface name')
+      .regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'must be a Linux interface name such as eth1 or ppp0 (a Windows adapter name is not one: bind by source address)')
       .optional(),
     /** Local address to bind probes to; with policy routing this selects the line. */
     source: z.union([z.ipv4(), z.ipv6()]).optional(),
