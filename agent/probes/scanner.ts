@@ -8,6 +8,8 @@ import { withDeadline, type Deadline } from './deadline.js';
 import { exchange } from './http-request.js';
 import { esclVerdict, parseScannerStatus } from './escl.js';
 import { matchSaneDevices, parseScanimageList, runScanimageList } from './scanner-sane.js';
+import { wiaVerdict } from './scanner-wia.js';
+import { localScannerUnsupported, readImagingDevices } from '../platform/scanner.js';
 import { METRIC } from '../../common/metrics.js';
 
 /** A ScannerStatus document is a few KiB; more is not one. */
@@ -27,6 +29,7 @@ const options = z
 type Options = z.output<typeof options>;
 
 const SANE = 'sane:';
+const WIA = 'wia:';
 const ESCL = /^https?:\/\//i;
 
 /** The eSCL status document of a base URL; undefined when the two do not make a URL. */
@@ -38,16 +41,19 @@ function statusUrl(base: string): URL | undefined {
   }
 }
 
-/** `sane:<device name or pattern>`, or an http(s) eSCL base URL. */
+/** `sane:<device name or pattern>` (Linux), `wia:<device name, id or pattern>` (Windows), or an http(s) eSCL base URL. */
 function scannerTargetProblem(target: string): string | undefined {
-  if (target.startsWith(SANE)) return target.length > SANE.length ? undefined : `${JSON.stringify(target)} names no device`;
+  for (const scheme of [SANE, WIA]) {
+    if (target.startsWith(scheme)) return target.length > scheme.length ? undefined : `${JSON.stringify(target)} names no device`;
+  }
   if (ESCL.test(target)) return statusUrl(target) ? undefined : `${JSON.stringify(target)} is not a valid URL`;
-  return `${JSON.stringify(target)} is neither sane:<device> nor an http(s):// eSCL URL`;
+  return `${JSON.stringify(target)} is neither sane:<device>, wia:<device> nor an http(s):// eSCL URL`;
 }
 
 export const scannerProbe = defineProbe({
   kind: 'scanner',
-  targetHelp: 'sane:<device name or regular expression> (via scanimage -L), or the eSCL base URL http(s)://host:port/eSCL',
+  targetHelp:
+    'sane:<device name or regular expression> (via scanimage -L; Linux), wia:<device name, PnP id, vid:pid or regular expression> (Windows imaging devices), or the eSCL base URL http(s)://host:port/eSCL',
   targetRequired: true,
   targetProblem: scannerTargetProblem,
   options,
@@ -57,7 +63,14 @@ export const scannerProbe = defineProbe({
   async run(target, opts, ctx): Promise<ProbeResult> {
     const problem = scannerTargetProblem(target);
     if (problem) return failure('config', `target ${problem}`);
+    // The target, not the options, names the backend, so the platform is asked here rather than in unsupportedOn.
+    for (const [scheme, prefix] of [['sane', SANE] as const, ['wia', WIA] as const]) {
+      if (!target.startsWith(prefix)) continue;
+      const unsupported = localScannerUnsupported(scheme);
+      if (unsupported) return failure('not_supported', unsupported);
+    }
     if (target.startsWith(SANE)) return runSane(target.slice(SANE.length), opts, ctx);
+    if (target.startsWith(WIA)) return runWia(target.slice(WIA.length), ctx);
     return withDeadline(ctx.signal, (deadline) => runEscl(statusUrl(target)!, opts, ctx, deadline));
   },
 });
@@ -77,6 +90,12 @@ async function runSane(pattern: string, opts: Options, ctx: ProbeContext): Promi
   const found = matchSaneDevices(names, pattern);
   if (found.length === 0) return failure('missing', `no SANE device matches (${names.length} listed)`);
   return success({ message: found.join(', ').slice(0, 200) });
+}
+
+async function runWia(pattern: string, ctx: ProbeContext): Promise<ProbeResult> {
+  const listed = await readImagingDevices(ctx);
+  if (!listed.ok) return failure(listed.reason, listed.message);
+  return wiaVerdict(listed.value, pattern);
 }
 
 async function runEscl(url: URL, opts: Options, ctx: ProbeContext, deadline: Deadline): Promise<ProbeResult> {
