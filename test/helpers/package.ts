@@ -3,7 +3,7 @@
  * files of a run and reused by later runs while the sources are unchanged: the output directory is
  * named for a hash of everything that goes into it. Concurrent test files wait on one builder.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -107,4 +107,19 @@ export function packaged(): Packaged {
     version,
   };
   return cached;
+}
+
+export interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command without blocking this process (the probed servers live here). */
+export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeout = 30_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { encoding: 'utf8', timeout, env }, (err, stdout, stderr) => {
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+    });
+  });
 }

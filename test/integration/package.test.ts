@@ -4,32 +4,17 @@
  * servers (the http body assertions in the check worker), and a push through its WAL to the server
  * bin, compressed with the snappy add-on the executable carries and extracts by content hash.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/bins.js';
-import { packaged, type Packaged } from '../helpers/package.js';
+import { packaged, run, type Packaged } from '../helpers/package.js';
 import { startHttp } from '../helpers/servers.js';
 import { buildServerBin, startServerBin, type ServerBin } from './server-bin-harness.js';
 import { TOKEN_A } from './server-harness.js';
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command without blocking this process (the probed servers live here). */
-export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeout = 30_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { encoding: 'utf8', timeout, env }, (err, stdout, stderr) => {
-      resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-    });
-  });
-}
 
 let pkg: Packaged;
 let dir: string;
