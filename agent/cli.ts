@@ -5,14 +5,23 @@ import { Agent } from './agent.js';
 import { loadAgentConfig } from './config/load.js';
 import { formatOnceTable } from './once-table.js';
 import { agentVersion } from '../common/version.js';
+import { agentPaths } from './platform/paths.js';
+import { SERVICE_ACTIONS, serviceMain, type ServiceAction } from './platform/service.js';
 
 const HELP = `centerwatch-agent — probes a center's lines, links and devices and exposes Prometheus metrics
 
 Usage:
-  centerwatch-agent [--config FILE]          run the checks and serve /metrics (default FILE: config/default.yaml)
+  centerwatch-agent [--config FILE]          run the checks and serve /metrics
   centerwatch-agent --check-config [--config FILE]
                                              validate the config, print every problem (file:line:column: field: message)
   centerwatch-agent --once [--config FILE]   run every check once, print a table, exit 0 if all are up, 1 otherwise
+  centerwatch-agent service install|uninstall|start|stop|status [--config FILE]
+                                             Windows: the agent as the service "centerwatch-agent" (run as
+                                             NT SERVICE\\centerwatch-agent, started at boot, restarted after a crash;
+                                             install creates %ProgramData%\\centerwatch, readable by the service and
+                                             administrators only). Linux uses systemd (deploy/systemd, the .deb).
+
+Default FILE: config/default.yaml on Linux, %ProgramData%\\centerwatch\\agent.yaml on Windows.
 
 Signals: SIGHUP reloads the config (a bad file keeps the running one); SIGINT/SIGTERM drain and exit.
 
@@ -30,19 +39,44 @@ async function main(argv: string[]): Promise<number> {
     args = parseArgs({
       args: argv,
       options: {
-        config: { type: 'string', short: 'c', default: 'config/default.yaml' },
+        config: { type: 'string', short: 'c', default: agentPaths().configFile },
         'check-config': { type: 'boolean', default: false },
         once: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
       strict: true,
-      allowPositionals: false,
-    }).values;
+      allowPositionals: true,
+    });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
     return 2;
   }
+  const [command, action, ...extra] = args.positionals;
+  if (command !== undefined) {
+    // `service run` is what the service control manager starts; it is not offered in the help.
+    if (command !== 'service' || !SERVICE_ACTIONS.includes(action as ServiceAction) || extra.length > 0) {
+      process.stderr.write(`unexpected argument${args.positionals.length > 1 ? 's' : ''} ${args.positionals.join(' ')}\n\n${HELP}`);
+      return 2;
+    }
+    const config = args.values.config;
+    return serviceMain(action as ServiceAction, config, () => startAgent(config), {
+      out: (t) => process.stdout.write(t),
+      err: (t) => process.stderr.write(t),
+    });
+  }
+  return runCli(args.values);
+}
+
+/** The agent as the service runs it: a config that does not load stops the service with an error. */
+async function startAgent(file: string): Promise<Agent> {
+  const config = loadAgentConfig(file);
+  const agent = new Agent(config, createLogger(config.agent.log_level, { center: config.center.id, agent: config.agent.id }));
+  await agent.start();
+  return agent;
+}
+
+async function runCli(args: { config: string; 'check-config': boolean; once: boolean; help: boolean; version: boolean }): Promise<number> {
   if (args.help) {
     process.stdout.write(HELP);
     return 0;
