@@ -52,7 +52,7 @@ export async function runCheck(
     },
   };
   const start = performance.now();
-  const unsupported = def.unsupportedOn?.(platformName(), check.options);
+  const unsupported = def.unsupportedOn?.(platformName(), check.options, check.target);
   if (unsupported !== undefined) {
     const message = `${check.kind} on ${PLATFORM_TITLES[platformName()]}: ${unsupported}`;
     return { result: { up: false, reason: 'not_supported', message }, durationSeconds: (performance.now() - start) / 1000, abandoned: false };

@@ -49,13 +49,13 @@ export function unsupportedChecks(doc: unknown, platform: PlatformName, probes: 
   const checks = (doc as { checks?: unknown } | null)?.checks;
   const problems: PreProblem[] = [];
   (Array.isArray(checks) ? (checks as unknown[]) : []).forEach((check, i) => {
-    const c = check as { kind?: unknown; options?: unknown } | null;
+    const c = check as { kind?: unknown; options?: unknown; target?: unknown } | null;
     if (typeof c?.kind !== 'string' || !Object.hasOwn(probes, c.kind)) return;
     const def = probes[c.kind]!;
     if (!def.unsupportedOn) return;
     const options = def.options.safeParse(c.options ?? {});
     if (!options.success) return; // said by the schema
-    const reason = def.unsupportedOn(platform, options.data);
+    const reason = def.unsupportedOn(platform, options.data, typeof c.target === 'string' ? c.target : '');
     if (reason === undefined) return;
     problems.push({
       path: ['checks', i, 'kind'],

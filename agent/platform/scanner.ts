@@ -22,7 +22,13 @@ const WHY_NOT: Record<LocalScannerScheme, string> = {
  * the runner says not_supported; undefined when it can.
  */
 export function localScannerUnsupported(scheme: LocalScannerScheme, platform: PlatformName = platformName()): string | undefined {
-  return LOCAL_SCHEMES[platform] === scheme ? undefined : `scanner on ${PLATFORM_TITLES[platform]}: ${WHY_NOT[scheme]}`;
+  const why = localSchemeUnsupported(scheme, platform);
+  return why === undefined ? undefined : `scanner on ${PLATFORM_TITLES[platform]}: ${why}`;
+}
+
+/** The same, in the words `unsupportedOn` returns (the runner and --check-config name the kind and platform). */
+export function localSchemeUnsupported(scheme: LocalScannerScheme, platform: PlatformName): string | undefined {
+  return LOCAL_SCHEMES[platform] === scheme ? undefined : WHY_NOT[scheme];
 }
 
 export type ImagingDeviceReader = (ctx: ProbeContext) => Promise<CimAnswer<PnpEntity[]>>;

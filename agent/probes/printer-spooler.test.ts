@@ -107,11 +107,11 @@ describe('the spooler protocol in the printer probe', () => {
     const spooler = printerProbe.options.parse({ protocol: 'spooler' });
     const cups = printerProbe.options.parse({ protocol: 'cups' });
     const ipp = printerProbe.options.parse({});
-    expect(printerProbe.unsupportedOn?.('win32', spooler)).toBeUndefined();
-    expect(printerProbe.unsupportedOn?.('linux', spooler)).toContain('only on Windows');
-    expect(printerProbe.unsupportedOn?.('linux', cups)).toBeUndefined();
-    expect(printerProbe.unsupportedOn?.('win32', cups)).toContain('no local cupsd on Windows');
-    expect(printerProbe.unsupportedOn?.('win32', ipp)).toBeUndefined();
-    expect(printerProbe.unsupportedOn?.('linux', ipp)).toBeUndefined();
+    expect(printerProbe.unsupportedOn?.('win32', spooler, 'Counter1')).toBeUndefined();
+    expect(printerProbe.unsupportedOn?.('linux', spooler, 'Counter1')).toContain('only on Windows');
+    expect(printerProbe.unsupportedOn?.('linux', cups, 'Counter1')).toBeUndefined();
+    expect(printerProbe.unsupportedOn?.('win32', cups, 'Counter1')).toContain('no local cupsd on Windows');
+    expect(printerProbe.unsupportedOn?.('win32', ipp, 'Counter1')).toBeUndefined();
+    expect(printerProbe.unsupportedOn?.('linux', ipp, 'Counter1')).toBeUndefined();
   });
 });

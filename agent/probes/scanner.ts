@@ -9,7 +9,7 @@ import { exchange } from './http-request.js';
 import { esclVerdict, parseScannerStatus } from './escl.js';
 import { matchSaneDevices, parseScanimageList, runScanimageList } from './scanner-sane.js';
 import { wiaVerdict } from './scanner-wia.js';
-import { localScannerUnsupported, readImagingDevices } from '../platform/scanner.js';
+import { localSchemeUnsupported, localScannerUnsupported, readImagingDevices } from '../platform/scanner.js';
 import { METRIC } from '../../common/metrics.js';
 
 /** A ScannerStatus document is a few KiB; more is not one. */
@@ -60,10 +60,15 @@ export const scannerProbe = defineProbe({
   metrics: {
     scannerStateInfo: { name: METRIC.scannerStateInfo, help: 'eSCL scanner state (pwg:State), 1 for the current one', type: 'gauge', labels: ['state'] },
   },
+  unsupportedOn(platform, _opts, target) {
+    if (target.startsWith(SANE)) return localSchemeUnsupported('sane', platform);
+    if (target.startsWith(WIA)) return localSchemeUnsupported('wia', platform);
+    return undefined;
+  },
   async run(target, opts, ctx): Promise<ProbeResult> {
     const problem = scannerTargetProblem(target);
     if (problem) return failure('config', `target ${problem}`);
-    // The target, not the options, names the backend, so the platform is asked here rather than in unsupportedOn.
+    // The runner asks unsupportedOn first; a direct caller of run gets the same answer here.
     for (const [scheme, prefix] of [['sane', SANE] as const, ['wia', WIA] as const]) {
       if (!target.startsWith(prefix)) continue;
       const unsupported = localScannerUnsupported(scheme);

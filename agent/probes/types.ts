@@ -89,11 +89,11 @@ export interface ProbeDefinition<Options = unknown> {
   metrics: Record<string, MetricSpec>;
   run(target: string, options: Options, ctx: ProbeContext): Promise<ProbeResult>;
   /**
-   * Why a check of this kind (with these options) cannot run on `platform`, or undefined when it can.
+   * Why a check of this kind (with these options and target) cannot run on `platform`, or undefined when it can.
    * Absent: every platform. The runner then reports `not_supported` without calling `run`, and
    * `--check-config` warns with the file, line and field.
    */
-  unsupportedOn?(platform: PlatformName, options: Options): string | undefined;
+  unsupportedOn?(platform: PlatformName, options: Options, target: string): string | undefined;
 }
 
 /** Declares a probe with its option type inferred from the schema. */

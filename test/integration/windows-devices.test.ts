@@ -74,6 +74,12 @@ describe('Windows device checks through the shared PowerShell (fake)', () => {
     expect(localScannerUnsupported('sane', 'win32')).toContain('scanner on Windows: SANE does not run on Windows');
     expect(localScannerUnsupported('wia', 'linux')).toContain('scanner on Linux: WIA exists only on Windows');
     expect(localScannerUnsupported('sane', 'linux')).toBeUndefined();
+    // Said before running (the runner and --check-config ask unsupportedOn), by the target's scheme.
+    const scannerOpts = scannerProbe.options.parse({});
+    expect(scannerProbe.unsupportedOn?.('linux', scannerOpts, 'wia:CanoScan.*')).toContain('WIA exists only on Windows');
+    expect(scannerProbe.unsupportedOn?.('win32', scannerOpts, 'sane:genesys')).toContain('SANE does not run on Windows');
+    expect(scannerProbe.unsupportedOn?.('win32', scannerOpts, 'wia:CanoScan.*')).toBeUndefined();
+    expect(scannerProbe.unsupportedOn?.('win32', scannerOpts, 'http://127.0.0.1:8080/eSCL')).toBeUndefined();
     expect(await scannerProbe.run('wia:CanoScan.*', scannerProbe.options.parse({}), makeCtx())).toMatchObject({ up: false, reason: 'not_supported' });
     await ctx.closeSessions();
   });
