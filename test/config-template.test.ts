@@ -70,3 +70,50 @@ checks:
     expect(web2.target).toBe('http://127.0.0.1:10/');
   });
 });
+
+describe('the Windows counter PC profile (config/counter-pc-windows.yaml)', () => {
+  const text = readFileSync('config/counter-pc-windows.yaml', 'utf8');
+  const file = 'C:\\ProgramData\\centerwatch\\agent.yaml';
+  /** Markers deleted; the token given inline, since the Windows token file cannot exist on this machine. */
+  const edited = text.replace(/\s+#\s*REPLACE\b.*$/gm, '').replace(/bearer_token_file: .*$/m, 'bearer_token: a-token');
+
+  it('unedited, it fails --check-config at every value marked REPLACE', () => {
+    const problems = problemsOfOn(text, file, 'win32');
+    const marked = text.split('\n').flatMap((line, i) => (/#\s*REPLACE\b/.test(line) ? [i + 1] : []));
+    expect(marked.length).toBeGreaterThan(8);
+    expect(problems.filter((p) => p.includes('placeholder')).map((p) => Number(p.split(':')[0]))).toEqual(marked);
+  });
+
+  it('edited, it is valid on Windows: spooler printer, WIA scanner, USB ids, the WAL under ProgramData', () => {
+    const warnings: string[] = [];
+    const cfg = parseAgentConfig(edited, file, {}, (w) => warnings.push(w.message), 'win32');
+    expect(cfg.push?.wal.dir).toBe('C:\\ProgramData\\centerwatch\\data\\wal');
+    expect(cfg.checks.map((c) => c.kind).sort()).toEqual(['dns', 'host', 'http', 'icmp', 'printer', 'scanner', 'usb', 'usb', 'usb']);
+    expect(warnings.filter((w) => /not supported/.test(w))).toEqual([]);
+  });
+
+  it('on Linux, --check-config names each Windows path and the Windows-only checks', () => {
+    const warnings: string[] = [];
+    let problems: string[] = [];
+    try {
+      parseAgentConfig(edited, '/etc/centerwatch/agent.yaml', {}, (w) => warnings.push(`${w.line}: ${w.path}: ${w.message}`), 'linux');
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems = err.problems.map((p) => `${p.line}: ${p.path}: ${p.message}`);
+    }
+    expect(problems.some((p) => /push\.wal\.dir: .* is a Windows path/.test(p))).toBe(true);
+    const all = [...problems, ...warnings].join('\n');
+    expect(all).toMatch(/printer is not supported on Linux/);
+    expect(all).toMatch(/scanner is not supported on Linux/);
+  });
+});
+
+function problemsOfOn(text: string, file: string, platform: 'linux' | 'win32'): string[] {
+  try {
+    parseAgentConfig(text, file, {}, undefined, platform);
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map((p) => `${p.line}: ${p.path}: ${p.message}`);
+    throw err;
+  }
+}

@@ -38,7 +38,7 @@ const INVALID: Array<[file: string, expected: string[]]> = [
   [
     'invalid-scanner-target.yaml',
     [
-      '6:13: checks[0].target: "escl://192.168.1.60/eSCL" is neither sane:<device> nor an http(s):// eSCL URL',
+      '6:13: checks[0].target: "escl://192.168.1.60/eSCL" is neither sane:<device>, wia:<device> nor an http(s):// eSCL URL',
       '9:13: checks[1].target: "sane:" names no device',
     ],
   ],

@@ -1,11 +1,11 @@
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { posix, win32 } from 'node:path';
 import type { Document } from 'yaml';
 import { loadYamlConfig, parseYamlConfig, type PreProblem, type YamlConfigOptions } from '../../common/yaml-config.js';
 import { agentConfigSchema, applyDefaults, type AgentConfig } from './schema.js';
 import { formatPath, type ConfigProblem } from '../../common/config-errors.js';
 import { AGENT_SECRET_PLACES, literalSecretProblems, resolveSecrets, SECRET_KEYS } from '../../common/secrets.js';
 import { PROBE_KINDS } from '../probes/index.js';
-import { platformName, type PlatformName } from '../platform/index.js';
+import { forPlatform, platformName, type PlatformName } from '../platform/index.js';
 import { foreignConfigProblems, unsupportedChecks } from './platform.js';
 
 /** Receives the config's warnings (a secret written in the file), located like its errors. */
@@ -36,7 +36,7 @@ function prepare(doc: Document, file: string, env: NodeJS.ProcessEnv, platform: 
   const literal = literalSecretProblems(doc, AGENT_SECRET_PLACES);
   const foreign = foreignConfigProblems(doc.toJS(), platform);
   const said = new Set(foreign.map((p) => formatPath(p.path)));
-  const secrets = resolveSecrets(doc, dirname(file), env).filter((p) => !said.has(formatPath(p.path)));
+  const secrets = resolveSecrets(doc, forPlatform({ linux: posix, win32 }, platform).dirname(file), env).filter((p) => !said.has(formatPath(p.path)));
   return [...literal, ...foreign, ...secrets, ...unsupportedChecks(doc.toJS(), platform)];
 }
 
@@ -51,7 +51,7 @@ export function loadAgentConfig(
   onWarning?: OnConfigWarning,
   platform: PlatformName = platformName(),
 ): AgentConfig {
-  return resolvePaths(applyDefaults(loadYamlConfig(file, options(file, env, onWarning, platform))), file);
+  return resolvePaths(applyDefaults(loadYamlConfig(file, options(file, env, onWarning, platform))), file, platform);
 }
 
 export function parseAgentConfig(
@@ -61,13 +61,17 @@ export function parseAgentConfig(
   onWarning?: OnConfigWarning,
   platform: PlatformName = platformName(),
 ): AgentConfig {
-  return resolvePaths(applyDefaults(parseYamlConfig(text, file, options(file, env, onWarning, platform))), file);
+  return resolvePaths(applyDefaults(parseYamlConfig(text, file, options(file, env, onWarning, platform))), file, platform);
 }
 
-/** Paths in the push section are relative to the config file, wherever the agent was started from. */
-function resolvePaths(cfg: AgentConfig, file: string): AgentConfig {
+/**
+ * Paths in the push section are relative to the config file, wherever the agent was started from; read
+ * with the platform's path rules (a Windows config checked on Linux keeps its drive letters).
+ */
+function resolvePaths(cfg: AgentConfig, file: string, platform: PlatformName): AgentConfig {
   if (!cfg.push) return cfg;
-  const rel = (p: string): string => (isAbsolute(p) ? p : resolve(dirname(file), p));
+  const path = forPlatform({ linux: posix, win32 }, platform);
+  const rel = (p: string): string => (path.isAbsolute(p) ? p : path.resolve(path.dirname(file), p));
   const push = {
     ...cfg.push,
     wal: { ...cfg.push.wal, dir: rel(cfg.push.wal.dir) },
