@@ -112,7 +112,7 @@ describe('windowsPingArgs', () => {
   it.each([
     [{ target: '10.0.0.1', interval: 1, ipv6: false }, ['-n', '4294967295', '-w', '1000', '10.0.0.1']],
     [{ target: '10.0.0.1', interval: 1, ipv6: false, count: 5, size: 100 }, ['-n', '5', '-w', '1000', '-l', '100', '10.0.0.1']],
-    [{ target: 'tthc.example', interval: 1, ipv6: false }, ['-n', '4294967295', '-w', '1000', '-4', 'tthc.example']],
+    [{ target: 'tthc.example', interval: 1, ipv6: false }, ['-n', '4294967295', '-w', '1000', 'tthc.example']],
     [{ target: 'tthc.example', interval: 1, ipv6: true }, ['-n', '4294967295', '-w', '1000', '-6', 'tthc.example']],
     [{ target: '10.0.0.1', interval: 1, ipv6: false, source: '192.168.1.20' }, ['-n', '4294967295', '-w', '1000', '-S', '192.168.1.20', '10.0.0.1']],
     // A source of the other family would make ping fail.

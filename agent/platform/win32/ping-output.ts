@@ -115,14 +115,13 @@ export const REPLY_TIMEOUT_MS = 1000;
  * The command line for Windows ping.exe. Continuous mode is `-n 4294967295` rather than `-t`: the
  * same on Windows, and also what Wine's ping takes. `-S` binds the source address (Windows has no
  * device binding; its strong host model sends from an address through that address's interface).
- * `-4` only for a host name: an address literal needs no family, and older pings lack the option.
+ * `-6` only for a host name with ipv6 set; no `-4`, as on Linux (and Wine's ping refuses it: measured).
  */
 export function windowsPingArgs(a: PingArgs & { source?: string }): string[] {
   const args = ['-n', String(a.count ?? CONTINUOUS_COUNT), '-w', String(REPLY_TIMEOUT_MS)];
   if (a.size !== undefined) args.push('-l', String(a.size));
   const literal = isIP(a.target);
   if (a.ipv6 && literal === 0) args.push('-6');
-  else if (literal === 0) args.push('-4');
   const family = a.ipv6 || literal === 6 ? 6 : 4;
   if (a.source && isIP(a.source) === family) args.push('-S', a.source);
   args.push(a.target);

@@ -1,0 +1,147 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { commandExists } from './servers.js';
+import { requireService } from './ctx.js';
+
+/*
+ * Runs the agent's own code as Windows code: a script bundled into one file and started with
+ * Node's win-x64 node.exe (packaging/node-bin.mjs) under Wine. One Wine prefix, .cache/wine, is
+ * shared by every test and created on first use (about 10–30 s). node.exe's stdout and stderr go to
+ * files: under Wine its output to a pipe is lost.
+ */
+
+const ROOT = resolve(import.meta.dirname, '../..');
+export const WINE_PREFIX = join(ROOT, '.cache/wine');
+
+/** Whether the tests can run Windows code here; in CI a missing wine fails the test. */
+export function requireWine(): boolean {
+  return requireService(commandExists('wine'), 'needs wine (Debian package wine) to run the win-x64 node.exe');
+}
+
+/** The environment every Wine process of the tests runs with. */
+export function wineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, WINEPREFIX: WINE_PREFIX, WINEDEBUG: '-all', NODE_SKIP_PLATFORM_CHECK: '1', ...extra };
+}
+
+/** Creates the shared prefix once (wineboot); later calls return at once. */
+export function ensurePrefix(): void {
+  if (existsSync(join(WINE_PREFIX, 'system.reg'))) return;
+  mkdirSync(WINE_PREFIX, { recursive: true });
+  execFileSync('wineboot', ['-i'], { env: wineEnv(), stdio: 'ignore', timeout: 180_000 });
+}
+
+/** The win-x64 node.exe (downloaded once by packaging/node-bin.mjs, pinned by integrity). */
+export function nodeExe(): string {
+  return execFileSync(process.execPath, [join(ROOT, 'packaging/node-bin.mjs'), 'win-x64'], { encoding: 'utf8' }).trim();
+}
+
+/** The Windows path Wine gives a Linux path (drive Z: is the root). */
+export function winPath(path: string): string {
+  return `Z:${resolve(path).replaceAll('/', '\\')}`;
+}
+
+/** Bundles TypeScript source (imports resolved from the repository root) into one CommonJS file. */
+export async function bundleScript(source: string, outfile: string): Promise<string> {
+  await build({
+    stdin: { contents: source, resolveDir: ROOT, loader: 'ts', sourcefile: 'wine-entry.ts' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile,
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+interface Postject {
+  inject(file: string, resource: string, data: Buffer, opts: { sentinelFuse: string; overwrite: boolean }): Promise<void>;
+}
+
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+/**
+ * A Windows executable that runs `script` (plain CommonJS) with its own command line: node.exe with
+ * the script injected as a single-executable application. Cached in .cache/wine-sea by content.
+ */
+export async function seaExe(script: string, name: string): Promise<string> {
+  const hash = createHash('sha256').update(script).digest('hex').slice(0, 16);
+  const dir = join(ROOT, '.cache/wine-sea', hash);
+  const exe = join(dir, `${name}.exe`);
+  if (existsSync(exe)) return exe;
+  mkdirSync(dir, { recursive: true });
+  const main = join(dir, 'main.js');
+  writeFileSync(main, script);
+  const config = join(dir, 'sea.json');
+  const blob = join(dir, 'sea.blob');
+  writeFileSync(config, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false }));
+  execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const tmp = `${exe}.tmp`;
+  copyFileSync(nodeExe(), tmp);
+  // postject ships no types; this is the one function used (packaging/package.mjs calls it the same way).
+  const name_ = 'postject';
+  const mod = (await import(name_)) as { default?: Postject } & Postject;
+  await (mod.default ?? mod).inject(tmp, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE, overwrite: true });
+  renameSync(tmp, exe);
+  return exe;
+}
+
+export interface WineProcess {
+  child: ChildProcess;
+  /** What it wrote to stdout so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Settles with the exit code. */
+  exited: Promise<number | null>;
+  /** Resolves with the first stdout line matching `re` (checked every 100 ms); rejects after `ms` or at exit. */
+  waitForLine(re: RegExp, ms: number): Promise<string>;
+  kill(): Promise<void>;
+}
+
+/** Starts `script` (a file) with Wine's node.exe, its output to files in a fresh directory. */
+export function runNodeExe(script: string, args: string[] = [], env: Record<string, string> = {}): WineProcess {
+  ensurePrefix();
+  const dir = mkdtempSync(join(tmpdir(), 'cw-wine-'));
+  const out = join(dir, 'stdout');
+  const err = join(dir, 'stderr');
+  // The shell opens the files: node.exe then writes to a file handle, not to a pipe.
+  const child = spawn('sh', ['-c', 'exec wine "$0" "$@" >"$OUT" 2>"$ERR"', nodeExe(), winPath(script), ...args], {
+    env: wineEnv({ ...env, OUT: out, ERR: err }),
+    stdio: 'ignore',
+  });
+  const read = (f: string): string => (existsSync(f) ? readFileSync(f, 'utf8') : '');
+  let code: number | null | undefined;
+  const exited = new Promise<number | null>((r) =>
+    child.once('exit', (c) => {
+      code = c;
+      r(c);
+    }),
+  );
+  return {
+    child,
+    stdout: () => read(out),
+    stderr: () => read(err),
+    exited,
+    async waitForLine(re, ms) {
+      const until = Date.now() + ms;
+      for (;;) {
+        const line = read(out)
+          .split(/\r?\n/)
+          .find((l) => re.test(l));
+        if (line !== undefined) return line;
+        if (code !== undefined) throw new Error(`exited (${code}) without printing ${re}: ${read(out).slice(-2000)} ${read(err).slice(-2000)}`);
+        if (Date.now() > until) throw new Error(`no line ${re} within ${ms} ms: ${read(out).slice(-2000)} ${read(err).slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async kill() {
+      if (code !== undefined) return;
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
