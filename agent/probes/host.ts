@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { statfs as fsStatfs } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
@@ -6,9 +5,10 @@ import { z } from 'zod';
 import { withDeadline } from './deadline.js';
 import { defineProbe, failure, success, type Observation, type ProbeContext, type ProbeResult, type Reason, type Session } from './types.js';
 import { describeError, reasonFromError } from './errors.js';
-import { cpuUsageRatio, parseCpuSample, type CpuSample } from './host-cpu.js';
-import { defaultMounts, fsUsage, parseMounts, type StatfsLike } from './host-mounts.js';
-import { describeRoute, parseDefaultRoute, routeKey } from './host-route.js';
+import { cpuUsageRatio, type CpuSample } from './host-cpu.js';
+import { fsUsage, type StatfsLike } from './host-mounts.js';
+import { describeRoute, routeKey } from './host-route.js';
+import { hostPlatform } from '../platform/host.js';
 import { METRIC } from '../../common/metrics.js';
 import { withDefaults } from '../../common/options.js';
 
@@ -16,7 +16,8 @@ import { withDefaults } from '../../common/options.js';
  * The host probe reads the kernel's /proc files and calls statfs(2) directly instead of going
  * through systeminformation: on Linux its currentLoad(), fsSize(), time(), networkGatewayDefault()
  * and networkInterfaceDefault() each spawn a shell (`cat /proc/stat | grep`, `df`, `date`,
- * `ip route`), 2.5–4 ms of CPU per call, several times the per-probe budget. Linux only.
+ * `ip route`), 2.5–4 ms of CPU per call, several times the per-probe budget. What differs on
+ * Windows (os.cpus() for CPU, drive letters, `route print -4`) is in agent/platform/host.ts.
  */
 
 const options = z
@@ -26,7 +27,10 @@ const options = z
      * filesystem does not answer, fails the check. Default: every real filesystem (no tmpfs,
      * proc, cgroup, squashfs…), each block device once.
      */
-    mounts: z.array(z.string().regex(/^\//, 'must be an absolute mount point')).min(1).optional(),
+    mounts: z
+      .array(z.string().regex(/^(\/|[A-Za-z]:\\?$)/, 'must be an absolute mount point (or a Windows drive such as C:\\)'))
+      .min(1)
+      .optional(),
   })
   .strict();
 
@@ -51,8 +55,6 @@ const DEFAULT_SOURCES: HostSources = {
 
 /** Longest CPU sampling window on a check's first run (later runs measure since the previous one). */
 const FIRST_WINDOW_MS = 250;
-/** Fewer ticks than this since the previous sample is too coarse a ratio: sample a fresh window. */
-const MIN_CPU_TICKS = 10;
 
 /** What one check keeps between runs. */
 class HostSession implements Session {
@@ -106,12 +108,12 @@ export function makeHostProbe(overrides: Partial<HostSources> = {}) {
       },
     },
     async run(_target, opts, ctx): Promise<ProbeResult> {
-      if (process.platform !== 'linux') return failure('config', 'the host probe reads /proc: Linux only');
       return withDeadline(ctx.signal, async (deadline) => {
         const s = ctx.session(() => new HostSession());
         try {
-          const routeText = readProc(src.routeFile);
-          const [cpu, disks] = await deadline.race(Promise.all([cpuUsage(s, src.statFile, ctx), readDisks(s, src, opts.mounts)]));
+          const [route, cpu, disks] = await deadline.race(
+            Promise.all([hostPlatform().defaultRoute(src, ctx.signal), cpuUsage(s, src, ctx), readDisks(s, src, opts.mounts)]),
+          );
           const obs: Observation[] = [];
           if (cpu !== undefined) obs.push({ metric: 'cpu_usage_ratio', value: cpu });
           const total = os.totalmem();
@@ -126,7 +128,6 @@ export function makeHostProbe(overrides: Partial<HostSources> = {}) {
             obs.push({ metric: 'filesystem_used_ratio', value: d.usedRatio, labels: { mount: d.mount } });
             obs.push({ metric: 'filesystem_free_bytes', value: d.freeBytes, labels: { mount: d.mount } });
           }
-          const route = parseDefaultRoute(routeText, os.endianness());
           const key = routeKey(route);
           const changed = s.route !== undefined && s.route !== key;
           if (changed) ctx.log.info('default route changed', { from: s.route, to: key });
@@ -159,11 +160,12 @@ export function makeHostProbe(overrides: Partial<HostSources> = {}) {
 export const hostProbe = makeHostProbe();
 
 /** CPU use since this check's previous run, or over a short window when there is none. */
-async function cpuUsage(s: HostSession, file: string, ctx: ProbeContext): Promise<number | undefined> {
-  const read = (): CpuSample | undefined => parseCpuSample(readProc(file));
+async function cpuUsage(s: HostSession, src: HostSources, ctx: ProbeContext): Promise<number | undefined> {
+  const platform = hostPlatform();
+  const read = (): CpuSample | undefined => platform.cpuSample(src);
   let now = read();
   if (!now) return undefined;
-  let ratio = s.cpu ? cpuUsageRatio(s.cpu, now, MIN_CPU_TICKS) : undefined;
+  let ratio = s.cpu ? cpuUsageRatio(s.cpu, now, platform.minCpuUnits) : undefined;
   if (ratio === undefined) {
     const before = now;
     await sleep(Math.min(FIRST_WINDOW_MS, ctx.timeoutMs / 4), undefined, { signal: ctx.signal });
@@ -187,11 +189,11 @@ async function readDisks(
   src: HostSources,
   wanted: readonly string[] | undefined,
 ): Promise<{ ok: { mount: string; usedRatio: number; freeBytes: number }[]; problems: DiskProblem[] }> {
-  const entries = parseMounts(readProc(src.mountsFile));
+  const mounts = hostPlatform().mountPoints(src);
   const problems: DiskProblem[] = [];
   let points: string[];
   if (wanted) {
-    const mounted = new Set(entries.map((e) => e.mountPoint));
+    const mounted = new Set(mounts.all);
     points = [];
     for (const w of wanted.map(normalizeMount)) {
       // statfs of a path that is not a mount point would silently report its parent filesystem.
@@ -199,7 +201,7 @@ async function readDisks(
       else problems.push({ text: `${w} is not mounted`, fails: true, reason: 'assertion' });
     }
   } else {
-    points = defaultMounts(entries).map((e) => e.mountPoint);
+    points = mounts.defaults;
   }
   const fails = wanted !== undefined;
   const results = await Promise.all(
@@ -222,16 +224,9 @@ async function readDisks(
   return { ok: results.filter((r) => r !== undefined), problems };
 }
 
-/**
- * Reads a /proc file synchronously: the kernel generates it from memory and never blocks, and
- * a synchronous read costs ~0.03 ms of CPU where `fs.promises.readFile` costs ~0.28 ms (several
- * thread-pool round trips). statfs, which can hang on a network filesystem, stays asynchronous.
- */
-function readProc(path: string): string {
-  return readFileSync(path, 'utf8');
-}
-
 function normalizeMount(path: string): string {
+  // A drive letter, however written (c:, C:\\), is the drive's root.
+  if (/^[A-Za-z]:\\?$/.test(path)) return `${path[0]!.toUpperCase()}:\\`;
   return path.length > 1 ? path.replace(/\/+$/, '') || '/' : path;
 }
 
