@@ -22,12 +22,13 @@ export const TARGETS = ['linux-x64', 'linux-arm64', 'win-x64'];
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 /**
- * The node flags of the bundle's first line (agent/build.mjs NODE_FLAGS), which a single executable
- * cannot be given on its command line: set first thing through V8. `--lite-mode` takes effect for
- * code compiled after it (all of the agent's); the semi-space size is fixed when the heap is made,
- * before any script runs, so `--max-semi-space-size` is not among them (bench/README.md: measured).
+ * The bundle's node flags (agent/build.mjs NODE_FLAGS) cannot be given to a single executable on its
+ * command line, and set from inside they do not hold: the semi-space size is fixed when the heap is
+ * made, and `--lite-mode` set after V8's start leaves WebAssembly exposed, so the first wasm compile
+ * (undici's parser, loaded by a driver) aborts the process on a V8 check. Measured: bench:package.
+ * Kept as a list for flags that are safe at run time; none so far.
  */
-export const RUNTIME_V8_FLAGS = ['--no-expose-wasm', '--lite-mode'];
+export const RUNTIME_V8_FLAGS = [];
 
 /** Same stand-in as agent/build.mjs: tedious's Azure AD login stack, never used (SQL logins only). */
 const withoutAzureIdentity = {
@@ -37,6 +38,65 @@ const withoutAzureIdentity = {
     b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
   },
 };
+
+/**
+ * The database and SNMP drivers the probes import lazily: each becomes its own CommonJS file, carried
+ * as an asset and compiled on first `require`. Inside the one main script they cost ~20 MiB of RSS
+ * unused (their source and V8's pre-parse of it; measured with bench:package); outside a single
+ * executable the same files load from lib/ beside the bundle.
+ */
+export const LAZY_MODULES = ['pg', 'mysql2', 'tedious', 'oracledb', 'mongodb', 'net-snmp'];
+
+/** The main script's `require`: built-ins as before, the lazy drivers from their own files. */
+const LAZY_REQUIRE = `require = (function (builtin, names) {
+  var loaded = {};
+  return function lazyRequire(id) {
+    if (names.indexOf(id) < 0) return builtin(id);
+    if (loaded[id]) return loaded[id].exports;
+    var file = "lib/" + id + ".cjs";
+    var sea = builtin("node:sea");
+    var src = sea.isSea() ? Buffer.from(sea.getAsset(file)).toString("utf8") : builtin("node:fs").readFileSync(builtin("node:path").join(__dirname, file), "utf8");
+    var m = { exports: {} };
+    loaded[id] = m;
+    builtin("node:vm").compileFunction(src, ["exports", "require", "module", "__filename", "__dirname"], { filename: file }).call(m.exports, m.exports, lazyRequire, m, file, ".");
+    return m.exports;
+  };
+})(require, ${JSON.stringify(LAZY_MODULES)});`;
+
+/**
+ * esbuild keeps `import('pg')` of an external as a real dynamic import, which a single executable
+ * cannot serve: each lazy driver is imported through a small CommonJS module that `require`s it.
+ */
+const lazyDrivers = {
+  name: 'lazy-drivers',
+  setup(b) {
+    const filter = new RegExp(`^(${LAZY_MODULES.join('|')})$`);
+    b.onResolve({ filter }, (args) => (args.namespace === 'lazy-driver' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy-driver' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-driver' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
+/** Each lazy driver as one CommonJS file in `dir`; returns asset name → path. */
+async function bundleLazy(dir) {
+  const assets = {};
+  for (const name of LAZY_MODULES) {
+    const outfile = join(dir, 'lib', `${name}.cjs`);
+    await build({
+      plugins: [withoutAzureIdentity],
+      stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: ROOT, loader: 'js' },
+      outfile,
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      logLevel: 'error',
+      external: ['snappy'],
+    });
+    assets[`lib/${name}.cjs`] = outfile;
+  }
+  return assets;
+}
 
 export function packageVersion() {
   return JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
@@ -49,7 +109,7 @@ export function packageVersion() {
  */
 export async function bundle(outfile) {
   await build({
-    plugins: [withoutAzureIdentity, zodEnglishOnly],
+    plugins: [withoutAzureIdentity, zodEnglishOnly, lazyDrivers],
     entryPoints: [join(ROOT, 'agent/cli.ts')],
     outfile,
     bundle: true,
@@ -70,8 +130,9 @@ export async function bundle(outfile) {
     banner: {
       js: [
         '"use strict";',
-        `require("node:v8").setFlagsFromString(${JSON.stringify(RUNTIME_V8_FLAGS.join(' '))});`,
+        ...(RUNTIME_V8_FLAGS.length ? [`require("node:v8").setFlagsFromString(${JSON.stringify(RUNTIME_V8_FLAGS.join(' '))});`] : []),
         'var __cwImportMetaUrl = require("node:url").pathToFileURL(typeof __filename === "string" ? __filename : process.execPath).href;',
+        LAZY_REQUIRE,
       ].join('\n'),
     },
   });
@@ -81,14 +142,18 @@ export async function bundle(outfile) {
  * The preparation blob for one target. A code cache is V8-version and CPU specific: made only for the
  * host's own platform with the exact Node version the target binary has.
  */
-function seaBlob(target, main, work, codeCache) {
+function seaBlob(target, main, lazy, work, codeCache) {
   const blob = join(work, `${target}.blob`);
   const config = join(work, `${target}.sea.json`);
   const hostTarget = `${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
   const useCodeCache = codeCache && target === hostTarget;
   writeFileSync(
     config,
-    JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache, assets: addonAssets(target) }, null, 2),
+    JSON.stringify(
+      { main, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache, assets: { ...addonAssets(target), ...lazy } },
+      null,
+      2,
+    ),
   );
   // The blob's format belongs to the Node version that reads it: made by the pinned Node itself.
   const generator = process.version === `v${NODE_VERSION}` ? process.execPath : nodeBinary(hostTarget);
@@ -116,9 +181,10 @@ export async function packageAgent({
   mkdirSync(work, { recursive: true });
   const main = join(out, 'centerwatch-agent.cjs');
   await bundle(main);
-  const written = { bundle: main, executables: {}, debs: {} };
+  const lazy = await bundleLazy(out);
+  const written = { bundle: main, lazy, executables: {}, debs: {} };
   for (const target of targets) {
-    const { blob, useCodeCache } = seaBlob(target, main, work, codeCache);
+    const { blob, useCodeCache } = seaBlob(target, main, lazy, work, codeCache);
     const exe = join(out, executableName(target));
     rmSync(exe, { force: true });
     copyFileSync(nodeBinary(target), exe);

@@ -94,6 +94,24 @@ describe('the linux-x64 single executable', () => {
     expect(r.status).toBe(1);
   });
 
+  it('the lazily loaded drivers (carried as assets, compiled on first use) reach a closed port: refused, not internal_error', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as { port: number }).port;
+    closed.close();
+    writeFileSync(join(dir, 'pw'), 'pw\n');
+    const file = config(
+      'drivers.yaml',
+      'checks:\n' +
+        ['mongodb', 'mssql', 'oracle', 'postgres', 'mysql']
+          .map((k) => `  - { id: ${k}, kind: ${k}, target: "127.0.0.1:${port}", timeout: 5s, options: { user: u, password_file: pw } }\n`)
+          .join(''),
+    );
+    const r = await run(exe(), ['--once', '--config', file]);
+    for (const k of ['mongodb', 'mssql', 'oracle', 'postgres', 'mysql'])
+      expect(r.stdout, r.stderr).toMatch(new RegExp(`^${k}\\s+${k}\\s+.*\\sDOWN\\s+refused\\s`, 'm'));
+  });
+
   describe('pushing to the server bin through its WAL', () => {
     let server: ServerBin;
     let built: { bin: string; remove(): void };

@@ -1,0 +1,226 @@
+/**
+ * npm run bench:package — the packaged agent (dist/package/centerwatch-agent-linux-x64, one executable)
+ * against the bundle (dist/centerwatch-agent.mjs run by node with its flags), measured in the same run:
+ *
+ * - bench:agent's load (50 checks each every second: 10 icmp lines, 15 tcp, 15 http, 10 dns, on
+ *   loopback targets in this process): CPU per probe, RSS at the end and its peak;
+ * - idle with config/default.yaml (a copy: its port moved to a free one, its WAL in a scratch folder;
+ *   no server answers its push, as on a machine without `npm start`'s server): CPU % of one core and RSS;
+ * - start-up: wall time of `--check-config config/default.yaml`, median of 7, with and without the
+ *   code cache in the executable;
+ * - sizes.
+ *
+ * Env: BENCH_SECONDS (load, default 60), BENCH_IDLE_SECONDS (default 60), BENCH_WARMUP_SECONDS (default 5),
+ * BENCH_LOAD_ONLY=1 (the load rows only), BENCH_BUNDLE / BENCH_PACKAGED (other commands in their place, e.g. a wrapper with other flags).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDnsServer } from '../test/helpers/dns-server.js';
+import { freePort } from '../test/helpers/prometheus.js';
+import { startHttp } from '../test/helpers/servers.js';
+import { memory, treeCpuSeconds } from './proc.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
+const MIX = { icmp: 10, tcp: 15, http: 15, dns: 10 } as const;
+const MiB = 2 ** 20;
+// Either may be replaced (BENCH_BUNDLE, BENCH_PACKAGED) by a wrapper script to compare flags.
+const BUNDLE = process.env.BENCH_BUNDLE ?? 'dist/centerwatch-agent.mjs';
+const PACKAGED = process.env.BENCH_PACKAGED ?? 'dist/package/centerwatch-agent-linux-x64';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Targets {
+  http: number;
+  tcp: number;
+  dns: number;
+  close(): Promise<void>;
+}
+
+async function startTargets(): Promise<Targets> {
+  const http = await startHttp((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n'));
+  const tcp = createTcpServer((s) => s.end());
+  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+  const dns = await startDnsServer({ records: [{ name: 'bench.test', type: 'A', data: '127.0.0.1' }] });
+  return {
+    http: http.port,
+    tcp: (tcp.address() as AddressInfo).port,
+    dns: dns.port,
+    async close() {
+      await http.close();
+      tcp.close();
+      await dns.close();
+    },
+  };
+}
+
+/** bench/agent.ts's load, on `port`. */
+function loadConfig(t: Targets, port: number): string {
+  const checks: string[] = [];
+  for (let i = 0; i < MIX.icmp; i++) checks.push(`  - { id: line-${i}, kind: icmp, target: 127.0.0.${i + 1}, line: lo${i}, interval: 1s, timeout: 1s }`);
+  for (let i = 0; i < MIX.tcp; i++) checks.push(`  - { id: tcp-${i}, kind: tcp, target: "127.0.0.1:${t.tcp}", interval: 1s, timeout: 1s }`);
+  for (let i = 0; i < MIX.http; i++) checks.push(`  - { id: http-${i}, kind: http, target: "http://127.0.0.1:${t.http}/${i}", interval: 1s, timeout: 1s }`);
+  for (let i = 0; i < MIX.dns; i++)
+    checks.push(`  - { id: dns-${i}, kind: dns, target: bench.test, interval: 1s, timeout: 1s, options: { server: "127.0.0.1:${t.dns}" } }`);
+  const lines = Array.from({ length: MIX.icmp }, (_, i) => `  - { name: lo${i}, source: 127.0.0.1 }`);
+  return `center: { id: bench, name: bench, province: quang-ngai }
+agent: { id: bench, listen: "127.0.0.1:${port}", log_level: warn }
+lines:
+${lines.join('\n')}
+checks:
+${checks.join('\n')}
+`;
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+async function probeCount(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let total = 0;
+  for (const m of text.matchAll(/^centerwatch_probe_runs_total\{[^}]*\} (\d+)/gm)) total += Number(m[1]);
+  return total;
+}
+
+interface Figures {
+  probes: number;
+  cpuSeconds: number;
+  rss: number;
+  peak: number;
+}
+
+/** Runs `bin` on `config` (listening on `port`), measures `seconds` after the warm-up. */
+async function measure(bin: string, config: string, port: number, seconds: number, env: NodeJS.ProcessEnv = process.env): Promise<Figures> {
+  const child: ChildProcess = spawn(bin, ['--config', config], { stdio: ['ignore', 'ignore', 'ignore'], env });
+  try {
+    await waitFor(`http://127.0.0.1:${port}/healthz`);
+    await sleep(WARMUP * 1000);
+    const pid = child.pid!;
+    const cpu0 = treeCpuSeconds(pid);
+    const n0 = await probeCount(port);
+    await sleep(seconds * 1000);
+    const cpu1 = treeCpuSeconds(pid);
+    const n1 = await probeCount(port);
+    const mem = memory(pid);
+    return { probes: n1 - n0, cpuSeconds: cpu1 - cpu0, rss: mem.rss, peak: mem.peak };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+function startupMs(bin: string): number {
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = process.hrtime.bigint();
+    execFileSync(bin, ['--check-config', '--config', 'config/default.yaml'], { stdio: 'ignore' });
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return times.sort((a, b) => a - b)[3]!;
+}
+
+const mib = (n: number): string => (n / MiB).toFixed(1);
+
+async function main(): Promise<void> {
+  for (const f of [BUNDLE, PACKAGED]) statSync(f);
+  const dir = mkdtempSync(join(tmpdir(), 'cw-bench-package-'));
+  const targets = await startTargets();
+  const nativeEnv = { ...process.env, CENTERWATCH_NATIVE_DIR: join(dir, 'native') };
+  try {
+    console.log(`bench:package — ${BUNDLE} vs ${PACKAGED}; load ${SECONDS} s, idle ${IDLE_SECONDS} s, after ${WARMUP} s warm-up each`);
+
+    const loadFile = join(dir, 'load.yaml');
+    const port = await freePort();
+    writeFileSync(loadFile, loadConfig(targets, port));
+    const load = { bundle: await measure(BUNDLE, loadFile, port, SECONDS), packaged: await measure(PACKAGED, loadFile, port, SECONDS, nativeEnv) };
+
+    if (process.env.BENCH_LOAD_ONLY) {
+      for (const [name, f] of Object.entries(load))
+        console.log(`${name} ${((f.cpuSeconds / f.probes) * 1000).toFixed(3)} ms/probe, rss ${mib(f.rss)} MiB, peak ${mib(f.peak)} MiB`);
+      return;
+    }
+    // config/default.yaml as shipped, beside its token; its WAL (../data/wal) lands in the scratch folder.
+    mkdirSync(join(dir, 'config'));
+    const idlePort = await freePort();
+    const idleFile = join(dir, 'config/default.yaml');
+    writeFileSync(idleFile, readFileSync('config/default.yaml', 'utf8').replaceAll('127.0.0.1:9478', `127.0.0.1:${idlePort}`));
+    copyFileSync('config/local.token', join(dir, 'config/local.token'));
+    const idle = {
+      bundle: await measure(BUNDLE, idleFile, idlePort, IDLE_SECONDS),
+      packaged: await measure(PACKAGED, idleFile, idlePort, IDLE_SECONDS, nativeEnv),
+    };
+
+    // The executable without its code cache, for the start-up figure only.
+    const noCache = join(dir, 'no-code-cache');
+    execFileSync(process.execPath, ['packaging/package.mjs', '--out', noCache, '--targets', 'linux-x64', '--no-deb', '--no-code-cache'], { stdio: 'ignore' });
+    const startup = {
+      bundle: startupMs(BUNDLE),
+      packaged: startupMs(PACKAGED),
+      noCache: startupMs(join(noCache, 'centerwatch-agent-linux-x64')),
+    };
+
+    console.log(`\nload: ${MIX.icmp} icmp + ${MIX.tcp} tcp + ${MIX.http} http + ${MIX.dns} dns checks, each every 1 s`);
+    console.log(
+      `${'process'.padEnd(22)} ${'probes'.padStart(7)} ${'cpu s'.padStart(7)} ${'cpu s/1000'.padStart(11)} ${'rss MiB'.padStart(8)} ${'peak MiB'.padStart(9)}`,
+    );
+    for (const [name, f] of [
+      ['bundle', load.bundle],
+      ['packaged', load.packaged],
+    ] as const)
+      console.log(
+        `${name.padEnd(22)} ${String(f.probes).padStart(7)} ${f.cpuSeconds.toFixed(2).padStart(7)} ${((f.cpuSeconds / f.probes) * 1000).toFixed(3).padStart(11)} ${mib(f.rss).padStart(8)} ${mib(f.peak).padStart(9)}`,
+      );
+    const perProbe = (f: Figures) => f.cpuSeconds / f.probes;
+    const ratios = {
+      cpu: perProbe(load.packaged) / perProbe(load.bundle),
+      rss: load.packaged.rss / load.bundle.rss,
+      peak: load.packaged.peak / load.bundle.peak,
+    };
+    console.log(`ratio packaged/bundle: cpu per probe ${ratios.cpu.toFixed(2)}, rss ${ratios.rss.toFixed(2)}, peak ${ratios.peak.toFixed(2)}`);
+
+    console.log(`\nidle: config/default.yaml, ${IDLE_SECONDS} s`);
+    const idleCpu = (f: Figures) => (f.cpuSeconds / IDLE_SECONDS) * 100;
+    for (const [name, f] of [
+      ['bundle', idle.bundle],
+      ['packaged', idle.packaged],
+    ] as const)
+      console.log(`${name.padEnd(22)} cpu ${idleCpu(f).toFixed(2)} % of a core, rss ${mib(f.rss)} MiB (peak ${mib(f.peak)})`);
+
+    console.log(
+      `\nstart-up (--check-config, median of 7): bundle ${startup.bundle.toFixed(0)} ms, packaged ${startup.packaged.toFixed(0)} ms, packaged without code cache ${startup.noCache.toFixed(0)} ms`,
+    );
+    const size = (f: string) => `${mib(statSync(f).size)} MiB`;
+    const sizes = [`bundle ${size(BUNDLE)} (+ chunks)`, `packaged bundle ${size('dist/package/centerwatch-agent.cjs')}`];
+    for (const f of ['centerwatch-agent-linux-x64', 'centerwatch-agent-linux-arm64', 'centerwatch-agent-win-x64.exe', 'centerwatch-agent_0.1.0_amd64.deb']) {
+      try {
+        sizes.push(`${f} ${size(join('dist/package', f))}`);
+      } catch {
+        // not built by this run (npm run package builds them all)
+      }
+    }
+    console.log(`sizes: ${sizes.join(', ')}`);
+
+    const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
+    console.log(
+      `targets: packaged rss <= 60 MiB ${met(load.packaged.rss <= 60 * MiB)}; rss <= 1.10 × bundle ${met(ratios.rss <= 1.1)}; ` +
+        `cpu per probe <= 1.10 × bundle ${met(ratios.cpu <= 1.1)}; idle cpu <= 0.2 % ${met(idleCpu(idle.packaged) <= 0.2)}`,
+    );
+  } finally {
+    await targets.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
