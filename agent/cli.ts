@@ -60,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const config = args.values.config;
-    return serviceMain(action as ServiceAction, config, () => startAgent(config), {
+    return serviceMain(action as ServiceAction, config, (write) => startAgent(config, write), {
       out: (t) => process.stdout.write(t),
       err: (t) => process.stderr.write(t),
     });
@@ -69,9 +69,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** The agent as the service runs it: a config that does not load stops the service with an error. */
-async function startAgent(file: string): Promise<Agent> {
+async function startAgent(file: string, write: (line: string) => void): Promise<Agent> {
   const config = loadAgentConfig(file);
-  const agent = new Agent(config, createLogger(config.agent.log_level, { center: config.center.id, agent: config.agent.id }));
+  const agent = new Agent(config, createLogger(config.agent.log_level, { center: config.center.id, agent: config.agent.id }, write));
   await agent.start();
   return agent;
 }

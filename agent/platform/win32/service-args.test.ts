@@ -63,6 +63,14 @@ describe('sc.exe and icacls argument lists', () => {
     expect(statusArgs()).toEqual(['queryex', 'centerwatch-agent']);
   });
 
+  it("under Wine: no failureflag and status by query (its sc.exe knows neither failureflag nor queryex); Windows' lists unchanged", () => {
+    const cmd = { program: 'Z:\\x y\\centerwatch-agent.exe', config: 'Z:\\c\\a.yaml' };
+    expect(installArgs(cmd, { wine: true })).toEqual(installArgs(cmd).filter((a) => a[0] !== 'failureflag'));
+    expect(installArgs(cmd, { wine: false })).toEqual(installArgs(cmd));
+    expect(installArgs(cmd).map((a) => a[0])).toEqual(['create', 'description', 'failure', 'failureflag']);
+    expect(statusArgs({ wine: true })).toEqual(['query', 'centerwatch-agent']);
+  });
+
   it('the folder: inheritance removed, SYSTEM and Administrators by SID, modify for the service', () => {
     expect(folderAclArgs('C:\\ProgramData\\centerwatch')).toEqual([
       'C:\\ProgramData\\centerwatch',

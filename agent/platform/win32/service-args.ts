@@ -56,16 +56,28 @@ export function binPath(cmd: ServiceCommand): string {
   return [program, ...(cmd.script ? [quoteWindowsArg(cmd.script)] : []), 'service', 'run', '--config', quoteWindowsArg(cmd.config)].join(' ');
 }
 
-/** sc.exe's argument lists for `service install`, in order: create, description, failure actions, failure flag. */
-export function installArgs(cmd: ServiceCommand): string[][] {
+/**
+ * What Wine's sc.exe (Wine 8) lacks, measured under Wine by test/integration/windows-service.test.ts:
+ * `failureflag` and `queryex` end with "command not supported" (exit 1); `start= delayed-auto` is
+ * ignored (the service is created demand-start); `failure` is stored but never acted on (a killed
+ * service stays "RUNNING" and is not restarted); its icacls is a stub that changes nothing.
+ */
+export const WINE_LACKS = ['failureflag', 'queryex', 'delayed-auto start', 'failure actions', 'icacls'] as const;
+
+/**
+ * sc.exe's argument lists for `service install`, in order: create, description, failure actions,
+ * failure flag. Under Wine the failure flag is left out: its sc.exe refuses the command.
+ */
+export function installArgs(cmd: ServiceCommand, host: { wine?: boolean } = {}): string[][] {
   const { resetSeconds, restartMs } = FAILURE_ACTIONS;
-  return [
+  const all = [
     ['create', SERVICE_NAME, 'binPath=', binPath(cmd), 'start=', 'delayed-auto', 'DisplayName=', DISPLAY_NAME, 'obj=', SERVICE_ACCOUNT],
     ['description', SERVICE_NAME, DESCRIPTION],
     ['failure', SERVICE_NAME, 'reset=', String(resetSeconds), 'actions=', restartMs.map((ms) => `restart/${ms}`).join('/')],
     // Also when the service stops itself with an error (a config it cannot load), not only on a crash.
     ['failureflag', SERVICE_NAME, '1'],
   ];
+  return host.wine ? all.filter((args) => args[0] !== 'failureflag') : all;
 }
 
 export const uninstallArgs = (): string[][] => [
@@ -74,7 +86,8 @@ export const uninstallArgs = (): string[][] => [
 ];
 export const startArgs = (): string[] => ['start', SERVICE_NAME];
 export const stopArgs = (): string[] => ['stop', SERVICE_NAME];
-export const statusArgs = (): string[] => ['queryex', SERVICE_NAME];
+/** `queryex` (it adds the PID); Wine's sc.exe knows `query` only. */
+export const statusArgs = (host: { wine?: boolean } = {}): string[] => [host.wine ? 'query' : 'queryex', SERVICE_NAME];
 
 /**
  * icacls's arguments for the agent's folder: inherited entries removed (the Users group may read
