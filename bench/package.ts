@@ -8,7 +8,11 @@
  *   no server answers its push, as on a machine without `npm start`'s server): CPU % of one core and RSS;
  * - start-up: wall time of `--check-config config/default.yaml`, median of 7, with and without the
  *   code cache in the executable;
+ * - what being a single executable costs by itself: an empty script as a single executable against
+ *   the same script run by node (RSS and its private part, RssAnon);
  * - sizes.
+ * The packaged agent runs with NODE_OPTIONS=--max-semi-space-size=1, as the .deb's unit and the
+ * Windows service set it.
  *
  * Env: BENCH_SECONDS (load, default 60), BENCH_IDLE_SECONDS (default 60), BENCH_WARMUP_SECONDS (default 5),
  * BENCH_LOAD_ONLY=1 (the load rows only), BENCH_BUNDLE / BENCH_PACKAGED (other commands in their place, e.g. a wrapper with other flags).
@@ -99,6 +103,7 @@ interface Figures {
   cpuSeconds: number;
   rss: number;
   peak: number;
+  anon: number;
 }
 
 /** Runs `bin` on `config` (listening on `port`), measures `seconds` after the warm-up. */
@@ -114,7 +119,7 @@ async function measure(bin: string, config: string, port: number, seconds: numbe
     const cpu1 = treeCpuSeconds(pid);
     const n1 = await probeCount(port);
     const mem = memory(pid);
-    return { probes: n1 - n0, cpuSeconds: cpu1 - cpu0, rss: mem.rss, peak: mem.peak };
+    return { probes: n1 - n0, cpuSeconds: cpu1 - cpu0, rss: mem.rss, peak: mem.peak, anon: mem.anon };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -137,7 +142,7 @@ async function main(): Promise<void> {
   for (const f of [BUNDLE, PACKAGED]) statSync(f);
   const dir = mkdtempSync(join(tmpdir(), 'cw-bench-package-'));
   const targets = await startTargets();
-  const nativeEnv = { ...process.env, CENTERWATCH_NATIVE_DIR: join(dir, 'native') };
+  const nativeEnv = { ...process.env, CENTERWATCH_NATIVE_DIR: join(dir, 'native'), NODE_OPTIONS: '--max-semi-space-size=1' };
   try {
     console.log(`bench:package — ${BUNDLE} vs ${PACKAGED}; load ${SECONDS} s, idle ${IDLE_SECONDS} s, after ${WARMUP} s warm-up each`);
 
@@ -148,7 +153,9 @@ async function main(): Promise<void> {
 
     if (process.env.BENCH_LOAD_ONLY) {
       for (const [name, f] of Object.entries(load))
-        console.log(`${name} ${((f.cpuSeconds / f.probes) * 1000).toFixed(3)} ms/probe, rss ${mib(f.rss)} MiB, peak ${mib(f.peak)} MiB`);
+        console.log(
+          `${name} ${((f.cpuSeconds / f.probes) * 1000).toFixed(3)} ms/probe, rss ${mib(f.rss)} MiB (private ${mib(f.anon)}), peak ${mib(f.peak)} MiB`,
+        );
       return;
     }
     // config/default.yaml as shipped, beside its token; its WAL (../data/wal) lands in the scratch folder.
@@ -173,22 +180,29 @@ async function main(): Promise<void> {
 
     console.log(`\nload: ${MIX.icmp} icmp + ${MIX.tcp} tcp + ${MIX.http} http + ${MIX.dns} dns checks, each every 1 s`);
     console.log(
-      `${'process'.padEnd(22)} ${'probes'.padStart(7)} ${'cpu s'.padStart(7)} ${'cpu s/1000'.padStart(11)} ${'rss MiB'.padStart(8)} ${'peak MiB'.padStart(9)}`,
+      `${'process'.padEnd(22)} ${'probes'.padStart(7)} ${'cpu s'.padStart(7)} ${'cpu s/1000'.padStart(11)} ${'rss MiB'.padStart(8)} ${'private'.padStart(8)} ${'peak MiB'.padStart(9)}`,
     );
     for (const [name, f] of [
       ['bundle', load.bundle],
       ['packaged', load.packaged],
     ] as const)
       console.log(
-        `${name.padEnd(22)} ${String(f.probes).padStart(7)} ${f.cpuSeconds.toFixed(2).padStart(7)} ${((f.cpuSeconds / f.probes) * 1000).toFixed(3).padStart(11)} ${mib(f.rss).padStart(8)} ${mib(f.peak).padStart(9)}`,
+        `${name.padEnd(22)} ${String(f.probes).padStart(7)} ${f.cpuSeconds.toFixed(2).padStart(7)} ${((f.cpuSeconds / f.probes) * 1000).toFixed(3).padStart(11)} ${mib(f.rss).padStart(8)} ${mib(f.anon).padStart(8)} ${mib(f.peak).padStart(9)}`,
       );
     const perProbe = (f: Figures) => f.cpuSeconds / f.probes;
     const ratios = {
       cpu: perProbe(load.packaged) / perProbe(load.bundle),
       rss: load.packaged.rss / load.bundle.rss,
       peak: load.packaged.peak / load.bundle.peak,
+      anon: load.packaged.anon / load.bundle.anon,
     };
-    console.log(`ratio packaged/bundle: cpu per probe ${ratios.cpu.toFixed(2)}, rss ${ratios.rss.toFixed(2)}, peak ${ratios.peak.toFixed(2)}`);
+    console.log(
+      `ratio packaged/bundle: cpu per probe ${ratios.cpu.toFixed(2)}, rss ${ratios.rss.toFixed(2)}, private ${ratios.anon.toFixed(2)}, peak ${ratios.peak.toFixed(2)}`,
+    );
+    const empty = emptySeaOverhead(dir);
+    console.log(
+      `an empty script: as a single executable rss ${mib(empty.sea.rss)} MiB (private ${mib(empty.sea.anon)}), run by node rss ${mib(empty.node.rss)} MiB (private ${mib(empty.node.anon)})`,
+    );
 
     console.log(`\nidle: config/default.yaml, ${IDLE_SECONDS} s`);
     const idleCpu = (f: Figures) => (f.cpuSeconds / IDLE_SECONDS) * 100;
@@ -196,7 +210,7 @@ async function main(): Promise<void> {
       ['bundle', idle.bundle],
       ['packaged', idle.packaged],
     ] as const)
-      console.log(`${name.padEnd(22)} cpu ${idleCpu(f).toFixed(2)} % of a core, rss ${mib(f.rss)} MiB (peak ${mib(f.peak)})`);
+      console.log(`${name.padEnd(22)} cpu ${idleCpu(f).toFixed(2)} % of a core, rss ${mib(f.rss)} MiB (private ${mib(f.anon)}, peak ${mib(f.peak)})`);
 
     console.log(
       `\nstart-up (--check-config, median of 7): bundle ${startup.bundle.toFixed(0)} ms, packaged ${startup.packaged.toFixed(0)} ms, packaged without code cache ${startup.noCache.toFixed(0)} ms`,
@@ -215,12 +229,36 @@ async function main(): Promise<void> {
     const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
     console.log(
       `targets: packaged rss <= 60 MiB ${met(load.packaged.rss <= 60 * MiB)}; rss <= 1.10 × bundle ${met(ratios.rss <= 1.1)}; ` +
+        `private <= 1.10 × bundle ${met(ratios.anon <= 1.1)}; ` +
         `cpu per probe <= 1.10 × bundle ${met(ratios.cpu <= 1.1)}; idle cpu <= 0.2 % ${met(idleCpu(idle.packaged) <= 0.2)}`,
     );
   } finally {
     await targets.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What the single-executable mechanism costs by itself: one script that reports its memory after a
+ * second, run by node and as a single executable made the way packaging/package.mjs makes them.
+ */
+function emptySeaOverhead(dir: string): { sea: { rss: number; anon: number }; node: { rss: number; anon: number } } {
+  const work = join(dir, 'empty-sea');
+  mkdirSync(work);
+  const main = join(work, 'main.js');
+  writeFileSync(
+    main,
+    'setTimeout(() => { const s = require("fs").readFileSync("/proc/self/status", "utf8"); const kb = (k) => Number(new RegExp("^" + k + ":\\\\s+(\\\\d+)", "m").exec(s)[1]) * 1024; console.log(JSON.stringify({ rss: kb("VmRSS"), anon: kb("RssAnon") })); }, 1000);',
+  );
+  const blob = join(work, 'main.blob');
+  writeFileSync(join(work, 'sea.json'), JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true }));
+  execFileSync(process.execPath, ['--experimental-sea-config', join(work, 'sea.json')], { stdio: 'ignore' });
+  const nodeBin = execFileSync(process.execPath, ['packaging/node-bin.mjs', 'linux-x64'], { encoding: 'utf8' }).trim();
+  const exe = join(work, 'empty');
+  copyFileSync(nodeBin, exe);
+  execFileSync('npx', ['postject', exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], { stdio: 'ignore' });
+  const read = (cmd: string, args: string[]) => JSON.parse(execFileSync(cmd, args, { encoding: 'utf8' })) as { rss: number; anon: number };
+  return { sea: read(exe, []), node: read(nodeBin, [main]) };
 }
 
 await main();

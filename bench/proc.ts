@@ -52,8 +52,9 @@ export function treeCpuSeconds(pid: number): number {
 }
 
 /** Resident and peak resident memory of one process, in bytes. */
-export function memory(pid: number): { rss: number; peak: number } {
+export function memory(pid: number): { rss: number; peak: number; anon: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+  // anon: the process's own memory (heap, stacks), without the binary's pages it shares with the page cache.
+  return { rss: kb('VmRSS'), peak: kb('VmHWM'), anon: kb('RssAnon') };
 }

@@ -24,14 +24,53 @@ export function requireWine(): boolean {
 
 /** The environment every Wine process of the tests runs with. */
 export function wineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, WINEPREFIX: WINE_PREFIX, WINEDEBUG: '-all', NODE_SKIP_PLATFORM_CHECK: '1', ...extra };
+  return { ...process.env, WINEPREFIX: WINE_PREFIX, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', ...extra };
 }
 
-/** Creates the shared prefix once (wineboot); later calls return at once. */
+/**
+ * Creates the shared prefix once (wineboot), saying it is Windows 10: Node refuses to start on the
+ * Windows 7 that Wine reports by default, and the agent targets Windows 10/11 (no
+ * NODE_SKIP_PLATFORM_CHECK is needed then, as on a real counter PC). Later calls return at once.
+ */
 export function ensurePrefix(): void {
-  if (existsSync(join(WINE_PREFIX, 'system.reg'))) return;
+  const marker = join(WINE_PREFIX, '.windows-10');
+  if (existsSync(marker)) return;
   mkdirSync(WINE_PREFIX, { recursive: true });
   execFileSync('wineboot', ['-i'], { env: wineEnv(), stdio: 'ignore', timeout: 180_000 });
+  execFileSync('wine', ['winecfg', '-v', 'win10'], { env: wineEnv(), stdio: 'ignore', timeout: 180_000 });
+  writeFileSync(marker, '');
+}
+
+/**
+ * A stand-in ping.exe for continuous checks under Wine: Wine 8's ping.exe holds its output to a pipe
+ * until it exits (Windows' writes each line as it goes), so this asks Wine's real ping one echo at a
+ * time (`-n 1`) and passes each line on at once. Takes `-n`, `-w`, `-l`, `-S`, `-6` and a target.
+ */
+const PING_RELAY = `
+const { spawnSync } = require('node:child_process');
+const args = process.argv.slice(2);
+let n = 4, w = 4000, target;
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '-n') n = Number(args[++i]);
+  else if (args[i] === '-w') w = Number(args[++i]);
+  else if (args[i] === '-l' || args[i] === '-S') i++;
+  else if (!args[i].startsWith('-')) target = args[i];
+}
+const real = (process.env.SystemRoot || 'C:\\\\windows') + '\\\\System32\\\\ping.exe';
+(async () => {
+  for (let i = 0; i < n; i++) {
+    const t0 = Date.now();
+    const lines = (spawnSync(real, ['-n', '1', '-w', String(w), target], { encoding: 'utf8' }).stdout || '').split(/\\r?\\n/);
+    if (i === 0) process.stdout.write(lines[0] + '\\r\\n');
+    process.stdout.write((lines[1] || '') + '\\r\\n');
+    await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - t0))));
+  }
+})();
+`;
+
+/** The stand-in ping.exe (above), built once; point CENTERWATCH_PING at its Windows path. */
+export function pingRelayExe(): Promise<string> {
+  return seaExe(PING_RELAY, 'ping');
 }
 
 /** The win-x64 node.exe (downloaded once by packaging/node-bin.mjs, pinned by integrity). */

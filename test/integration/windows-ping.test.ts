@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canCreateNetns, NetnsLab, type Peer } from '../helpers/netns.js';
-import { bundleScript, requireWine, runNodeExe, seaExe, winPath } from '../helpers/wine.js';
+import { bundleScript, pingRelayExe, requireWine, runNodeExe, winPath } from '../helpers/wine.js';
 import { requireService } from '../helpers/ctx.js';
 
 /*
@@ -43,29 +43,6 @@ const brief = (r) => ({ up: r.up, reason: r.reason, message: r.message,
     await makeCtx({ sessions }).closeSessions();
   }
   print({ done: true });
-})();
-`;
-
-/** The stand-in: `-n`, `-w`, `-l` and a target, one echo of the real ping.exe at a time, each line passed on at once. */
-const RELAY = `
-const { spawnSync } = require('node:child_process');
-const args = process.argv.slice(2);
-let n = 4, w = 4000, target;
-for (let i = 0; i < args.length; i++) {
-  if (args[i] === '-n') n = Number(args[++i]);
-  else if (args[i] === '-w') w = Number(args[++i]);
-  else if (args[i] === '-l') i++;
-  else target = args[i];
-}
-const real = (process.env.SystemRoot || 'C:\\\\windows') + '\\\\System32\\\\ping.exe';
-(async () => {
-  for (let i = 0; i < n; i++) {
-    const t0 = Date.now();
-    const lines = (spawnSync(real, ['-n', '1', '-w', String(w), target], { encoding: 'utf8' }).stdout || '').split(/\\r?\\n/);
-    if (i === 0) process.stdout.write(lines[0] + '\\r\\n');
-    process.stdout.write((lines[1] || '') + '\\r\\n');
-    await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - t0))));
-  }
 })();
 `;
 
@@ -147,7 +124,7 @@ describe.runIf(wine)('icmp under Wine (win32 node.exe, Wine ping.exe)', () => {
     it.runIf(netns)(
       'continuous: replies with RTT, then down within down_after + 1 s of the cut',
       async () => {
-        const relay = await seaExe(RELAY, 'ping');
+        const relay = await pingRelayExe();
         const p = runNodeExe(entry, ['continuous', peer.peerAddr, '25'], { CENTERWATCH_PING: winPath(relay) });
         // Wait for two results up in a row with RTTs: the session reads lines as they come.
         let ups: Line[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binPath, folderAclArgs, installArgs, parseServiceState, quoteWindowsArg, uninstallArgs, statusArgs } from './service-args.js';
+import { binPath, environmentArgs, folderAclArgs, installArgs, parseServiceState, quoteWindowsArg, uninstallArgs, statusArgs } from './service-args.js';
 
 describe('quoteWindowsArg', () => {
   it.each([
@@ -87,5 +87,21 @@ describe('sc.exe and icacls argument lists', () => {
     const out = '\r\nSERVICE_NAME: centerwatch-agent\r\n        TYPE               : 10  WIN32_OWN_PROCESS\r\n        STATE              : 4  RUNNING\r\n';
     expect(parseServiceState(out)).toBe('RUNNING');
     expect(parseServiceState('[SC] OpenService FAILED 1060')).toBeUndefined();
+  });
+});
+
+describe('the service environment', () => {
+  it('sets NODE_OPTIONS through the registry as one REG_MULTI_SZ (sc.exe cannot set it)', () => {
+    expect(environmentArgs()).toEqual([
+      'add',
+      'HKLM\\SYSTEM\\CurrentControlSet\\Services\\centerwatch-agent',
+      '/v',
+      'Environment',
+      '/t',
+      'REG_MULTI_SZ',
+      '/d',
+      'NODE_OPTIONS=--max-semi-space-size=1',
+      '/f',
+    ]);
   });
 });

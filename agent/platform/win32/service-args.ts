@@ -80,6 +80,26 @@ export function installArgs(cmd: ServiceCommand, host: { wine?: boolean } = {}):
   return host.wine ? all.filter((args) => args[0] !== 'failureflag') : all;
 }
 
+/**
+ * The service's own environment (reg.exe's arguments; sc.exe cannot set it): the one node flag of the
+ * bundle's first line that NODE_OPTIONS takes, read when the heap is made (bench:package: about 3 MiB
+ * less RSS under load). The single executable sets --lite-mode itself (packaging/package.mjs).
+ */
+export const SERVICE_ENVIRONMENT = ['NODE_OPTIONS=--max-semi-space-size=1'] as const;
+export function environmentArgs(): string[] {
+  return [
+    'add',
+    `HKLM\\SYSTEM\\CurrentControlSet\\Services\\${SERVICE_NAME}`,
+    '/v',
+    'Environment',
+    '/t',
+    'REG_MULTI_SZ',
+    '/d',
+    SERVICE_ENVIRONMENT.join('\\0'),
+    '/f',
+  ];
+}
+
 export const uninstallArgs = (): string[][] => [
   ['stop', SERVICE_NAME],
   ['delete', SERVICE_NAME],

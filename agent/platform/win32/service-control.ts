@@ -7,6 +7,7 @@ import { loadNative } from '../../../common/native.js';
 import { agentPaths } from '../paths.js';
 import { serviceLogPath } from './log-file.js';
 import {
+  environmentArgs,
   folderAclArgs,
   installArgs,
   parseServiceState,
@@ -76,6 +77,8 @@ export function install(config: string, out: (text: string) => void): number {
     code = run('sc.exe', args, out);
     if (code !== 0) return code;
   }
+  code = run('reg.exe', environmentArgs(), out);
+  if (code !== 0) return code;
   code = run('icacls.exe', folderAclArgs(root!), out);
   if (code !== 0) return code;
   out(`${SERVICE_NAME} installed: runs as ${SERVICE_ACCOUNT}, starts at boot (delayed), restarts after a crash.\n`);
