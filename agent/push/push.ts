@@ -3,7 +3,7 @@ import type { Logger } from '../../common/log.js';
 import { METRIC } from '../../common/metrics.js';
 import { encodeWriteRequest } from '../../common/remote-write/proto.js';
 import { startShippers, type Shipper } from '../../common/remote-write/shipper.js';
-import { snappyCompress } from '../../common/remote-write/snappy.js';
+import { snappyCodec, snappyCompress } from '../../common/remote-write/snappy.js';
 import { DROP_REASONS, Wal } from '../../common/wal/wal.js';
 import { toSeries } from './collect.js';
 import type { PushConfig } from './schema.js';
@@ -48,6 +48,8 @@ export class PushClient {
       targets: config.targets.map((t) => t.name),
       interval_ms: config.interval,
       backlog_records: Object.values(backlog).reduce((n, b) => n + b.records, 0),
+      // 'js' when the native add-on could not load (e.g. under Wine): pushes go on, compressed a few times slower.
+      snappy: snappyCodec(),
     });
     client.timer = setInterval(() => void client.collectOnce(), config.interval);
     return client;

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -181,6 +181,77 @@ export function runNodeExe(script: string, args: string[] = [], env: Record<stri
       if (code !== undefined) return;
       child.kill('SIGTERM');
       await exited;
+    },
+  };
+}
+
+/** A Windows program's run under wine: its exit code and what it wrote (each to a file, then read). */
+export interface WineRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * A Wine prefix of its own with a wineserver kept alive (`wineserver -p`): Wine's services.exe, which
+ * starts and stops the services, lives as long as the wineserver, and a wineserver without a
+ * persistent flag ends a few seconds after its last ordinary program, taking the services with it.
+ * The prefix says Windows 10: Node refuses Wine's default (Windows 7) unless NODE_SKIP_PLATFORM_CHECK
+ * is set, and a service gets its environment from the registry, not from the test.
+ */
+export interface WineHost {
+  prefix: string;
+  env: NodeJS.ProcessEnv;
+  /** Runs a Windows program (a Linux path or a name wine finds: sc.exe, taskkill.exe) without blocking. */
+  run(program: string, args: string[], timeoutMs?: number): Promise<WineRun>;
+  /** The Linux path of a Windows path of this prefix (C:\… or Z:\…). */
+  linuxPath(windowsPath: string): string;
+  /** Ends the wineserver and every Windows process of the prefix. */
+  close(): void;
+}
+
+export function wineHost(workDir: string): WineHost {
+  const prefix = join(workDir, 'prefix');
+  mkdirSync(prefix, { recursive: true });
+  const env = { ...process.env, WINEDEBUG: '-all', WINEPREFIX: prefix, WINEDLLOVERRIDES: 'mscoree,mshtml=' };
+  execFileSync('wineboot', ['-i'], { env, stdio: 'ignore', timeout: 180_000 });
+  execFileSync('wine', ['winecfg', '/v', 'win10'], { env, stdio: 'ignore', timeout: 60_000 });
+  // The server wineboot started ends on its own a few seconds later: replaced now by a persistent one.
+  spawnSync('wineserver', ['-k'], { env, stdio: 'ignore', timeout: 30_000 });
+  execFileSync('wineserver', ['-p'], { env, stdio: 'ignore', timeout: 30_000 });
+  let n = 0;
+  return {
+    prefix,
+    env,
+    run(program, args, timeoutMs = 120_000) {
+      const base = join(workDir, `run-${n++}`);
+      return new Promise((resolve) => {
+        execFile(
+          'sh',
+          ['-c', 'exec "$@" > "$BASE.out" 2> "$BASE.err"', 'sh', 'wine', program, ...args],
+          { env: { ...env, BASE: base }, timeout: timeoutMs },
+          (err) => {
+            const read = (f: string): string => {
+              try {
+                return readFileSync(f, 'utf8');
+              } catch {
+                return '';
+              }
+            };
+            const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+            resolve({ status: code, stdout: read(`${base}.out`), stderr: read(`${base}.err`) });
+          },
+        );
+      });
+    },
+    linuxPath(windowsPath) {
+      const m = /^([A-Za-z]):\\?(.*)$/.exec(windowsPath.trim());
+      if (!m) throw new Error(`not a drive path: ${windowsPath}`);
+      const rest = m[2]!.replaceAll('\\', '/');
+      return m[1]!.toUpperCase() === 'Z' ? `/${rest}` : join(prefix, 'drive_c', rest);
+    },
+    close() {
+      spawnSync('wineserver', ['-k'], { env, stdio: 'ignore', timeout: 30_000 });
     },
   };
 }

@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packaged } from '../helpers/package.js';
-import { wineHost, wineMissing, winPath, type WineHost } from '../helpers/wine-service.js';
+import { wineHost, winPath, type WineHost } from '../helpers/wine.js';
+import { commandExists } from '../helpers/servers.js';
 
-const missing = wineMissing();
+const missing = commandExists('wine') ? undefined : 'wine is not installed (Debian packages wine, wine64)';
 if (missing && process.env.CI !== 'true') console.warn(`windows-service: skipped, ${missing}`);
 
 async function freePort(): Promise<number> {

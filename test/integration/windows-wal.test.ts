@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { wineMissing, wineNode, winPath } from '../helpers/wine-service.js';
+import { runNodeExe, winPath } from '../helpers/wine.js';
+import { commandExists } from '../helpers/servers.js';
 
 // The WAL under Node's win-x64 node.exe (wine): a folder whose path has spaces, a reopen, and a file
 // held open by another process (cmd.exe's `<` redirection, which shares no delete access). Wine
 // refuses a rename over such a file with EPERM as Windows does: measured here, the rename is retried
 // for about 0.3 s, then fails naming the holder, and succeeds once the holder is gone.
-const missing = wineMissing();
+const missing = commandExists('wine') ? undefined : 'wine is not installed (Debian packages wine, wine64)';
 if (missing && process.env.CI !== 'true') console.warn(`windows-wal: skipped, ${missing}`);
 
 describe.skipIf(missing !== undefined && process.env.CI !== 'true')('the WAL on Windows (node.exe under wine)', () => {
@@ -30,9 +31,9 @@ describe.skipIf(missing !== undefined && process.env.CI !== 'true')('the WAL on 
     });
     const dir = join(work, 'Dữ liệu', 'wal dir');
     mkdirSync(dir, { recursive: true });
-    const r = wineNode(work).run(script, [winPath(dir)]);
-    expect(r.status).toBe(0);
-    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    const run = runNodeExe(script, [winPath(dir)]);
+    expect(await run.exited, run.stderr()).toBe(0);
+    const out = JSON.parse(run.stdout()) as Record<string, unknown>;
     expect(out).toMatchObject({
       platform: 'win32',
       lockAfterClose: false,
