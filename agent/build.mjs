@@ -24,8 +24,10 @@ const withoutAzureIdentity = {
   },
 };
 
-// Chunk names carry content hashes: start from an empty folder so no stale chunk ships.
-rmSync(outdir, { recursive: true, force: true });
+// Chunk names carry content hashes: start from an empty chunks folder so no stale chunk ships. Only
+// the agent's own files go: dist/ also holds the server's bundle and npm run package's output.
+rmSync(`${outdir}/chunks`, { recursive: true, force: true });
+for (const f of [outfile, `${outfile}.map`]) rmSync(f, { force: true });
 
 await build({
   plugins: [withoutAzureIdentity, zodEnglishOnly],
