@@ -13,59 +13,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer as createTcpServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { startHttp } from '../test/helpers/servers.js';
-import { startDnsServer } from '../test/helpers/dns-server.js';
 import { memory, treeCpuSeconds } from './proc.js';
+import { agentLoadConfig, MIX, startTargets, type Targets } from './agent-load.js';
+import { waitForHttp } from '../test/helpers/prometheus.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
-const MIX = { icmp: 10, tcp: 15, http: 15, dns: 10 } as const;
 const AGENT_PORT = 19478;
 const BLACKBOX_PORT = 19115;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Targets {
-  http: number;
-  tcp: number;
-  dns: number;
-  close(): Promise<void>;
-}
-
-async function startTargets(): Promise<Targets> {
-  const http = await startHttp((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n'));
-  const tcp = createTcpServer((s) => s.end());
-  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
-  const dns = await startDnsServer({ records: [{ name: 'bench.test', type: 'A', data: '127.0.0.1' }] });
-  return {
-    http: http.port,
-    tcp: (tcp.address() as AddressInfo).port,
-    dns: dns.port,
-    async close() {
-      await http.close();
-      tcp.close();
-      await dns.close();
-    },
-  };
-}
-
-function agentConfig(t: Targets): string {
-  const checks: string[] = [];
-  for (let i = 0; i < MIX.icmp; i++) checks.push(`  - { id: line-${i}, kind: icmp, target: 127.0.0.${i + 1}, line: lo${i}, interval: 1s, timeout: 1s }`);
-  for (let i = 0; i < MIX.tcp; i++) checks.push(`  - { id: tcp-${i}, kind: tcp, target: "127.0.0.1:${t.tcp}", interval: 1s, timeout: 1s }`);
-  for (let i = 0; i < MIX.http; i++) checks.push(`  - { id: http-${i}, kind: http, target: "http://127.0.0.1:${t.http}/${i}", interval: 1s, timeout: 1s }`);
-  for (let i = 0; i < MIX.dns; i++)
-    checks.push(`  - { id: dns-${i}, kind: dns, target: bench.test, interval: 1s, timeout: 1s, options: { server: "127.0.0.1:${t.dns}" } }`);
-  const lines = Array.from({ length: MIX.icmp }, (_, i) => `  - { name: lo${i}, source: 127.0.0.1 }`);
-  return `center: { id: bench, name: bench, province: quang-ngai }
-agent: { id: bench, listen: "127.0.0.1:${AGENT_PORT}", log_level: warn }
-lines:
-${lines.join('\n')}
-checks:
-${checks.join('\n')}
-`;
-}
 
 const BLACKBOX_CONFIG = `modules:
   icmp: { prober: icmp, timeout: 1s, icmp: { preferred_ip_protocol: ip4 } }
@@ -73,18 +29,6 @@ const BLACKBOX_CONFIG = `modules:
   http: { prober: http, timeout: 1s, http: { preferred_ip_protocol: ip4 } }
   dns: { prober: dns, timeout: 1s, dns: { query_name: bench.test, query_type: A, transport_protocol: udp, preferred_ip_protocol: ip4 } }
 `;
-
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url} did not come up`);
-}
 
 async function agentProbeCount(): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${AGENT_PORT}/metrics`)).text();
@@ -114,11 +58,11 @@ async function measure(child: ChildProcess, count: () => Promise<number> | numbe
 
 async function benchAgent(dir: string, t: Targets): Promise<Figures> {
   const file = join(dir, 'agent.yaml');
-  writeFileSync(file, agentConfig(t));
+  writeFileSync(file, agentLoadConfig(t, AGENT_PORT));
   // The bin as installed: its first line runs node with the agent's memory flags.
   const child = spawn('dist/centerwatch-agent.mjs', ['--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
-    await waitFor(`http://127.0.0.1:${AGENT_PORT}/healthz`);
+    await waitForHttp(`http://127.0.0.1:${AGENT_PORT}/healthz`, 10000);
     return await measure(child, agentProbeCount);
   } finally {
     child.kill('SIGTERM');
@@ -155,7 +99,7 @@ async function benchBlackbox(dir: string, t: Targets): Promise<Figures> {
     }
   });
   try {
-    await waitFor(`http://127.0.0.1:${BLACKBOX_PORT}/metrics`);
+    await waitForHttp(`http://127.0.0.1:${BLACKBOX_PORT}/metrics`, 10000);
     return await measure(child, () => done);
   } finally {
     running = false;

@@ -19,77 +19,20 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDnsServer } from '../test/helpers/dns-server.js';
-import { freePort } from '../test/helpers/prometheus.js';
-import { startHttp } from '../test/helpers/servers.js';
+import { freePort, waitForHttp } from '../test/helpers/prometheus.js';
 import { memory, treeCpuSeconds } from './proc.js';
+import { agentLoadConfig, MIX, startTargets } from './agent-load.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
-const MIX = { icmp: 10, tcp: 15, http: 15, dns: 10 } as const;
 const MiB = 2 ** 20;
 // Either may be replaced (BENCH_BUNDLE, BENCH_PACKAGED) by a wrapper script to compare flags.
 const BUNDLE = process.env.BENCH_BUNDLE ?? 'dist/centerwatch-agent.mjs';
 const PACKAGED = process.env.BENCH_PACKAGED ?? 'dist/package/centerwatch-agent-linux-x64';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Targets {
-  http: number;
-  tcp: number;
-  dns: number;
-  close(): Promise<void>;
-}
-
-async function startTargets(): Promise<Targets> {
-  const http = await startHttp((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n'));
-  const tcp = createTcpServer((s) => s.end());
-  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
-  const dns = await startDnsServer({ records: [{ name: 'bench.test', type: 'A', data: '127.0.0.1' }] });
-  return {
-    http: http.port,
-    tcp: (tcp.address() as AddressInfo).port,
-    dns: dns.port,
-    async close() {
-      await http.close();
-      tcp.close();
-      await dns.close();
-    },
-  };
-}
-
-/** bench/agent.ts's load, on `port`. */
-function loadConfig(t: Targets, port: number): string {
-  const checks: string[] = [];
-  for (let i = 0; i < MIX.icmp; i++) checks.push(`  - { id: line-${i}, kind: icmp, target: 127.0.0.${i + 1}, line: lo${i}, interval: 1s, timeout: 1s }`);
-  for (let i = 0; i < MIX.tcp; i++) checks.push(`  - { id: tcp-${i}, kind: tcp, target: "127.0.0.1:${t.tcp}", interval: 1s, timeout: 1s }`);
-  for (let i = 0; i < MIX.http; i++) checks.push(`  - { id: http-${i}, kind: http, target: "http://127.0.0.1:${t.http}/${i}", interval: 1s, timeout: 1s }`);
-  for (let i = 0; i < MIX.dns; i++)
-    checks.push(`  - { id: dns-${i}, kind: dns, target: bench.test, interval: 1s, timeout: 1s, options: { server: "127.0.0.1:${t.dns}" } }`);
-  const lines = Array.from({ length: MIX.icmp }, (_, i) => `  - { name: lo${i}, source: 127.0.0.1 }`);
-  return `center: { id: bench, name: bench, province: quang-ngai }
-agent: { id: bench, listen: "127.0.0.1:${port}", log_level: warn }
-lines:
-${lines.join('\n')}
-checks:
-${checks.join('\n')}
-`;
-}
-
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url} did not come up`);
-}
 
 async function probeCount(port: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -110,7 +53,7 @@ interface Figures {
 async function measure(bin: string, config: string, port: number, seconds: number, env: NodeJS.ProcessEnv = process.env): Promise<Figures> {
   const child: ChildProcess = spawn(bin, ['--config', config], { stdio: ['ignore', 'ignore', 'ignore'], env });
   try {
-    await waitFor(`http://127.0.0.1:${port}/healthz`);
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 20000);
     await sleep(WARMUP * 1000);
     const pid = child.pid!;
     const cpu0 = treeCpuSeconds(pid);
@@ -148,7 +91,7 @@ async function main(): Promise<void> {
 
     const loadFile = join(dir, 'load.yaml');
     const port = await freePort();
-    writeFileSync(loadFile, loadConfig(targets, port));
+    writeFileSync(loadFile, agentLoadConfig(targets, port));
     const load = { bundle: await measure(BUNDLE, loadFile, port, SECONDS), packaged: await measure(PACKAGED, loadFile, port, SECONDS, nativeEnv) };
 
     if (process.env.BENCH_LOAD_ONLY) {

@@ -19,6 +19,7 @@ import { buildFleet, type SimAgent } from './simulator/fleet.js';
 import { runFleet } from './simulator/run.js';
 import { percentile } from './simulator/stats.js';
 import { memory, treeCpuSeconds } from './proc.js';
+import { waitForHttp } from '../test/helpers/prometheus.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 2000);
@@ -36,18 +37,6 @@ interface Phase {
   p50: number;
   p99: number;
   rss: number;
-}
-
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url} did not answer`);
 }
 
 /** Runs the fleet at one interval for `seconds` and measures the receiver process. */
@@ -137,7 +126,7 @@ async function main(): Promise<void> {
   try {
     console.log(`bench:server — ${AGENTS} agents × ${SERIES} series every 15 s (${Math.round((AGENTS * SERIES) / 15)} samples/s), ${SECONDS} s measured`);
     const server = start('dist/centerwatch-server.mjs', ['--config', serverConfig(dir, fleet)]);
-    await waitFor(`http://127.0.0.1:${SERVER_PORT}/healthz`);
+    await waitForHttp(`http://127.0.0.1:${SERVER_PORT}/healthz`, 20000);
     const serverUrl = `http://127.0.0.1:${SERVER_PORT}/api/v1/write`;
     const load = await phase(server.pid!, serverUrl, fleet, 15_000, SECONDS, true);
     console.log('centerwatch-server saturation:');
@@ -157,7 +146,7 @@ async function main(): Promise<void> {
       '--web.enable-remote-write-receiver',
       '--log.level=warn',
     ]);
-    await waitFor(`http://127.0.0.1:${PROMETHEUS_PORT}/-/ready`);
+    await waitForHttp(`http://127.0.0.1:${PROMETHEUS_PORT}/-/ready`, 20000);
     const promUrl = `http://127.0.0.1:${PROMETHEUS_PORT}/api/v1/write`;
     const pLoad = await phase(prom.pid!, promUrl, fleet, 15_000, SECONDS, false);
     console.log('prometheus saturation:');

@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPrometheus } from '../test/helpers/prometheus.js';
+import { startPrometheus, waitForHttp } from '../test/helpers/prometheus.js';
 import { memory, treeCpuSeconds } from './proc.js';
 import { buildFleet, serverTokensYaml, type SimAgent } from './simulator/fleet.js';
 import { runFleet } from './simulator/run.js';
@@ -32,18 +32,6 @@ const SERVER_PORT = 19481;
 const SKEW_MS = 80 * 365.25 * 86_400_000;
 const READ_EVERY_MS = 10_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url} did not answer`);
-}
 
 /** One value of the server's own /metrics (summed over label sets matching `labels`). */
 async function serverMetric(name: string, labels = ''): Promise<number> {
@@ -77,7 +65,7 @@ async function main(): Promise<void> {
       `forwarding to Prometheus; upstream down from minute ${OUTAGE_AT} for ${OUTAGE_MINUTES} min; agent ${skewed.center}/${skewed.agent} 80 years ahead`,
   );
   try {
-    await waitFor(`http://127.0.0.1:${SERVER_PORT}/healthz`);
+    await waitForHttp(`http://127.0.0.1:${SERVER_PORT}/healthz`, 30000);
     const acceptedByProvince = new Map<string, number>();
     let failedPushes = 0;
     let skewedAccepted = 0;

@@ -83,8 +83,11 @@ export function winPath(path: string): string {
   return `Z:${resolve(path).replaceAll('/', '\\')}`;
 }
 
-/** Bundles TypeScript source (imports resolved from the repository root) into one CommonJS file. */
-export async function bundleScript(source: string, outfile: string): Promise<string> {
+/**
+ * Bundles TypeScript source (imports resolved from the repository root) into one CommonJS file.
+ * `define`: esbuild's replacements (e.g. the `import.meta.url` node.exe gives the bundle).
+ */
+export async function bundleScript(source: string, outfile: string, define: Record<string, string> = {}): Promise<string> {
   await build({
     stdin: { contents: source, resolveDir: ROOT, loader: 'ts', sourcefile: 'wine-entry.ts' },
     bundle: true,
@@ -93,6 +96,7 @@ export async function bundleScript(source: string, outfile: string): Promise<str
     format: 'cjs',
     outfile,
     logLevel: 'error',
+    define,
   });
   return outfile;
 }

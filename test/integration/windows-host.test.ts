@@ -2,7 +2,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import { bundleScript, requireWine, runNodeExe, WINE_PREFIX, winPath } from '../helpers/wine.js';
 import { fsUsage } from '../../agent/probes/host-mounts.js';
 import type { ProbeResult } from '../../agent/probes/types.js';
@@ -98,17 +97,8 @@ async function bundleWithKoffi(): Promise<string> {
   mkdirSync(shim, { recursive: true });
   writeFileSync(join(shim, 'index.js'), `const b = require(${JSON.stringify(winPath(addon))});\nmodule.exports = { ...b, default: b };\n`);
   const outfile = join(dir, 'host-koffi.cjs');
-  await build({
-    stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'ts', sourcefile: 'wine-entry.ts' },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outfile,
-    logLevel: 'error',
-    // The URL node.exe gives the bundle (file:///Z:/…), for createRequire to look beside it.
-    define: { 'import.meta.url': JSON.stringify(`file:///${encodeURI(winPath(outfile).replaceAll('\\', '/'))}`) },
-  });
+  // The URL node.exe gives the bundle (file:///Z:/…), for createRequire to look beside it.
+  await bundleScript(ENTRY, outfile, { 'import.meta.url': JSON.stringify(`file:///${encodeURI(winPath(outfile).replaceAll('\\', '/'))}`) });
   return outfile;
 }
 
