@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
-import { ConfigError, formatProblem, loadOrReport, type ConfigProblem } from '../common/config-errors.js';
+import { ConfigError, formatProblem } from '../common/config-errors.js';
+import { loadConfigForCli, parseCommandLine } from '../common/cli.js';
 import { createLogger } from '../common/log.js';
 import { Agent } from './agent.js';
 import { loadAgentConfig } from './config/load.js';
 import { formatOnceTable } from './once-table.js';
-import { agentVersion } from '../common/version.js';
 import { agentPaths } from './platform/paths.js';
 import { SERVICE_ACTIONS, serviceMain, type ServiceAction } from './platform/service.js';
 
@@ -34,24 +33,18 @@ Options:
 `;
 
 async function main(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string', short: 'c', default: agentPaths().configFile },
-        'check-config': { type: 'boolean', default: false },
-        once: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', short: 'v', default: false },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
+  const args = parseCommandLine(
+    argv,
+    {
+      config: { type: 'string', short: 'c', default: agentPaths().configFile },
+      'check-config': { type: 'boolean', default: false },
+      once: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      version: { type: 'boolean', short: 'v', default: false },
+    },
+    HELP,
+  );
+  if ('exit' in args) return args.exit;
   const [command, action, ...extra] = args.positionals;
   if (command !== undefined) {
     // `service run` is what the service control manager starts; it is not offered in the help.
@@ -76,20 +69,9 @@ async function startAgent(file: string, write: (line: string) => void): Promise<
   return agent;
 }
 
-async function runCli(args: { config: string; 'check-config': boolean; once: boolean; help: boolean; version: boolean }): Promise<number> {
-  if (args.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (args.version) {
-    process.stdout.write(`${agentVersion()}\n`);
-    return 0;
-  }
-
-  const warnings: ConfigProblem[] = [];
-  const config = loadOrReport(() => loadAgentConfig(args.config, process.env, (w) => warnings.push(w)));
+async function runCli(args: { config: string; 'check-config': boolean; once: boolean }): Promise<number> {
+  const config = loadConfigForCli((onWarning) => loadAgentConfig(args.config, process.env, onWarning));
   if (!config) return 1;
-  for (const w of warnings) process.stderr.write(`${formatProblem(w)} (warning)\n`);
   if (args['check-config']) {
     process.stdout.write(`${args.config}: OK (${config.checks.length} checks, ${config.lines.length} lines)\n`);
     return 0;

@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
-import { formatProblem, loadOrReport, type ConfigProblem } from '../common/config-errors.js';
+import { loadOrReport } from '../common/config-errors.js';
+import { loadConfigForCli, parseCommandLine } from '../common/cli.js';
 import { createLogger } from '../common/log.js';
-import { agentVersion } from '../common/version.js';
 import { loadServerConfig } from './config/load.js';
 import { CenterwatchServer } from './server.js';
 import { newToken } from './tokens.js';
@@ -30,32 +29,18 @@ Options:
 `;
 
 async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string', short: 'c', default: 'config/server.yaml' },
-        'check-config': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', short: 'v', default: false },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
+  const parsed = parseCommandLine(
+    argv,
+    {
+      config: { type: 'string', short: 'c', default: 'config/server.yaml' },
+      'check-config': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      version: { type: 'boolean', short: 'v', default: false },
+    },
+    HELP,
+  );
+  if ('exit' in parsed) return parsed.exit;
   const args = parsed.values;
-  if (args.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (args.version) {
-    process.stdout.write(`${agentVersion()}\n`);
-    return 0;
-  }
   if (parsed.positionals[0] === 'token') {
     const { token, sha256 } = newToken();
     const id = parsed.positionals[1] ?? 'CENTER.AGENT';
@@ -94,10 +79,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const warnings: ConfigProblem[] = [];
-  const config = loadOrReport(() => loadServerConfig(args.config, process.env, (w) => warnings.push(w)));
+  const config = loadConfigForCli((onWarning) => loadServerConfig(args.config, process.env, onWarning));
   if (!config) return 1;
-  for (const w of warnings) process.stderr.write(`${formatProblem(w)} (warning)\n`);
   if (args['check-config']) {
     process.stdout.write(`${args.config}: OK (${config.tokens.length} tokens, ${config.forward.length} forward upstreams)\n`);
     return 0;
