@@ -49,3 +49,11 @@ checks:
 ${checks.join('\n')}
 `;
 }
+
+/** Probe runs so far, summed over the checks, from an agent's /metrics on `port`. */
+export async function agentProbeRuns(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let total = 0;
+  for (const m of text.matchAll(/^centerwatch_probe_runs_total\{[^}]*\} (\d+)/gm)) total += Number(m[1]);
+  return total;
+}

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memory, treeCpuSeconds } from './proc.js';
-import { agentLoadConfig, MIX, startTargets, type Targets } from './agent-load.js';
+import { agentLoadConfig, agentProbeRuns, MIX, startTargets, type Targets } from './agent-load.js';
 import { waitForHttp } from '../test/helpers/prometheus.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -29,13 +29,6 @@ const BLACKBOX_CONFIG = `modules:
   http: { prober: http, timeout: 1s, http: { preferred_ip_protocol: ip4 } }
   dns: { prober: dns, timeout: 1s, dns: { query_name: bench.test, query_type: A, transport_protocol: udp, preferred_ip_protocol: ip4 } }
 `;
-
-async function agentProbeCount(): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${AGENT_PORT}/metrics`)).text();
-  let total = 0;
-  for (const m of text.matchAll(/^centerwatch_probe_runs_total\{[^}]*\} (\d+)/gm)) total += Number(m[1]);
-  return total;
-}
 
 interface Figures {
   probes: number;
@@ -63,7 +56,7 @@ async function benchAgent(dir: string, t: Targets): Promise<Figures> {
   const child = spawn('dist/centerwatch-agent.mjs', ['--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     await waitForHttp(`http://127.0.0.1:${AGENT_PORT}/healthz`, 10000);
-    return await measure(child, agentProbeCount);
+    return await measure(child, () => agentProbeRuns(AGENT_PORT));
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

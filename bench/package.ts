@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForHttp } from '../test/helpers/prometheus.js';
 import { memory, treeCpuSeconds } from './proc.js';
-import { agentLoadConfig, MIX, startTargets } from './agent-load.js';
+import { agentLoadConfig, agentProbeRuns, MIX, startTargets } from './agent-load.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
@@ -33,13 +33,6 @@ const MiB = 2 ** 20;
 const BUNDLE = process.env.BENCH_BUNDLE ?? 'dist/centerwatch-agent.mjs';
 const PACKAGED = process.env.BENCH_PACKAGED ?? 'dist/package/centerwatch-agent-linux-x64';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function probeCount(port: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  let total = 0;
-  for (const m of text.matchAll(/^centerwatch_probe_runs_total\{[^}]*\} (\d+)/gm)) total += Number(m[1]);
-  return total;
-}
 
 interface Figures {
   probes: number;
@@ -57,10 +50,10 @@ async function measure(bin: string, config: string, port: number, seconds: numbe
     await sleep(WARMUP * 1000);
     const pid = child.pid!;
     const cpu0 = treeCpuSeconds(pid);
-    const n0 = await probeCount(port);
+    const n0 = await agentProbeRuns(port);
     await sleep(seconds * 1000);
     const cpu1 = treeCpuSeconds(pid);
-    const n1 = await probeCount(port);
+    const n1 = await agentProbeRuns(port);
     const mem = memory(pid);
     return { probes: n1 - n0, cpuSeconds: cpu1 - cpu0, rss: mem.rss, peak: mem.peak, anon: mem.anon };
   } finally {

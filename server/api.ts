@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { matcher, type EngineConfig } from './config/engine-schema.js';
 import { reasonWords } from './engine/describe.js';
 import type { TimedReason } from './engine/readiness.js';
+import type { CenterReadiness } from './engine/evaluate.js';
 import type { EngineRuntime } from './engine/runtime.js';
 import { parseRecurrence, validateMatchers } from './engine/silences.js';
 import type { Store } from './store/store.js';
@@ -66,18 +67,23 @@ export function apiRouter(d: ApiDeps): Router {
     return reasons.map((x) => ({ ...x, text: reasonWords(x, checks) }));
   };
 
+  /** What the list and a center's own view both say of a center. */
+  const summaryOf = (center: string, c: CenterReadiness) => ({
+    province: c.province,
+    center,
+    name: d.engine.centerName(center),
+    state: c.settled.state,
+    sinceMs: c.sinceMs,
+    reasons: reasonsOf(center, c.reasons),
+  });
+
   const centerView = (center: string) => {
     const c = d.engine.state.centers.get(center);
     if (!c) return undefined;
     const now = d.now();
     const uptime = d.store.uptimeShare(center, now - 30 * DAY_MS, now, d.engine.calendarOf(c.province));
     return {
-      province: c.province,
-      center,
-      name: d.engine.centerName(center),
-      state: c.settled.state,
-      sinceMs: c.sinceMs,
-      reasons: reasonsOf(center, c.reasons),
+      ...summaryOf(center, c),
       uptime30d: knownShare(uptime) ?? null,
       agents: d.engine
         .agents()
@@ -90,14 +96,7 @@ export function apiRouter(d: ApiDeps): Router {
     const province = typeof req.query.province === 'string' ? req.query.province : undefined;
     const list = [...d.engine.state.centers.entries()]
       .filter(([, c]) => province === undefined || c.province === province)
-      .map(([center, c]) => ({
-        province: c.province,
-        center,
-        name: d.engine.centerName(center),
-        state: c.settled.state,
-        sinceMs: c.sinceMs,
-        reasons: reasonsOf(center, c.reasons),
-      }));
+      .map(([center, c]) => summaryOf(center, c));
     res.json({ centers: list });
   });
 

@@ -69,14 +69,7 @@ export const httpProbe = defineProbe({
       }
     }
     const phases: Phases = {};
-    const send = (
-      hop: URL,
-      method: string,
-      headers: Record<string, string>,
-      body: string | undefined,
-      keepBody: boolean,
-      maxBodyBytes: number,
-    ): Promise<ExchangeResult> => {
+    const send: Send = (hop, method, headers, body, keepBody, maxBodyBytes) => {
       const bind = bindAddress(ctx.line, familyOf(hop.hostname.replace(/^\[(.*)\]$/, '$1')));
       if (!bind.ok) throw new HttpFailure('unreachable', bind.message);
       return exchange({
