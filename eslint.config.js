@@ -14,7 +14,7 @@ const CONSOLE_ALLOWED = ['bench/**', '**/cli.ts', 'dashboards/build.ts', 'docs/w
 const TESTS = ['**/*.test.ts', 'test/**'];
 
 export default defineConfig(
-  { ignores: ['dist/', 'node_modules/', 'test-artifacts/', '.test-build-*/', 'data/', 'logs/', 'dashboards/json/', 'test/fixtures/'] },
+  { ignores: ['dist/', '.cache/', 'node_modules/', 'test-artifacts/', '.test-build-*/', 'data/', 'logs/', 'dashboards/json/', 'test/fixtures/'] },
   js.configs.recommended,
   {
     files: ['**/*.{js,mjs}'],
