@@ -111,10 +111,12 @@ describe.skipIf(!requireService(available, 'prometheus not installed (Debian pac
         const r = (await prom.rawSamples(`centerwatch_probe_success{check="tcp-local"}[${window}]`)) as unknown as Array<{ values: Array<[number, string]> }>;
         return new Set((r[0]?.values ?? []).map(([t]) => Math.round(t * 1000)));
       };
-      // Wait for the backlog to land; a shortfall is reported below with the missing timestamps.
+      // Wait for the backlog to land, and for a sample taken after the cut (the agent is live again); a
+      // shortfall is reported below with the missing timestamps.
+      const landed = (have: Set<number>): boolean => produced.every((t) => have.has(t)) && [...have].some((t) => t > cutEnd * 1000);
       const until = Date.now() + 90_000;
       let have = await inPrometheus();
-      while (produced.some((t) => !have.has(t)) && Date.now() < until) {
+      while (!landed(have) && Date.now() < until) {
         await new Promise((r) => setTimeout(r, 500));
         have = await inPrometheus();
       }
