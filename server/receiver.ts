@@ -6,14 +6,15 @@ import type { Logger } from '../common/log.js';
 import type { Limits } from './config/schema.js';
 import { dropOutOfBounds, enforceLabels, SAMPLE_REFUSED_REASONS, type SampleRefusedReason, type TimeBounded } from './enforce.js';
 import type { LatestState } from './state.js';
-import type { Identity, TokenIndex } from './tokens.js';
+import type { Identity } from './tokens.js';
+import type { Authenticator } from './fleet/registry.js';
 
 /** Why a write was refused; the `reason` label of centerwatch_ingest_refused_total. */
 export const REFUSED_REASONS = ['unauthorized', 'too_large', 'unsupported_encoding', 'malformed', 'invalid_labels', 'series_limit', 'agent_limit'] as const;
 export type RefusedReason = (typeof REFUSED_REASONS)[number];
 
 export interface ReceiverDeps {
-  tokens: TokenIndex;
+  tokens: Authenticator;
   limits: Limits;
   state: LatestState;
   log: Logger;

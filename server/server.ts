@@ -10,7 +10,7 @@ import { Forwarder } from './forward.js';
 import { ServerMetrics } from './metrics.js';
 import { writeHandler } from './receiver.js';
 import { LatestState } from './state.js';
-import { TokenIndex } from './tokens.js';
+import { AgentTokens } from './fleet/registry.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiRouter } from './api.js';
@@ -36,6 +36,8 @@ export class CenterwatchServer {
   private pruneTimer: NodeJS.Timeout | undefined;
   private evictTimer: NodeJS.Timeout | undefined;
   private readonly countNotification: ReturnType<typeof registerEngineMetrics>;
+  /** server.yaml's tokens and the enrolled agents'. */
+  agentTokens: AgentTokens | undefined;
 
   constructor(
     private readonly cfg: ServerConfig,
@@ -56,6 +58,8 @@ export class CenterwatchServer {
     const e = this.cfg.engine;
     mkdirSync(this.cfg.data_dir, { recursive: true });
     this.store = openSqliteStore(join(this.cfg.data_dir, 'engine.sqlite'));
+    this.agentTokens = new AgentTokens(this.cfg.tokens, this.store.fleet);
+    const agentTokens = this.agentTokens;
     this.delivery = new Delivery({
       store: this.store,
       routes: deliveryRoutes(e.routes, e.public_url, this.cfg.data_dir),
@@ -66,6 +70,7 @@ export class CenterwatchServer {
     this.engine = new EngineRuntime({
       cfg: e,
       tokens: this.cfg.tokens,
+      enrolled: () => agentTokens.enrolled(),
       state: this.state,
       store: this.store,
       log: this.log,
@@ -120,7 +125,7 @@ export class CenterwatchServer {
     this.log.info('server listening', {
       listen: `${host}:${bound}`,
       tls: Boolean(this.cfg.tls),
-      tokens: this.cfg.tokens.length,
+      tokens: this.agentTokens?.size ?? this.cfg.tokens.length,
       forward: this.cfg.forward.map((f) => f.name),
     });
     return bound;
@@ -134,7 +139,7 @@ export class CenterwatchServer {
     app.post(
       '/api/v1/write',
       writeHandler({
-        tokens: new TokenIndex(this.cfg.tokens),
+        tokens: this.agentTokens ?? new AgentTokens(this.cfg.tokens, undefined),
         limits: this.cfg.limits,
         state: this.state,
         log: this.log,

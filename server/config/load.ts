@@ -34,6 +34,7 @@ export function loadServerConfig(file: string, env: NodeJS.ProcessEnv = process.
   return {
     ...cfg,
     data_dir: rel(cfg.data_dir),
+    fleet: { ...cfg.fleet, secrets_dir: rel(cfg.fleet.secrets_dir) },
     tls: cfg.tls && { cert_file: rel(cfg.tls.cert_file), key_file: rel(cfg.tls.key_file) },
     forward: cfg.forward.map((f) => ({ ...f, ca_file: f.ca_file && rel(f.ca_file) })),
     engine: { ...cfg.engine, routes: cfg.engine.routes.map((r) => withAbsolutePaths(r, rel)) },

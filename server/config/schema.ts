@@ -130,6 +130,31 @@ export const serverConfigSchema = z
     forward: z.array(forward).default([]),
     forward_wal: forwardWal.prefault({}),
     engine: engineConfigSchema.prefault({}),
+    /** Enrolment with one-time codes, central config profiles and the fleet view. */
+    fleet: z
+      .object({
+        /** The profile an agent gets when neither its code nor its center names one. */
+        default_profile: identifier.optional(),
+        /** How often enrolled agents fetch their config. Default 5m. */
+        fetch_interval: duration.default(5 * 60_000),
+        /** How long a new enrolment code lives unless `--expires` says otherwise. Default 72h. */
+        code_ttl: duration.default(72 * 3600_000),
+        /** Province-wide profile variables (`{{ vars.his_url }}`); a center's and an agent's own override them. */
+        vars: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'lower-case letters, digits and "_"'), z.string().max(2000)).default({}),
+        /**
+         * Secrets for profiles (`{{ secret.his_db_password }}`): the file `<secrets_dir>/<center>/<name>` if it
+         * exists, else `<secrets_dir>/<name>`. Relative to the config file's folder. Only an agent whose
+         * rendered profile names a secret receives it.
+         */
+        secrets_dir: z.string().default('fleet-secrets'),
+        /**
+         * Enrolment sends a code and returns a token: over plain HTTP it is accepted only from loopback
+         * addresses, unless this is set because a TLS proxy in front of the server terminates HTTPS.
+         */
+        behind_tls_proxy: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
     /** The readiness page. */
     web: z
       .object({

@@ -7,6 +7,7 @@ import { METRIC } from '../../common/metrics.js';
 import type { Label } from '../../common/remote-write/proto.js';
 import type { EngineConfig } from '../config/engine-schema.js';
 import type { TokenConfig } from '../config/schema.js';
+import type { ExpectedAgent } from '../fleet/registry.js';
 import type { LatestState, WatchedSeries } from '../state.js';
 import type { Bilingual } from '../notifiers/event.js';
 import type { CheckSnapshot, FleetSnapshot } from './evaluate.js';
@@ -56,6 +57,8 @@ export class FleetReader {
     private readonly cfg: EngineConfig,
     /** Agents not heard since the server started count from its start. */
     private readonly startedAt: number,
+    /** Enrolled agents, expected like per-agent tokens. */
+    private readonly enrolled: () => readonly ExpectedAgent[] = () => [],
   ) {
     state.watch([METRIC.probeSuccess, METRIC.probeDegraded, METRIC.checkInfo, METRIC.probeReason, METRIC.centerInfo]);
   }
@@ -112,6 +115,7 @@ export class FleetReader {
     // Agents enrolled with their own token are expected even before they are first heard.
     for (const t of this.tokens)
       if (t.agent) agents.set(`${t.center}/${t.agent}`, { province: t.province, center: t.center, agent: t.agent, lastHeardMs: this.startedAt });
+    for (const a of this.enrolled()) agents.set(`${a.center}/${a.agent}`, { ...a, lastHeardMs: this.startedAt });
     for (const a of st.agents()) {
       agents.set(`${a.center}/${a.agent}`, { province: a.province, center: a.center, agent: a.agent, lastHeardMs: Math.max(a.lastHeardMs, this.startedAt) });
       // The state holds only what arrived since the start: a push from this agent is its fresh data (even one with no check).

@@ -7,6 +7,7 @@
 import type { Logger } from '../../common/log.js';
 import { METRIC } from '../../common/metrics.js';
 import type { EngineConfig, RouteConfig } from '../config/engine-schema.js';
+import type { ExpectedAgent } from '../fleet/registry.js';
 import type { TokenConfig } from '../config/schema.js';
 import type { LatestState } from '../state.js';
 import type { Store, StoredAlert } from '../store/store.js';
@@ -42,6 +43,8 @@ const AM_RESEND_MS = 60_000;
 export interface EngineRuntimeOptions {
   cfg: EngineConfig;
   tokens: readonly TokenConfig[];
+  /** Enrolled agents (not revoked): expected like server.yaml's per-agent tokens. */
+  enrolled?: () => readonly ExpectedAgent[];
   state: LatestState;
   store: Store;
   log: Logger;
@@ -77,7 +80,7 @@ export class EngineRuntime {
   constructor(private readonly o: EngineRuntimeOptions) {
     this.now = o.now ?? Date.now;
     this.startedAt = this.now();
-    this.fleet = new FleetReader(o.state, o.tokens, o.cfg, this.startedAt);
+    this.fleet = new FleetReader(o.state, o.tokens, o.cfg, this.startedAt, o.enrolled);
     this.staticSilences = o.cfg.silences.map((s) => ({
       matchers: s.matchers,
       startsMs: s.starts ? Date.parse(s.starts) : 0,
@@ -435,9 +438,10 @@ export class EngineRuntime {
       }
     }
     this.engine = { tracked, centers: new Map(), active: new Set(tracked.keys()), sweptMs: this.startedAt };
-    for (const center of new Set(this.o.tokens.map((t) => t.center))) {
+    const provinceOf = new Map<string, string>();
+    for (const t of [...this.o.tokens, ...(this.o.enrolled?.() ?? [])]) if (!provinceOf.has(t.center)) provinceOf.set(t.center, t.province);
+    for (const [center, province] of provinceOf) {
       const last = this.o.store.transitions('center', center, 0, this.startedAt + 1).at(-1);
-      const province = this.o.tokens.find((t) => t.center === center)!.province;
       if (last)
         this.engine.centers.set(center, {
           province,

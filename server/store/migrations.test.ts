@@ -23,7 +23,18 @@ describe('schema migrations', () => {
     const db = new Database(file);
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(tables(db)).toEqual(['acknowledgements', 'alert_history', 'alerts', 'outbox', 'silences', 'transitions']);
+    expect(tables(db)).toEqual([
+      'acknowledgements',
+      'agents',
+      'alert_history',
+      'alerts',
+      'centers',
+      'enroll_codes',
+      'outbox',
+      'profiles',
+      'silences',
+      'transitions',
+    ]);
     db.close();
     store.close();
   });

@@ -101,6 +101,67 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_due ON outbox (not_before, id) WHERE status = 'pending';
   CREATE INDEX outbox_retrying ON outbox (route, id) WHERE status = 'pending' AND attempts > 0;
   `,
+  // 4: the fleet: the inventory of centers, one-time enrolment codes, enrolled agents with their token's
+  // hash, and the province's config profiles (each change a new revision; the latest is in force).
+  `
+  CREATE TABLE centers (
+    code       TEXT PRIMARY KEY,
+    province   TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    type       TEXT NOT NULL,
+    address    TEXT NOT NULL DEFAULT '',
+    counters   INTEGER NOT NULL DEFAULT 0,
+    lines      TEXT NOT NULL DEFAULT '[]',
+    devices    TEXT NOT NULL DEFAULT '[]',
+    vars       TEXT NOT NULL DEFAULT '{}',
+    profile    TEXT,
+    updated_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX centers_province ON centers (province);
+
+  CREATE TABLE enroll_codes (
+    id         INTEGER PRIMARY KEY,
+    code_hash  TEXT NOT NULL UNIQUE,
+    center     TEXT NOT NULL REFERENCES centers (code) ON DELETE CASCADE,
+    profile    TEXT,
+    uses_left  INTEGER NOT NULL CHECK (uses_left >= 0),
+    uses_total INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE agents (
+    id           TEXT PRIMARY KEY,
+    province     TEXT NOT NULL,
+    center       TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    token_hash   TEXT NOT NULL UNIQUE,
+    profile      TEXT,
+    vars         TEXT NOT NULL DEFAULT '{}',
+    platform     TEXT NOT NULL,
+    version      TEXT NOT NULL DEFAULT '',
+    hostname     TEXT NOT NULL DEFAULT '',
+    enrolled_at  INTEGER NOT NULL,
+    code_id      INTEGER,
+    revoked_at   INTEGER,
+    running_rev  TEXT NOT NULL DEFAULT '',
+    refused_rev  TEXT,
+    refused_why  TEXT,
+    backlog      INTEGER,
+    last_seen_at INTEGER
+  ) STRICT;
+  CREATE INDEX agents_center ON agents (center);
+
+  CREATE TABLE profiles (
+    name       TEXT NOT NULL,
+    revision   INTEGER NOT NULL,
+    body       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    PRIMARY KEY (name, revision)
+  ) STRICT;
+  `,
 ];
 
 export interface MigrationResult {

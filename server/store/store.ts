@@ -11,6 +11,8 @@ import type { OfficeCalendar } from '../calendar.js';
 import { migrate } from './migrations.js';
 import { uptimeFromTransitions, type Transition, type UptimeShare } from './uptime.js';
 import type { Acknowledgement, AlertHistoryEntry, OutboxEntry, OutboxMessage, Silence, SilenceInput, StoredAlert } from './types.js';
+import { sqliteFleetStore } from '../fleet/sqlite.js';
+import type { FleetStore } from '../fleet/types.js';
 
 export type * from './types.js';
 export type { Transition, UptimeShare } from './uptime.js';
@@ -72,6 +74,9 @@ export interface Store {
    * how many rows of each went.
    */
   prune(beforeMs: number): PruneResult;
+
+  /** The inventory, enrolment codes, enrolled agents and config profiles. */
+  readonly fleet: FleetStore;
 
   close(): void;
 }
@@ -305,6 +310,8 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     },
 
     prune: (beforeMs) => prune(beforeMs),
+
+    fleet: sqliteFleetStore(db),
 
     close: () => db.close(),
   };
