@@ -69,13 +69,13 @@ export function parseAgentConfig(
  * with the platform's path rules (a Windows config checked on Linux keeps its drive letters).
  */
 function resolvePaths(cfg: AgentConfig, file: string, platform: PlatformName): AgentConfig {
-  if (!cfg.push) return cfg;
   const path = forPlatform({ linux: posix, win32 }, platform);
   const rel = (p: string): string => (path.isAbsolute(p) ? p : path.resolve(path.dirname(file), p));
-  const push = {
+  const central = cfg.central && { ...cfg.central, token_file: rel(cfg.central.token_file), ca_file: cfg.central.ca_file && rel(cfg.central.ca_file) };
+  const push = cfg.push && {
     ...cfg.push,
     wal: { ...cfg.push.wal, dir: rel(cfg.push.wal.dir) },
     targets: cfg.push.targets.map((t) => ({ ...t, ca_file: t.ca_file && rel(t.ca_file) })),
   };
-  return { ...cfg, push };
+  return { ...cfg, ...(push ? { push } : {}), ...(central ? { central } : {}) };
 }

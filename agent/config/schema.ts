@@ -4,6 +4,7 @@ import type { ProbeDefinition } from '../probes/types.js';
 import { duration, identifier, labelName, formatDuration } from '../../common/zod-helpers.js';
 import { RESERVED_LABELS } from '../../common/metrics.js';
 import { pushSchema } from '../push/schema.js';
+import { centralSchema } from '../central/schema.js';
 import { provinceProblem } from '../../common/provinces.js';
 
 /** How much a check matters to the center being able to serve citizens. */
@@ -102,6 +103,12 @@ export const agentConfigSchema = z
     checks: z.array(z.discriminatedUnion('kind', checks)).default([]),
     /** Push to the province server (remote_write with a WAL). Absent: metrics are only served on /metrics. */
     push: pushSchema.optional(),
+    /**
+     * Present in a file written by `centerwatch-agent enroll`: the rest of the file is the province server's
+     * profile for this agent, fetched again every few minutes (a change is applied like SIGHUP). Remove
+     * this section to manage the file by hand.
+     */
+    central: centralSchema.optional(),
     /**
      * A secret written in the file itself (rather than as `<key>_file` or `${ENV}`): `warn` (default) says
      * so in `--check-config` and the log; `refuse` makes it an error (for machines whose config files are

@@ -33,6 +33,8 @@ export interface FleetDeps {
   store: Store;
   tokens: AgentTokens;
   configs: ConfigSource;
+  /** When the server last received a push from this agent (since it started), if it did. */
+  lastPushMs: (center: string, agent: string) => number | undefined;
   log: Logger;
   now: () => number;
 }
