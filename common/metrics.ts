@@ -88,6 +88,12 @@ export const METRIC = {
   alertsFiring: 'centerwatch_alerts_firing',
   notificationsTotal: 'centerwatch_notifications_total',
   engineEvaluationSeconds: 'centerwatch_engine_evaluation_seconds',
+  // the server's fleet view (enrolled agents)
+  fleetAgentInfo: 'centerwatch_fleet_agent_info',
+  fleetAgentConfigCurrent: 'centerwatch_fleet_agent_config_current',
+  fleetAgentLastSeenTimestampSeconds: 'centerwatch_fleet_agent_last_seen_timestamp_seconds',
+  fleetAgentBacklogSamples: 'centerwatch_fleet_agent_backlog_samples',
+  fleetAgents: 'centerwatch_fleet_agents',
   processCpuSecondsTotal: 'process_cpu_seconds_total',
   processResidentMemoryBytes: 'process_resident_memory_bytes',
 } as const;
