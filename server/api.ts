@@ -33,20 +33,12 @@ const silenceBody = z
 
 const ackBody = z.object({ comment: z.string().max(500).default('') }).strict();
 
-export interface ApiDeps {
-  cfg: EngineConfig;
-  engine: EngineRuntime;
-  store: Store;
-  now: () => number;
-}
+/** The author of an API write: the id of its `engine.api_tokens` bearer token, or undefined after answering 401/403. */
+export type ApiWriter = (req: Request, res: Response) => string | undefined;
 
-export function apiRouter(d: ApiDeps): Router {
-  const r = express.Router();
-  r.use(express.json({ limit: '16kb' }));
-  const tokens = d.cfg.api_tokens.map((t) => ({ id: t.id, hash: Buffer.from(t.sha256, 'hex') }));
-
-  /** The token's id (the author of a write), or undefined after answering 401/403. */
-  const writer = (req: Request, res: Response): string | undefined => {
+export function apiWriter(cfg: Pick<EngineConfig, 'api_tokens'>): ApiWriter {
+  const tokens = cfg.api_tokens.map((t) => ({ id: t.id, hash: Buffer.from(t.sha256, 'hex') }));
+  return (req, res) => {
     if (tokens.length === 0) {
       res.status(403).json({ error: 'writes are disabled: no engine.api_tokens configured' });
       return undefined;
@@ -60,6 +52,19 @@ export function apiRouter(d: ApiDeps): Router {
     }
     return found.id;
   };
+}
+
+export interface ApiDeps {
+  cfg: EngineConfig;
+  engine: EngineRuntime;
+  store: Store;
+  now: () => number;
+}
+
+export function apiRouter(d: ApiDeps): Router {
+  const r = express.Router();
+  r.use(express.json({ limit: '16kb' }));
+  const writer = apiWriter(d.cfg);
 
   /** Each reason with its own time (`sinceMs`) and its words, naming checks as the messages do. */
   const reasonsOf = (center: string, reasons: readonly TimedReason[]) => {

@@ -11,6 +11,11 @@ import { ServerMetrics } from './metrics.js';
 import { writeHandler } from './receiver.js';
 import { LatestState } from './state.js';
 import { AgentTokens } from './fleet/registry.js';
+import { agentEndpoints } from './fleet/enroll.js';
+import { fleetApiRouter } from './fleet/api.js';
+import { AgentConfigs } from './fleet/render.js';
+import type { FleetDeps } from './fleet/deps.js';
+import { apiWriter } from './api.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiRouter } from './api.js';
@@ -38,6 +43,7 @@ export class CenterwatchServer {
   private readonly countNotification: ReturnType<typeof registerEngineMetrics>;
   /** server.yaml's tokens and the enrolled agents'. */
   agentTokens: AgentTokens | undefined;
+  private fleetDeps: FleetDeps | undefined;
 
   constructor(
     private readonly cfg: ServerConfig,
@@ -79,6 +85,15 @@ export class CenterwatchServer {
     });
     this.delivery.start();
     this.engine.start();
+    this.fleetDeps = {
+      cfg: this.cfg,
+      store: this.store,
+      tokens: agentTokens,
+      configs: new AgentConfigs(this.store.fleet, this.cfg.fleet),
+      lastPushMs: lastPushLookup(this.state, this.now),
+      log: this.log,
+      now: this.now,
+    };
     this.web = new ReadinessWeb({ engine: this.engine, store: this.store, log: this.log, now: this.now });
     this.web.start();
     const prune = (): void => {
@@ -152,8 +167,11 @@ export class CenterwatchServer {
         forwarding: this.cfg.forward.length > 0,
       }),
     );
+    // Agents authenticate with their own tokens (and enrol with a code): never behind the IT login.
+    if (this.fleetDeps) app.use(agentEndpoints(this.fleetDeps));
     if (this.cfg.web.login) app.use(loginMiddleware(this.cfg.web.login));
     if (this.web) app.use(this.web.router());
+    if (this.fleetDeps) app.use('/api/v1', fleetApiRouter(this.fleetDeps, apiWriter(this.cfg.engine)));
     if (this.engine && this.store) app.use('/api/v1', apiRouter({ cfg: this.cfg.engine, engine: this.engine, store: this.store, now: this.now }));
     app.get('/healthz', (_req, res) => {
       res.json({ status: 'ok', series: this.state.seriesCount, agents: this.state.agentCount });
@@ -194,6 +212,19 @@ export class CenterwatchServer {
     await this.delivery?.stop();
     this.store?.close();
   }
+}
+
+/** When each agent's last push arrived, from the latest state; the map is rebuilt at most once a second. */
+function lastPushLookup(state: LatestState, now: () => number): (center: string, agent: string) => number | undefined {
+  let builtAt = -Infinity;
+  let byAgent = new Map<string, number>();
+  return (center, agent) => {
+    if (now() - builtAt >= 1000) {
+      builtAt = now();
+      byAgent = new Map(state.agents().map((a) => [`${a.center}/${a.agent}`, a.lastHeardMs]));
+    }
+    return byAgent.get(`${center}/${agent}`);
+  };
 }
 
 export function splitListen(listen: string): { host: string; port: number } {

@@ -11,16 +11,25 @@ import { foreignConfigProblems, unsupportedChecks } from './platform.js';
 /** Receives the config's warnings (a secret written in the file), located like its errors. */
 export type OnConfigWarning = (warning: ConfigProblem) => void;
 
+/** How the province server validates a profile rendered for an agent (see server/fleet/render.ts). */
+export interface RenderedCheck {
+  /** Runs first on the parsed document: fills in the profile's variables in place; returns its problems. */
+  before: (doc: Document) => PreProblem[];
+}
+
 function options(
   file: string,
   env: NodeJS.ProcessEnv,
   onWarning: OnConfigWarning | undefined,
   platform: PlatformName,
+  rendered?: RenderedCheck,
 ): YamlConfigOptions<typeof agentConfigSchema> {
   return {
     schema: agentConfigSchema,
     secretKeys: SECRET_KEYS,
-    prepare: (doc) => prepare(doc, file, env, platform),
+    // A rendered profile is checked where it is rendered, not where it runs: secret files and ${ENV} name
+    // the agent's machine, so they are resolved there, not on the server.
+    prepare: (doc) => (rendered ? [...rendered.before(doc), ...platformProblems(doc, platform)] : prepare(doc, file, env, platform)),
     ...(onWarning ? { onWarning } : {}),
     unknownVariant: (value) => `unknown kind ${JSON.stringify(value)} (one of: ${PROBE_KINDS.join(', ')})`,
   };
@@ -38,6 +47,10 @@ function prepare(doc: Document, file: string, env: NodeJS.ProcessEnv, platform: 
   const said = new Set(foreign.map((p) => formatPath(p.path)));
   const secrets = resolveSecrets(doc, forPlatform({ linux: posix, win32 }, platform).dirname(file), env).filter((p) => !said.has(formatPath(p.path)));
   return [...literal, ...foreign, ...secrets, ...unsupportedChecks(doc.toJS(), platform)];
+}
+
+function platformProblems(doc: Document, platform: PlatformName): PreProblem[] {
+  return [...foreignConfigProblems(doc.toJS(), platform), ...unsupportedChecks(doc.toJS(), platform)];
 }
 
 /**
@@ -60,8 +73,9 @@ export function parseAgentConfig(
   env: NodeJS.ProcessEnv = process.env,
   onWarning?: OnConfigWarning,
   platform: PlatformName = platformName(),
+  rendered?: RenderedCheck,
 ): AgentConfig {
-  return resolvePaths(applyDefaults(parseYamlConfig(text, file, options(file, env, onWarning, platform))), file, platform);
+  return resolvePaths(applyDefaults(parseYamlConfig(text, file, options(file, env, onWarning, platform, rendered))), file, platform);
 }
 
 /**
