@@ -15,6 +15,7 @@ import { agentEndpoints } from './fleet/enroll.js';
 import { fleetApiRouter } from './fleet/api.js';
 import { AgentConfigs } from './fleet/render.js';
 import type { FleetDeps } from './fleet/deps.js';
+import type { FleetStore } from './fleet/types.js';
 import { apiWriter } from './api.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -77,6 +78,7 @@ export class CenterwatchServer {
       cfg: e,
       tokens: this.cfg.tokens,
       enrolled: () => agentTokens.enrolled(),
+      inventoryName: inventoryNames(this.store.fleet, this.now),
       state: this.state,
       store: this.store,
       log: this.log,
@@ -212,6 +214,19 @@ export class CenterwatchServer {
     await this.delivery?.stop();
     this.store?.close();
   }
+}
+
+/** Center names from the inventory, read again at most every 10 s (the page asks for thousands at once). */
+function inventoryNames(fleet: FleetStore, now: () => number): (center: string) => string | undefined {
+  let readAt = -Infinity;
+  let names = new Map<string, string>();
+  return (center) => {
+    if (now() - readAt >= 10_000) {
+      readAt = now();
+      names = new Map(fleet.centers().map((c) => [c.code, c.name]));
+    }
+    return names.get(center);
+  };
 }
 
 /** When each agent's last push arrived, from the latest state; the map is rebuilt at most once a second. */

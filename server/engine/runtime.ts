@@ -45,6 +45,8 @@ export interface EngineRuntimeOptions {
   tokens: readonly TokenConfig[];
   /** Enrolled agents (not revoked): expected like server.yaml's per-agent tokens. */
   enrolled?: () => readonly ExpectedAgent[];
+  /** A center's name in the inventory, for centers whose agents have not said it yet. */
+  inventoryName?: (center: string) => string | undefined;
   state: LatestState;
   store: Store;
   log: Logger;
@@ -136,7 +138,7 @@ export class EngineRuntime {
   }
 
   centerName(center: string): string {
-    return this.fleet.names.get(center) ?? center;
+    return this.fleet.names.get(center) ?? this.o.inventoryName?.(center) ?? center;
   }
 
   private readonly readinessListeners = new Set<(change: Extract<EngineOutput, { type: 'readiness' }>) => void>();
