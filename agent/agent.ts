@@ -9,6 +9,7 @@ import { runCheck, type RunOutcome } from './runner.js';
 import { Scheduler } from './scheduler.js';
 import { agentVersion } from '../common/version.js';
 import { PushClient } from './push/push.js';
+import { CENTRAL_TARGET } from './central/compose.js';
 
 /** How long a stop waits for in-flight runs before aborting them. */
 export const DRAIN_MS = 5000;
@@ -40,7 +41,7 @@ export class Agent {
       config.checks.map((c) => ({ ...c, lineDescription: lineDescription(c.line) })),
       PROBES,
     );
-    registerProcessMetrics(this.metrics.registry, agentVersion(), () => this.configLoaded, config.center.name ?? config.center.id);
+    registerProcessMetrics(this.metrics.registry, agentVersion(), () => this.configLoaded, config.center.name ?? config.center.id, config.central?.revision);
     this.push?.register(this.metrics.registry);
     this.scheduler = new Scheduler({
       checks: config.checks,
@@ -82,6 +83,17 @@ export class Agent {
   /** Records that a new config was refused: the agent goes on with the last good one. */
   configRejected(): void {
     this.configLoaded = false;
+  }
+
+  /**
+   * Samples in the WAL not yet accepted by the province target (by the slowest target when none is
+   * named so); undefined when the agent does not push.
+   */
+  walBacklogSamples(): number | undefined {
+    const backlog = this.push?.wal.stats().backlog;
+    if (!backlog) return undefined;
+    const province = backlog[CENTRAL_TARGET];
+    return province ? province.samples : Math.max(0, ...Object.values(backlog).map((b) => b.samples));
   }
 
   /** Runs one check now, records its metrics and returns the outcome. */

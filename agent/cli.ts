@@ -1,10 +1,14 @@
+import { existsSync } from 'node:fs';
 import { ConfigError, formatProblem } from '../common/config-errors.js';
 import { loadConfigForCli, parseCommandLine } from '../common/cli.js';
-import { createLogger } from '../common/log.js';
+import { createLogger, type Logger } from '../common/log.js';
 import { Agent } from './agent.js';
+import { enrol, type EnrolArgs } from './central/enroll.js';
+import { ConfigSync } from './central/sync.js';
 import { loadAgentConfig } from './config/load.js';
+import type { AgentConfig } from './config/schema.js';
 import { formatOnceTable } from './once-table.js';
-import { agentPaths } from './platform/paths.js';
+import { agentPaths, defaultConfigFile, LINUX_ENROLLED_CONFIG } from './platform/paths.js';
 import { SERVICE_ACTIONS, serviceMain, type ServiceAction } from './platform/service.js';
 
 const HELP = `centerwatch-agent — probes a center's lines, links and devices and exposes Prometheus metrics
@@ -14,31 +18,53 @@ Usage:
   centerwatch-agent --check-config [--config FILE]
                                              validate the config, print every problem (file:line:column: field: message)
   centerwatch-agent --once [--config FILE]   run every check once, print a table, exit 0 if all are up, 1 otherwise
+  centerwatch-agent enroll --server URL --code CODE [--name NAME] [--ca-file PEM] [--config FILE]
+                                             enrol this machine with its province server using a one-time code
+                                             from the province IT staff: writes FILE (default: the enrolled file
+                                             below) and its token beside it (agent.token, owner only), then the
+                                             service runs the province's profile for this machine and keeps it
+                                             up to date. Retries while the server cannot be reached (Ctrl-C stops).
   centerwatch-agent service install|uninstall|start|stop|status [--config FILE]
                                              Windows: the agent as the service "centerwatch-agent" (run as
                                              NT SERVICE\\centerwatch-agent, started at boot, restarted after a crash;
                                              install creates %ProgramData%\\centerwatch, readable by the service and
                                              administrators only). Linux uses systemd (deploy/systemd, the .deb).
 
-Default FILE: config/default.yaml on Linux, %ProgramData%\\centerwatch\\agent.yaml on Windows.
+Default FILE: the enrolled file when it exists (Linux: ${LINUX_ENROLLED_CONFIG}), else config/default.yaml
+on Linux; %ProgramData%\\centerwatch\\agent.yaml on Windows.
+
+A file with a central: section (written by enroll) is fetched again from the province server every few
+minutes; a new revision is applied like SIGHUP, one that does not load is refused and reported.
 
 Signals: SIGHUP reloads the config (a bad file keeps the running one); SIGINT/SIGTERM drain and exit.
 
 Options:
-  -c, --config FILE   config file (YAML)
-      --check-config  validate only
-      --once          one run of every check
-  -h, --help          this text
-  -v, --version       the version
+  -c, --config FILE           config file (YAML)
+      --enrolled-config FILE  run FILE instead of --config when it exists (the .deb's unit: the enrolled file)
+      --check-config          validate only
+      --once                  one run of every check
+      --server URL            enroll: the province server, https://host:port
+      --code CODE             enroll: the one-time code (ABC-DEFG-HJ)
+      --name NAME             enroll: this machine's name in its center (default: from the host name)
+      --ca-file PEM           enroll: the CA that signed the server's certificate, if not a public one
+  -h, --help                  this text
+  -v, --version               the version
 `;
+
+const ENROL_OPTIONS = ['server', 'code', 'name', 'ca-file'] as const;
 
 async function main(argv: string[]): Promise<number> {
   const args = parseCommandLine(
     argv,
     {
-      config: { type: 'string', short: 'c', default: agentPaths().configFile },
+      config: { type: 'string', short: 'c' },
+      'enrolled-config': { type: 'string' },
       'check-config': { type: 'boolean', default: false },
       once: { type: 'boolean', default: false },
+      server: { type: 'string' },
+      code: { type: 'string' },
+      name: { type: 'string' },
+      'ca-file': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', short: 'v', default: false },
     },
@@ -46,27 +72,71 @@ async function main(argv: string[]): Promise<number> {
   );
   if ('exit' in args) return args.exit;
   const [command, action, ...extra] = args.positionals;
+  const v = args.values;
+  const stray = ENROL_OPTIONS.filter((o) => v[o] !== undefined);
+  if (command !== 'enroll' && stray.length > 0) return usage(`--${stray[0]} is an option of enroll only`);
+  if (command === 'enroll') {
+    if (action !== undefined) return usage(`unexpected argument ${args.positionals.slice(1).join(' ')}`);
+    if (v.server === undefined || v.code === undefined) return usage('enroll needs --server URL and --code CODE');
+    return runEnrol({
+      server: v.server,
+      code: v.code,
+      configFile: v.config ?? agentPaths().enrolledConfigFile,
+      ...(v.name ? { name: v.name } : {}),
+      ...(v['ca-file'] ? { caFile: v['ca-file'] } : {}),
+    });
+  }
+  const config = v['enrolled-config'] !== undefined && existsSync(v['enrolled-config']) ? v['enrolled-config'] : (v.config ?? defaultConfigFile());
   if (command !== undefined) {
     // `service run` is what the service control manager starts; it is not offered in the help.
-    if (command !== 'service' || !SERVICE_ACTIONS.includes(action as ServiceAction) || extra.length > 0) {
-      process.stderr.write(`unexpected argument${args.positionals.length > 1 ? 's' : ''} ${args.positionals.join(' ')}\n\n${HELP}`);
-      return 2;
-    }
-    const config = args.values.config;
+    if (command !== 'service' || !SERVICE_ACTIONS.includes(action as ServiceAction) || extra.length > 0)
+      return usage(`unexpected argument${args.positionals.length > 1 ? 's' : ''} ${args.positionals.join(' ')}`);
     return serviceMain(action as ServiceAction, config, (write) => startAgent(config, write), {
       out: (t) => process.stdout.write(t),
       err: (t) => process.stderr.write(t),
     });
   }
-  return runCli(args.values);
+  return runCli({ config, 'check-config': v['check-config'], once: v.once });
+}
+
+function usage(message: string): number {
+  process.stderr.write(`${message}\n\n${HELP}`);
+  return 2;
+}
+
+/** `enroll`, stopped by Ctrl-C. */
+async function runEnrol(args: EnrolArgs): Promise<number> {
+  const controller = new AbortController();
+  const onInterrupt = (): void => controller.abort();
+  process.on('SIGINT', onInterrupt);
+  try {
+    return await enrol(args, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+}
+
+/** A ConfigSync for a config with a `central:` section; undefined for a file managed by hand. */
+function startSync(file: string, config: AgentConfig, agent: Agent, log: Logger, apply: (c: AgentConfig) => Promise<void>): ConfigSync | undefined {
+  if (!config.central) return undefined;
+  const sync = new ConfigSync({ file, config, apply, rejected: () => agent.configRejected(), backlog: () => agent.walBacklogSamples(), log });
+  sync.start();
+  return sync;
 }
 
 /** The agent as the service runs it: a config that does not load stops the service with an error. */
-async function startAgent(file: string, write: (line: string) => void): Promise<Agent> {
+async function startAgent(file: string, write: (line: string) => void): Promise<{ stop(): Promise<void> }> {
   const config = loadAgentConfig(file);
-  const agent = new Agent(config, createLogger(config.agent.log_level, { center: config.center.id, agent: config.agent.id }, write));
+  const log = createLogger(config.agent.log_level, { center: config.center.id, agent: config.agent.id }, write);
+  const agent = new Agent(config, log);
   await agent.start();
-  return agent;
+  const sync = startSync(file, config, agent, log, (c) => agent.reload(c));
+  return {
+    async stop() {
+      await sync?.stop();
+      await agent.stop();
+    },
+  };
 }
 
 async function runCli(args: { config: string; 'check-config': boolean; once: boolean }): Promise<number> {
@@ -94,16 +164,29 @@ async function runCli(args: { config: string; 'check-config': boolean; once: boo
   }
 
   await agent.start();
-  // SIGHUP reloads the config, as Prometheus and its exporters do; a bad file keeps the last good config.
+  // SIGHUP and the central config go through one queue: one reload at a time, in order.
   let reloading = Promise.resolve();
+  const queue = (job: () => Promise<void>): Promise<void> => (reloading = reloading.then(job));
+  const apply = (c: AgentConfig): Promise<void> => queue(() => agent.reload(c));
+  let sync = startSync(args.config, config, agent, log, apply);
+  // SIGHUP reloads the config, as Prometheus and its exporters do; a bad file keeps the last good config.
   const onHangup = (): void => {
-    reloading = reloading.then(async () => {
+    void queue(async () => {
+      let next: AgentConfig;
       try {
-        await agent.reload(loadAgentConfig(args.config));
+        next = loadAgentConfig(args.config);
       } catch (err) {
         agent.configRejected();
         const problems = err instanceof ConfigError ? err.problems.map(formatProblem) : [(err as Error)?.name ?? 'error'];
         log.error('config reload refused; keeping the running config', { problems });
+        return;
+      }
+      await agent.reload(next);
+      // A file edited to leave (or join) central management.
+      if (sync && next.central) sync.update(next);
+      else {
+        await sync?.stop();
+        sync = startSync(args.config, next, agent, log, apply);
       }
     });
   };
@@ -119,6 +202,7 @@ async function runCli(args: { config: string; 'check-config': boolean; once: boo
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  await sync?.stop();
   await reloading;
   await agent.stop();
   return 0;

@@ -6,7 +6,7 @@ import { METRIC } from '../common/metrics.js';
  * The agent's own cost, without prom-client's default collectors: their event-loop monitor alone
  * costs ~1 % of a core and ~9 MiB (DESIGN.md, costs), more than the rest of the agent when idle.
  */
-export function registerProcessMetrics(registry: Registry, version: string, configLoaded: () => boolean, centerName = ''): void {
+export function registerProcessMetrics(registry: Registry, version: string, configLoaded: () => boolean, centerName = '', revision = ''): void {
   const reg = [registry];
   new Counter({
     name: METRIC.processCpuSecondsTotal,
@@ -37,7 +37,13 @@ export function registerProcessMetrics(registry: Registry, version: string, conf
       this.set(configLoaded() ? 1 : 0);
     },
   });
-  new Gauge({ name: METRIC.agentInfo, help: 'The running agent version.', labelNames: ['version'], registers: reg }).set({ version }, 1);
+  // `revision`: the province's config revision an enrolled agent runs; left out (Prometheus's '') when none.
+  new Gauge({
+    name: METRIC.agentInfo,
+    help: 'The running agent version and central config revision.',
+    labelNames: ['version', 'revision'],
+    registers: reg,
+  }).set(revision ? { version, revision } : { version }, 1);
   // The name leaders read (free text): the province server shows it on pages and in messages.
   new Gauge({ name: METRIC.centerInfo, help: "The center's display name from the agent's config.", labelNames: ['name'], registers: reg }).set(
     { name: centerName },

@@ -9,8 +9,8 @@ const DEB_ARCH = { 'linux-x64': 'amd64', 'linux-arm64': 'arm64' };
 
 /**
  * /etc/centerwatch/agent.yaml: config/default.yaml (the loopback demo) without its push section,
- * whose server (`npm start`'s, on 127.0.0.1:9480) and token do not exist on a center PC; the README's
- * enrolment adds one, with the WAL under /var/lib/centerwatch.
+ * whose server (`npm start`'s, on 127.0.0.1:9480) and token do not exist on a center PC. Enrolment
+ * (`centerwatch-agent enroll`) writes /var/lib/centerwatch/agent.yaml, which the unit runs instead.
  */
 export function packagedConfig() {
   const text = readFileSync(join(ROOT, 'config/default.yaml'), 'utf8');
@@ -21,7 +21,11 @@ export function packagedConfig() {
     text
       .slice(0, start)
       .replace('# yaml-language-server: $schema=./agent.schema.json', '# yaml-language-server: $schema=/usr/share/centerwatch-agent/agent.schema.json') +
-    '# Push to the province server: see /usr/share/doc/centerwatch-agent/README (enrolment), e.g.\n' +
+    '# Push to the province server: enrol this machine with a code from the province IT staff,\n' +
+    '#   sudo centerwatch-agent enroll --server https://<province server>:9480 --code ABC-DEFG-HJ\n' +
+    "# which writes /var/lib/centerwatch/agent.yaml from the province's profile; the service runs that file\n" +
+    '# instead of this one once it exists (see /usr/share/doc/centerwatch-agent/README, "Enrol an agent").\n' +
+    '# Or push by hand, e.g.\n' +
     '# push:\n#   interval: 15s\n#   wal: { dir: /var/lib/centerwatch/wal }\n' +
     '#   targets:\n#     - { name: province, url: "https://…/api/v1/write", bearer_token_file: /etc/centerwatch/agent.token }\n' +
     text.slice(end)
