@@ -4,7 +4,7 @@
 // Unlike the agent, the server's hot path (decoding remote_write) wants the optimizing compiler,
 // so it runs on plain node without the agent's memory flags.
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { zodEnglishOnly } from '../common/build-plugins.mjs';
@@ -27,6 +27,11 @@ await build({
   format: 'esm',
   target: 'node20',
   logLevel: 'warning',
+  // The national list rides inside the bundle (server/fleet/national-list.ts): `centers import` finds it
+  // from any working directory, with nothing to ship beside the file.
+  define: {
+    __CENTERWATCH_NATIONAL_LIST__: JSON.stringify(readFileSync(new URL('../common/data/vn-divisions-2025.csv', import.meta.url), 'utf8')),
+  },
   banner: {
     // prom-client, express and yaml are CommonJS: give the ESM bundle a `require` for them.
     js: `#!/usr/bin/env node\nimport { createRequire } from 'node:module'; const require = createRequire(import.meta.url);`,
