@@ -13,6 +13,8 @@ import { LatestState } from './state.js';
 import { AgentTokens } from './fleet/registry.js';
 import { agentEndpoints } from './fleet/enroll.js';
 import { fleetApiRouter } from './fleet/api.js';
+import { fleetWebRouter } from './fleet/web.js';
+import { registerFleetMetrics } from './fleet/metrics.js';
 import { AgentConfigs } from './fleet/render.js';
 import type { FleetDeps } from './fleet/deps.js';
 import type { FleetStore } from './fleet/types.js';
@@ -96,6 +98,7 @@ export class CenterwatchServer {
       log: this.log,
       now: this.now,
     };
+    registerFleetMetrics(this.metrics.registry, this.fleetDeps);
     this.web = new ReadinessWeb({ engine: this.engine, store: this.store, log: this.log, now: this.now });
     this.web.start();
     const prune = (): void => {
@@ -173,7 +176,10 @@ export class CenterwatchServer {
     if (this.fleetDeps) app.use(agentEndpoints(this.fleetDeps));
     if (this.cfg.web.login) app.use(loginMiddleware(this.cfg.web.login));
     if (this.web) app.use(this.web.router());
-    if (this.fleetDeps) app.use('/api/v1', fleetApiRouter(this.fleetDeps, apiWriter(this.cfg.engine)));
+    if (this.fleetDeps) {
+      app.use(fleetWebRouter(this.fleetDeps));
+      app.use('/api/v1', fleetApiRouter(this.fleetDeps, apiWriter(this.cfg.engine)));
+    }
     if (this.engine && this.store) app.use('/api/v1', apiRouter({ cfg: this.cfg.engine, engine: this.engine, store: this.store, now: this.now }));
     app.get('/healthz', (_req, res) => {
       res.json({ status: 'ok', series: this.state.seriesCount, agents: this.state.agentCount });

@@ -21,6 +21,7 @@ import {
   type EnrolResponse,
 } from '../../common/enrolment.js';
 import { FailureCounter } from '../web/login.js';
+import { isLoopback } from './web.js';
 import { newToken } from '../tokens.js';
 import type { FleetDeps } from './deps.js';
 import type { AgentRecord, AgentSighting, CodeRefusal } from './types.js';
@@ -60,12 +61,6 @@ const REFUSAL_WORDS: Record<CodeRefusal, string> = {
   expired: 'this enrolment code has expired: ask the province IT staff for a new one',
 };
 
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (!address) return false;
-  const a = address.replace(/^::ffff:/, '');
-  return a === '::1' || (isIP(a) === 4 && a.startsWith('127.'));
-}
-
 /** Who is counted for wrong codes: the address, or its /64 for IPv6 (one host has many of those). */
 function addressKey(address: string | undefined): string {
   const a = (address ?? '').replace(/^::ffff:/, '');
@@ -78,7 +73,7 @@ export function agentEndpoints(d: FleetDeps): Router {
   const r = express.Router();
   const failures = new FailureCounter(ENROL_FAILURES_ALLOWED, ENROL_FAILURE_WINDOW_MS);
   const json = express.json({ limit: '16kb' });
-  const plainHttpRefused = (req: Request): boolean => !d.cfg.tls && !d.cfg.fleet.behind_tls_proxy && !isLoopbackAddress(req.socket.remoteAddress);
+  const plainHttpRefused = (req: Request): boolean => !d.cfg.tls && !d.cfg.fleet.behind_tls_proxy && !isLoopback(req.socket.remoteAddress);
 
   r.post(ENROLL_PATH, (req, res, next) => {
     if (plainHttpRefused(req)) {
