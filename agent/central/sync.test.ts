@@ -179,8 +179,8 @@ describe('ConfigSync against a loopback province server', () => {
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
-  it('reads the token at each request (a re-enrolment takes effect); a revoked token is said once and the agent keeps running', async () => {
-    const { sync, log } = makeSync(enrolledFile(TCP, 'a1'));
+  it('reads the token at each request (a re-enrolment takes effect, for pushes too); a revoked token is said once and the agent keeps running', async () => {
+    const { sync, log, applied } = makeSync(enrolledFile(TCP, 'a1'));
     province.profile = { name: 'ward', revision: 'a1', yaml: renderedYaml(TCP) };
     expect(await sync.fetchOnce()).toBe('unchanged');
     province.tokens.delete(token);
@@ -194,6 +194,9 @@ describe('ConfigSync against a loopback province server', () => {
     writeFileSync(join(dir, 'agent.token'), `${fresh}\n`);
     expect(await sync.fetchOnce()).toBe('unchanged');
     expect(province.requests.at(-1)!.headers.authorization).toBe(`Bearer ${fresh}`);
+    // The push target read its token at load: the file is loaded again, so pushes carry the new one too.
+    expect(applied.map((c) => c.push?.targets[0]?.bearer_token)).toEqual([fresh]);
+    expect(log.lines).toContain('info token changed (enrolled again): config reloaded from its file {"revision":"a1"}');
     expect(log.lines.join('\n')).not.toContain(fresh);
     expect(log.lines.join('\n')).not.toContain(token);
   });

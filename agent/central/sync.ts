@@ -129,6 +129,8 @@ export class ConfigSync {
   private refusedRevision: string | undefined;
   /** What was last logged of the server's state, so an outage or a refusal is said once, not each time. */
   private said: string | undefined;
+  /** The token of the last request: another one means the machine was enrolled again. */
+  private token: string | undefined;
 
   constructor(private readonly o: ConfigSyncOptions) {
     this.config = o.config;
@@ -176,10 +178,22 @@ export class ConfigSync {
   }
 
   private async round(): Promise<SyncOutcome> {
-    const central = this.config.central;
+    let central = this.config.central;
     if (!central) return 'unexpected';
-    const auth = this.credentials(central);
+    let auth = this.credentials(central);
     if (!auth) return 'no_token';
+    if (auth.token !== this.token) {
+      const enrolledAgain = this.token !== undefined;
+      this.token = auth.token;
+      // The push target read the old token when the file was loaded: take the file enroll wrote again.
+      if (enrolledAgain) {
+        await this.reloadFile();
+        if (!this.config.central) return 'unexpected';
+        central = this.config.central;
+        auth = this.credentials(central);
+        if (!auth) return 'no_token';
+      }
+    }
     const request = this.o.request ?? centralRequest;
     const headers = { ...auth.headers, ...this.report() };
     const answer = await request({
@@ -281,8 +295,24 @@ export class ConfigSync {
     });
   }
 
+  /** After a re-enrolment: the file as enroll left it (its new token for the push target), applied. */
+  private async reloadFile(): Promise<void> {
+    let config: AgentConfig;
+    try {
+      config = (this.o.load ?? loadAgentConfig)(this.o.file);
+    } catch (err) {
+      this.o.rejected();
+      const problems = err instanceof ConfigError ? err.problems.map(formatProblem) : [(err as Error).message];
+      this.o.log.error('token changed (enrolled again) but the config does not load; keeping the running config', { problems });
+      return;
+    }
+    await this.o.apply(config);
+    this.config = config;
+    this.o.log.info('token changed (enrolled again): config reloaded from its file', { revision: this.revision });
+  }
+
   /** The token (read at each request: a re-enrolment takes effect without restart) and the CA. */
-  private credentials(central: CentralConfig): { headers: Record<string, string>; ca?: string } | undefined {
+  private credentials(central: CentralConfig): { token: string; headers: Record<string, string>; ca?: string } | undefined {
     let token: string;
     try {
       token = readFileSync(central.token_file, 'utf8').trim();
@@ -312,7 +342,7 @@ export class ConfigSync {
         return undefined;
       }
     }
-    return { headers: { authorization: `Bearer ${token}` }, ...(ca ? { ca } : {}) };
+    return { token, headers: { authorization: `Bearer ${token}` }, ...(ca ? { ca } : {}) };
   }
 
   private report(): Record<string, string> {
