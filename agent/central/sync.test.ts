@@ -75,6 +75,11 @@ describe('nextFetchDelayMs', () => {
     expect(nextFetchDelayMs(0, () => 0.5)).toBe(1_000);
     expect(nextFetchDelayMs(10 * 86_400_000, () => 0.5)).toBe(86_400_000);
   });
+
+  it('after fetches the server did not answer: 5 s doubling, never past the interval', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 30].map((n) => nextFetchDelayMs(300_000, () => 0.5, n))).toEqual([5000, 10000, 20000, 40000, 80000, 160000, 300000, 300000]);
+    expect(nextFetchDelayMs(2000, () => 0.5, 3)).toBe(2000);
+  });
 });
 
 describe('prepareConfig', () => {

@@ -38,9 +38,17 @@ export const MAX_FETCH_INTERVAL_MS = 24 * 3600_000;
 /** ±10 %: agents started together (a power cut at the center ends) do not fetch in step. */
 export const FETCH_JITTER = 0.1;
 
-/** The wait before the next fetch: the server's interval (bounded) with ±10 % jitter. */
-export function nextFetchDelayMs(intervalMs: number, random: () => number = Math.random): number {
-  const base = Math.min(MAX_FETCH_INTERVAL_MS, Math.max(MIN_FETCH_INTERVAL_MS, intervalMs));
+/** First retry after a fetch the server did not answer (down, 5xx); doubled up to the interval. */
+export const OUTAGE_RETRY_MS = 5_000;
+
+/**
+ * The wait before the next fetch: the server's interval (bounded) with ±10 % jitter; after `failures`
+ * fetches in a row without an answer, sooner (5 s doubling up to the interval), so an agent that
+ * started while the server was away, or saw it restart, is in step again within seconds of its return.
+ */
+export function nextFetchDelayMs(intervalMs: number, random: () => number = Math.random, failures = 0): number {
+  let base = Math.min(MAX_FETCH_INTERVAL_MS, Math.max(MIN_FETCH_INTERVAL_MS, intervalMs));
+  if (failures > 0) base = Math.min(base, OUTAGE_RETRY_MS * 2 ** Math.min(failures - 1, 20));
   return Math.round(base * (1 - FETCH_JITTER + 2 * FETCH_JITTER * random()));
 }
 
@@ -131,6 +139,8 @@ export class ConfigSync {
   private said: string | undefined;
   /** The token of the last request: another one means the machine was enrolled again. */
   private token: string | undefined;
+  /** Fetches in a row the server did not answer. */
+  private failures = 0;
 
   constructor(private readonly o: ConfigSyncOptions) {
     this.config = o.config;
@@ -162,7 +172,10 @@ export class ConfigSync {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      void this.fetchOnce().finally(() => this.schedule(nextFetchDelayMs(this.intervalMs, this.o.random)));
+      void this.fetchOnce().then((outcome) => {
+        this.failures = outcome === 'unreachable' || outcome === 'server_error' ? this.failures + 1 : 0;
+        this.schedule(nextFetchDelayMs(this.intervalMs, this.o.random, this.failures));
+      });
     }, delayMs);
   }
 
