@@ -82,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
       server: v.server,
       code: v.code,
       configFile: v.config ?? agentPaths().enrolledConfigFile,
+      defaultFile: v.config === undefined,
       ...(v.name ? { name: v.name } : {}),
       ...(v['ca-file'] ? { caFile: v['ca-file'] } : {}),
     });

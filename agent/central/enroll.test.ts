@@ -89,6 +89,17 @@ describe('centerwatch-agent enroll, before anything is sent', () => {
     ]);
     expect(h.sent).toEqual([]);
   });
+
+  it('the default file in a folder not made yet: says to install first', async () => {
+    const h = harness();
+    const missing = join(dir, 'centerwatch', 'agent.yaml');
+    expect(await enrol(args({ configFile: missing, defaultFile: true }), h.io)).toBe(2);
+    expect(await enrol(args({ configFile: missing, defaultFile: true }), { ...h.io, platform: 'win32' })).toBe(2);
+    expect(h.err).toEqual([
+      `centerwatch-agent enroll: cannot write ${missing}: the folder ${join(dir, 'centerwatch')} does not exist; install the agent first (the centerwatch-agent .deb), or give another file with --config\n`,
+      `centerwatch-agent enroll: cannot write ${missing}: the folder ${join(dir, 'centerwatch')} does not exist; install the agent first (centerwatch-agent service install), or give another file with --config\n`,
+    ]);
+  });
 });
 
 describe('centerwatch-agent enroll against a loopback province server', () => {

@@ -50,6 +50,8 @@ export interface EnrolArgs {
   name?: string;
   /** The config file to write (the service's). */
   configFile: string;
+  /** Whether configFile is the platform's default (not given): its folder is made by installing. */
+  defaultFile?: boolean;
   /** PEM CA bundle for a server whose certificate a private CA signed; copied beside the config. */
   caFile?: string;
 }
@@ -115,7 +117,13 @@ export async function enrol(args: EnrolArgs, io: EnrolIo): Promise<number> {
   const nameProblem = agentNameProblem(name);
   if (nameProblem) return usage(io, `--name: ${nameProblem}`);
   const dirProblem = writableDirProblem(dirname(args.configFile));
-  if (dirProblem) return usage(io, `cannot write ${args.configFile}: ${dirProblem}; give another file with --config`);
+  if (dirProblem) {
+    const install = platform === 'win32' ? 'centerwatch-agent service install' : 'the centerwatch-agent .deb';
+    return usage(
+      io,
+      `cannot write ${args.configFile}: ${dirProblem}; ${args.defaultFile ? `install the agent first (${install}), or ` : ''}give another file with --config`,
+    );
+  }
   let ca: string | undefined;
   if (args.caFile) {
     try {
