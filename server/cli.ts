@@ -6,6 +6,7 @@ import { CenterwatchServer } from './server.js';
 import { newToken } from './tokens.js';
 import { hashPassword } from './web/login.js';
 import { EXPORTERS, isExportTarget } from './export/index.js';
+import { FLEET_HELP, fleetMain, isFleetCommand } from './fleet/cli.js';
 
 const HELP = `centerwatch-server — the province server: receives agents' remote_write, keeps the latest state, forwards upstream
 
@@ -19,6 +20,7 @@ Usage:
                                             print the engine's alerting as files for Prometheus + Alertmanager:
                                             prometheus-rules | alertmanager-config | prometheus-config
 
+${FLEET_HELP}
 Signals: SIGINT/SIGTERM stop accepting, finish requests in flight, close the forwarding queue and exit.
 
 Options:
@@ -29,6 +31,8 @@ Options:
 `;
 
 async function main(argv: string[]): Promise<number> {
+  // The fleet's commands take options of their own.
+  if (isFleetCommand(argv[0])) return fleetMain(argv);
   const parsed = parseCommandLine(
     argv,
     {

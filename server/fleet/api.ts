@@ -10,6 +10,7 @@ import type { ApiWriter } from '../api.js';
 import { setProfile } from './profiles.js';
 import type { FleetDeps } from './deps.js';
 import { newCode } from './enroll.js';
+import { inventoryRoutes } from './api-inventory.js';
 
 const codeBody = z
   .object({
@@ -24,6 +25,7 @@ const codeBody = z
 export function fleetApiRouter(d: FleetDeps, writer: ApiWriter): Router {
   const r = express.Router();
   const fleet = d.store.fleet;
+  inventoryRoutes(r, d, writer);
 
   r.post('/enroll-codes', express.json({ limit: '4kb' }), (req, res) => {
     const by = writer(req, res);
