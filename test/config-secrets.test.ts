@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAgentConfig } from '../agent/config/load.js';
 import { ConfigError } from '../common/config-errors.js';
+import { redactText } from '../common/log.js';
 
 let dir: string;
 const SECRET = 'S3cr3t-from-file';
@@ -121,6 +122,13 @@ describe('a secret written in the file itself', () => {
     expect(msg).toContain('checks[0].options.basic_auth.password: a secret written in the file: give it as password_file');
     expect(msg).toContain('(literal_secrets: refuse)');
     expect(msg).not.toContain('hunter2');
+  });
+
+  it("is no warning in a file the agent wrote from the province's profile (central:), and stays out of logs", () => {
+    const file = join(dir, 'central.yaml');
+    writeFileSync(file, `${header}central: { server: "https://127.0.0.1:9480", token_file: agent.token }\nchecks:\n${literal}`);
+    expect(warningsOf(file)).toEqual([]);
+    expect(redactText('login failed for hunter2-literal')).not.toContain('hunter2-literal');
   });
 
   it('a secret from a file or from the environment is no warning', () => {

@@ -42,7 +42,9 @@ function options(
  */
 function prepare(doc: Document, file: string, env: NodeJS.ProcessEnv, platform: PlatformName): PreProblem[] {
   // Both read the document as written: resolving secrets turns `password_file` into `password`.
-  const literal = literalSecretProblems(doc, AGENT_SECRET_PLACES);
+  // A file the agent wrote from the province's profile holds the secrets the server sent, owner-only: as
+  // meant, so not warned about (their values are still kept out of the logs).
+  const literal = doc.has('central') ? [] : literalSecretProblems(doc, AGENT_SECRET_PLACES);
   const foreign = foreignConfigProblems(doc.toJS(), platform);
   const said = new Set(foreign.map((p) => formatPath(p.path)));
   const secrets = resolveSecrets(doc, forPlatform({ linux: posix, win32 }, platform).dirname(file), env).filter((p) => !said.has(formatPath(p.path)));
