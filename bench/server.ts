@@ -92,7 +92,7 @@ async function saturate(pid: number, url: string, fleet: SimAgent[], auth: boole
 function serverConfig(dir: string, fleet: SimAgent[]): string {
   const tokens = fleet.map(
     (a) =>
-      `  - { id: ${a.center}.${a.agent}, sha256: ${createHash('sha256').update(a.token).digest('hex')}, province: ${a.province}, center: ${a.center}, agent: ${a.agent} }`,
+      `  - { id: "${a.center}.${a.agent}", sha256: ${createHash('sha256').update(a.token).digest('hex')}, province: ${a.province}, center: "${a.center}", agent: ${a.agent} }`,
   );
   const file = join(dir, 'server.yaml');
   writeFileSync(file, `listen: 127.0.0.1:${SERVER_PORT}\ndata_dir: ${join(dir, 'data')}\ntokens:\n${tokens.join('\n')}\n`);

@@ -17,7 +17,7 @@ import { DASHBOARDS, render } from './index.js';
 import { readinessCode } from './province-overview.js';
 import { FLEET_PANELS } from './agents.js';
 import { isKnownMetric, metricNames, panelQueries, substitute, variableQueries } from './promql.js';
-import { CENTER, PROVINCE, startStack, type Stack } from '../test/support/dashboard-stack.js';
+import { CENTER, FAULTS, PROVINCE, startStack, type Stack } from '../test/support/dashboard-stack.js';
 
 /** Concrete values for the dashboard variables: the stack's center, a multi-value line selection as Grafana renders it. */
 const VALUES: Record<string, string> = { province: PROVINCE, center: CENTER, line: '(loopback|tslcd)', __range: '5m', __rate_interval: '1m' };
@@ -209,7 +209,7 @@ describe('dashboards as code', () => {
 
   it('substitute fills Grafana variables and refuses to leave one', () => {
     expect(substitute('rate(x{center="$center",line=~"${line}"}[$__rate_interval]) [$__range]', VALUES)).toBe(
-      'rate(x{center="ha-noi-p1",line=~"(loopback|tslcd)"}[1m]) [5m]',
+      `rate(x{center="${CENTER}",line=~"(loopback|tslcd)"}[1m]) [5m]`,
     );
     expect(() => substitute('x{a="$nope"}', VALUES)).toThrow('no value for $nope');
   });
@@ -270,7 +270,7 @@ describe.skipIf(!requireService(hasProm, 'prometheus not installed (Debian packa
     await expect
       .poll(async () => (await run('province-overview/Trạng thái từng trung tâm')).map((s) => [s.metric.center, s.value[1]]), { timeout: 30_000 })
       .toEqual([[CENTER, '0']]);
-    // The simulator's fault: national-portal fails from hue-p1 only (hue is not in $province, so 0 here)…
+    // The simulator's fault: national-portal fails from Huế's center only (hue is not in $province, so 0 here)…
     const failing = await run('links-across-centers/Số trung tâm lỗi, theo hệ thống');
     expect(failing.find((s) => s.metric.check === 'national-portal')?.value[1]).toBe('0');
     // …and with every province selected, it is one center.
@@ -305,7 +305,7 @@ describe.skipIf(!requireService(hasProm, 'prometheus not installed (Debian packa
     for (const v of variableQueries(DASHBOARDS['center-detail']!())) lists[v.variable] = await stack.labelValues(v.label, substitute(v.selector, VALUES));
     expect(lists.province).toEqual(expect.arrayContaining([PROVINCE, 'hue', 'lai-chau']));
     expect(lists.center).toEqual(expect.arrayContaining([CENTER]));
-    expect(lists.center).not.toContain('hue-p1');
+    expect(lists.center).not.toContain(FAULTS[0]!.center);
     expect(lists.line).toEqual(expect.arrayContaining(['loopback', 'tslcd', 'inet1', 'inet2']));
   }, 30_000);
 });

@@ -17,7 +17,7 @@ const USAGE = `usage: npm run simulate -- --centers N --agents-per-center M --se
   --interval DURATION       push interval of every virtual agent (default 15s)
   --duration DURATION       stop after this long (default: run until Ctrl-C)
   --seed TEXT               token seed; the server must hold the tokens of the same seed (default demo)
-  --fault CENTER:CHECK[,CHECK]  report these checks of a center down (repeatable), e.g. hue-p1:line-tslcd,line-inet1
+  --fault CENTER:CHECK[,CHECK]  report these checks of a center (its code) down (repeatable), e.g. 19753:line-tslcd,line-inet1
   --write-server-tokens FILE    write the fleet's tokens block (sha256 only) for the server config, then exit
   --no-auth                 send no bearer token (a bare Prometheus receiver)`;
 

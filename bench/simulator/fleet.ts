@@ -7,12 +7,16 @@ import { createHash } from 'node:crypto';
 import type { Label, TimeSeries } from '../../common/remote-write/proto.js';
 
 import { PROVINCES } from '../../common/provinces.js';
+import { referenceCenters, type ParsedCenter } from '../../server/fleet/inventory.js';
+import { nationalListText } from '../../server/fleet/national-list.js';
 
 export { PROVINCES };
 
 export interface SimAgent {
   province: string;
+  /** The commune's official code (`4`), as an inventory imported from the national list has it. */
   center: string;
+  /** Its name in the national list (`Phường Ba Đình`). */
   centerName: string;
   agent: string;
   /** The bearer token this agent pushes with (derived from the seed; never a real secret). */
@@ -26,17 +30,40 @@ export interface FleetOptions {
   seed: string;
 }
 
-/** Centers spread over the provinces round-robin; agent 1 is the center's main PC, the others counters. */
+let communes: ParsedCenter[] | undefined;
+
+/**
+ * The national list's 3,321 communes taken round-robin over the provinces in PROVINCES' order (the first
+ * commune of each, then the second…), skipping a province once all of its communes are taken.
+ */
+export function communeOrder(): readonly ParsedCenter[] {
+  if (communes) return communes;
+  const list = referenceCenters(nationalListText());
+  if (!list.ok) throw new Error(`the national list does not parse: ${list.problems.map((p) => p.message).join('; ')}`);
+  const queues = PROVINCES.map(([id]) => list.centers.filter((c) => c.province === id));
+  const out: ParsedCenter[] = [];
+  for (let round = 0; out.length < list.centers.length; round++) for (const q of queues) if (round < q.length) out.push(q[round]!);
+  communes = out;
+  return out;
+}
+
+/**
+ * Real communes (code and name from the national list) spread over the provinces round-robin; agent 1 is
+ * the center's main PC, the others counters. Past 3,321 centers the list starts again with a suffix
+ * (`4-2`, "Phường Ba Đình (2)"), so bench loads larger than the country still get distinct centers.
+ */
 export function buildFleet({ centers, agentsPerCenter, seed }: FleetOptions): SimAgent[] {
+  const order = communeOrder();
   const out: SimAgent[] = [];
   for (let c = 0; c < centers; c++) {
-    const [province] = PROVINCES[c % PROVINCES.length]!;
-    const n = Math.floor(c / PROVINCES.length) + 1;
-    const center = `${province}-p${n}`;
+    const commune = order[c % order.length]!;
+    const round = Math.floor(c / order.length) + 1;
+    const center = round === 1 ? commune.code : `${commune.code}-${round}`;
+    const centerName = round === 1 ? commune.name : `${commune.name} (${round})`;
     for (let a = 1; a <= agentsPerCenter; a++) {
       const agent = a === 1 ? 'main' : `counter-${a - 1}`;
       const token = createHash('sha256').update(`${seed}/${center}/${agent}`).digest('base64url');
-      out.push({ province, center, centerName: `Phường ${n} (${province})`, agent, token });
+      out.push({ province: commune.province, center, centerName, agent, token });
     }
   }
   return out;
@@ -47,7 +74,8 @@ export function serverTokensYaml(fleet: readonly SimAgent[], seed: string): stri
   const lines = [`# Tokens of the simulated fleet (npm run simulate, seed ${JSON.stringify(seed)}). A test fixture, not real credentials.`, 'tokens:'];
   for (const a of fleet) {
     const sha = createHash('sha256').update(a.token).digest('hex');
-    lines.push(`  - { id: ${a.center}.${a.agent}, sha256: ${sha}, province: ${a.province}, center: ${a.center}, agent: ${a.agent} }`);
+    // Quoted: a commune code alone (`4`) would read as a number.
+    lines.push(`  - { id: "${a.center}.${a.agent}", sha256: ${sha}, province: ${a.province}, center: "${a.center}", agent: ${a.agent} }`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -22,14 +22,17 @@ import { runFleet, type Running } from '../../bench/simulator/run.js';
 import { buildBins, startBin, type RunningBin } from '../helpers/bins.js';
 import { freePort, waitForHttp } from '../helpers/prometheus.js';
 
+/** The simulated fleet: three real communes (Hà Nội's, Huế's and Lai Châu's first in the national list). */
+const SIM = buildFleet({ centers: 3, agentsPerCenter: 2, seed: 'dashboards' });
+
 /** The real agent's identity: the first simulated center, a machine the simulator does not have. */
-export const PROVINCE = 'ha-noi';
-export const CENTER = 'ha-noi-p1';
+export const PROVINCE = SIM[0]!.province;
+export const CENTER = SIM[0]!.center;
 export const REAL_AGENT = 'pc-real';
 const AGENT_TOKEN = 'dashboards-agent-token-0123456789abcdef';
 
 /** One upstream down from one simulated center, so "which upstream fails where" has an answer. */
-export const FAULTS: Fault[] = [{ center: 'hue-p1', checks: ['national-portal'] }];
+export const FAULTS: Fault[] = [{ center: SIM.find((a) => a.province === 'hue')!.center, checks: ['national-portal'] }];
 
 export interface PromAnswer {
   status: string;
@@ -127,13 +130,13 @@ export async function startStack(): Promise<Stack> {
   writeFileSync(
     join(dir, 'server.yaml'),
     `listen: 127.0.0.1:${serverPort}\ndata_dir: data\n` +
-      `tokens:\n  - { id: real, token: "${AGENT_TOKEN}", province: ${PROVINCE}, center: ${CENTER}, agent: ${REAL_AGENT} }\n` +
+      `tokens:\n  - { id: real, token: "${AGENT_TOKEN}", province: ${PROVINCE}, center: "${CENTER}", agent: ${REAL_AGENT} }\n` +
       `forward:\n  - { name: prometheus, url: "${prom.base}/api/v1/write", timeout: 5s }\n` +
       `engine:\n  interval: 500ms\n  public_url: "http://127.0.0.1:${serverPort}"\n  calendar: { hold_outside_hours: false }\n  routes: []\n`,
   );
   writeFileSync(
     join(dir, 'agent.yaml'),
-    `center: { id: ${CENTER}, name: "Phường 1 (ha-noi)", province: ${PROVINCE} }\nagent: { id: ${REAL_AGENT}, listen: "127.0.0.1:${agentPort}" }\n` +
+    `center: { id: "${CENTER}", name: "${SIM[0]!.centerName}", province: ${PROVINCE} }\nagent: { id: ${REAL_AGENT}, listen: "127.0.0.1:${agentPort}" }\n` +
       `push:\n  interval: 1s\n  wal: { dir: wal }\n  targets:\n    - { name: province, url: "http://127.0.0.1:${serverPort}/api/v1/write", bearer_token: "${AGENT_TOKEN}", timeout: 2s }\n` +
       `lines:\n  - { name: loopback, source: 127.0.0.1 }\n` +
       `checks:\n` +
@@ -148,7 +151,7 @@ export async function startStack(): Promise<Stack> {
   const agent: RunningBin = startBin('centerwatch-agent', ['--config', join(dir, 'agent.yaml')]);
   const fleet: Running = runFleet({
     url: `${prom.base}/api/v1/write`,
-    agents: buildFleet({ centers: 3, agentsPerCenter: 2, seed: 'dashboards' }),
+    agents: SIM,
     // Past the fixed families the simulator pads with printer supplies: 200 leaves some.
     seriesPerAgent: 200,
     intervalMs: 1000,
