@@ -26,7 +26,8 @@ export function registerFleetMetrics(registry: Registry, d: FleetDeps): void {
   // the others reuse them, and the next scrape starts afresh.
   const rows = (): FleetRow[] => {
     if (!snapshot) {
-      snapshot = fleetRows(d.store.fleet.agents(), fleetInputs(d));
+      // Labels carry the center code only: the inventory's names are not read.
+      snapshot = fleetRows(d.store.fleet.agents(), { ...fleetInputs(d), centerName: () => undefined });
       queueMicrotask(() => (snapshot = undefined));
     }
     return snapshot;

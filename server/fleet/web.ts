@@ -87,10 +87,12 @@ export function fleetWebRouter(d: FleetDeps): Router {
     const f = filterOf(req);
     if ('error' in f) return void res.status(400).type('text/plain').send(`${f.error}\n`);
     const { all, shown, counts } = select(f.filter);
-    const inventory = d.store.fleet.centers(f.filter.province);
-    const centers = new Map<string, string | undefined>(inventory.map((c) => [c.code, c.name]));
+    const inventory = d.store.fleet.centers();
+    const centers = new Map<string, string | undefined>(
+      inventory.filter((c) => !f.filter.province || c.province === f.filter.province).map((c) => [c.code, c.name]),
+    );
     for (const row of all) if ((!f.filter.province || row.province === f.filter.province) && !centers.has(row.center)) centers.set(row.center, row.centerName);
-    const provinces = new Set([...all.map((x) => x.province), ...d.store.fleet.centers().map((c) => c.province)]);
+    const provinces = new Set([...all.map((x) => x.province), ...inventory.map((c) => c.province)]);
     res
       .type('html')
       .set('cache-control', 'no-store')
