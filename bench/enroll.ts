@@ -53,8 +53,9 @@ async function main(): Promise<void> {
     [
       `listen: 127.0.0.1:${PORT}`,
       `data_dir: ${join(dir, 'data')}`,
+      'log_level: warn',
       'engine:',
-      `  api_tokens: [{ id: bench, token: ${ADMIN} }]`,
+      `  api_tokens: [{ id: bench, sha256: ${createHash('sha256').update(ADMIN).digest('hex')} }]`,
       'fleet:',
       '  default_profile: counter-pc',
       `  fetch_interval: ${FETCH_S}s`,

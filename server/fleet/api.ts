@@ -11,6 +11,7 @@ import { setProfile } from './profiles.js';
 import type { FleetDeps } from './deps.js';
 import { newCode } from './enroll.js';
 import { inventoryRoutes } from './api-inventory.js';
+import { normalizeCode as normalizeCenterCode } from './inventory-schema.js';
 
 const codeBody = z
   .object({
@@ -33,7 +34,7 @@ export function fleetApiRouter(d: FleetDeps, writer: ApiWriter): Router {
     const parsed = codeBody.safeParse(req.body);
     if (!parsed.success) return void res.status(400).json({ error: parsed.error.issues[0]!.message });
     const b = parsed.data;
-    const center = fleet.center(b.center);
+    const center = fleet.center(normalizeCenterCode(b.center));
     if (!center) return void res.status(404).json({ error: `unknown center ${b.center}: import the inventory first` });
     const ttl = b.expires === undefined ? d.cfg.fleet.code_ttl : parseDuration(b.expires);
     if (!ttl || ttl > 90 * 86_400_000) return void res.status(400).json({ error: 'expires must be a duration such as 72h, at most 90 days' });

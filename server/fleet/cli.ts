@@ -16,6 +16,7 @@ import type { FleetCliContext } from './deps.js';
 import { newCode } from './enroll.js';
 import { AgentConfigs, profileNameOf } from './render.js';
 import { setProfile } from './profiles.js';
+import { normalizeCode as normalizeCenterCode } from './inventory-schema.js';
 
 export const FLEET_HELP = `Fleet (each takes --config FILE, default config/server.yaml, and works while the server runs):
   centerwatch-server centers import [FILE] [--province CODE] [--dry-run]
@@ -84,7 +85,7 @@ function enrollCode(args: string[], ctx: FleetCliContext): number {
     options: { center: { type: 'string' }, uses: { type: 'string', default: '1' }, expires: { type: 'string' }, profile: { type: 'string' } },
     strict: true,
   });
-  const center = values.center && ctx.store.fleet.center(values.center);
+  const center = values.center && ctx.store.fleet.center(normalizeCenterCode(values.center));
   if (!values.center) return usage(ctx, 'enroll-code needs --center CODE');
   if (!center) {
     ctx.err(`unknown center ${values.center}: import the inventory first (centerwatch-server centers import --province CODE)\n`);
