@@ -2,11 +2,15 @@
  * Enrolment, config fetch, revocation and profile changes against a real server (in this process, on
  * loopback, with its real SQLite store), over HTTP as agents and IT staff send them.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_CONFIG_PATH, AGENT_REPORT_PATH, ENROLL_PATH, REPORT_HEADERS, type EnrolResponse } from '../../common/enrolment.js';
-import { ENROL_FAILURES_ALLOWED } from '../../server/fleet/enroll.js';
+import { ENROL_FAILURES_ALLOWED, newCode } from '../../server/fleet/enroll.js';
+import { requireService } from '../helpers/ctx.js';
+import { canCreateNetns, NetnsLab, type Peer } from '../helpers/netns.js';
+import { makeCert, type TestCert } from '../helpers/tls.js';
 import type { InventoryCenter } from '../../server/fleet/types.js';
 import { body, series, startTestServer, type TestServer } from './server-harness.js';
 
@@ -223,4 +227,68 @@ describe('enrolment and central config (server)', () => {
     expect((await enrol(live, 'counter-5', '127.0.0.10')).status).toBe(201);
     expect(ts.server.store!.fleet.agents().filter((a) => a.name === 'guess')).toEqual([]);
   }, 120_000);
+});
+
+describe.skipIf(!requireService(canCreateNetns, 'cannot create network namespaces (needs root and iproute2)'))('enrolment from another machine', () => {
+  let lab: NetnsLab;
+  let peer: Peer;
+  let plain: TestServer;
+  let tls: TestServer;
+  let cert: TestCert;
+
+  beforeAll(async () => {
+    lab = new NetnsLab();
+    peer = lab.addPeer();
+    cert = makeCert({ notAfter: new Date(Date.now() + 86_400_000), names: [peer.hostAddr] });
+    plain = await startTestServer({ listen: `${peer.hostAddr}:0` });
+    tls = await startTestServer({ listen: `${peer.hostAddr}:0`, tls: { cert_file: cert.certFile, key_file: cert.keyFile } });
+    for (const s of [plain, tls]) s.server.store!.fleet.upsertCenters([center('21478', 'Phường Sa Huỳnh')], Date.now());
+  }, 30_000);
+  afterAll(async () => {
+    await plain?.close();
+    await tls?.close();
+    await lab?.cleanup();
+    cert?.cleanup();
+  });
+
+  const codeFor = (ts: TestServer): string => {
+    const { code, hash } = newCode();
+    ts.server.store!.fleet.addCode({
+      codeHash: hash,
+      center: '21478',
+      usesLeft: 1,
+      usesTotal: 1,
+      expiresAtMs: Date.now() + 60_000,
+      createdAtMs: Date.now(),
+      createdBy: 'test',
+    });
+    return code;
+  };
+
+  /** An enrol request made from inside the peer's namespace: the server sees the peer's address. */
+  const enrolFromPeer = (url: string, code: string, caFile?: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const script = `fetch(process.argv[1], { method: 'POST', headers: { 'content-type': 'application/json' }, body: process.argv[2] })
+        .then(async (r) => process.stdout.write(JSON.stringify({ status: r.status, body: await r.text() })), (e) => { console.error(e); process.exit(1); })`;
+      const env = { ...process.env, ...(caFile ? { NODE_EXTRA_CA_CERTS: caFile } : {}) };
+      const body = JSON.stringify({ code, name: 'counter-1', platform: 'win32', version: '0.1.0' });
+      const child = spawn('ip', ['netns', 'exec', peer.ns, process.execPath, '-e', script, url, body], { stdio: ['ignore', 'pipe', 'pipe'], env });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      child.on('exit', (status) => (status === 0 ? resolve(JSON.parse(out) as { status: number; body: string }) : reject(new Error(err))));
+    });
+
+  it('over plain HTTP from another address: 403, the code untouched; over HTTPS: enrolled', async () => {
+    const code = codeFor(plain);
+    const refused = await enrolFromPeer(`http://${peer.hostAddr}:${plain.port}${ENROLL_PATH}`, code);
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body).error).toMatch(/enrolment needs HTTPS/);
+    expect(plain.server.store!.fleet.codes('21478')[0]!.usesLeft).toBe(1);
+    const ok = await enrolFromPeer(`https://${peer.hostAddr}:${tls.port}${ENROLL_PATH}`, codeFor(tls), cert.certFile);
+    expect(ok.status, ok.body).toBe(201);
+    expect(JSON.parse(ok.body)).toMatchObject({ center: '21478', agent: 'counter-1', id: '21478/counter-1' });
+    expect(tls.server.store!.fleet.agent('21478/counter-1')).toMatchObject({ platform: 'win32', hostname: '' });
+  }, 30_000);
 });
