@@ -149,9 +149,9 @@ describe('centerwatch-agent enroll against a loopback province server', () => {
 
   it("a used or unknown code (401), a bad name (400) and plain http from afar (403) are said with the server's error, exit 1, not retried, nothing written", async () => {
     const cases: Array<[Partial<EnrolArgs>, (() => void) | undefined, string]> = [
-      [{ code: 'ZZZ-ZZZZ-ZZ' }, undefined, `enrolment refused by ${province.url}: unknown code (ask the province IT staff for a new code)\n`],
+      [{ code: 'ZZZ-ZZZZ-ZZ' }, undefined, `enrolment refused by ${province.url}: unknown code\n`],
       [{}, () => (province.failWith = { status: 400 }), `enrolment refused by ${province.url}: server trouble\n`],
-      [{}, () => (province.failWith = { status: 403 }), `enrolment refused by ${province.url}: server trouble (use https://)\n`],
+      [{}, () => (province.failWith = { status: 403 }), `enrolment refused by ${province.url}: server trouble\n`],
       [{}, () => (province.failWith = { status: 409 }), `enrolment refused by ${province.url}: server trouble (choose another name with --name)\n`],
     ];
     for (const [a, setup, message] of cases) {

@@ -275,17 +275,9 @@ function nextStep(platform: AgentPlatform): string {
     : 'start the service: systemctl restart centerwatch-agent (the .deb unit runs /var/lib/centerwatch/agent.yaml once it exists)';
 }
 
+/** What to do, where the server's own words may not say it. */
 function refusalHint(status: number): string {
-  switch (status) {
-    case 401:
-      return ' (ask the province IT staff for a new code)';
-    case 403:
-      return ' (use https://)';
-    case 409:
-      return ' (choose another name with --name)';
-    default:
-      return '';
-  }
+  return status === 409 ? ' (choose another name with --name)' : '';
 }
 
 function usage(io: EnrolIo, message: string): number {
