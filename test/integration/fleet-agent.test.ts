@@ -2,16 +2,22 @@
  * Enrolment and central config from the agent's side, with the real bins on loopback: the server's
  * fleet commands set up the inventory, a profile and codes; `centerwatch-agent enroll` exchanges a code
  * (while the server is still down at first), and the enrolled agent runs, follows and refuses profiles,
- * runs from its file without the server, and is shut out when revoked.
+ * runs from its file without the server, and is shut out when revoked. Then the same on a real .deb
+ * install (root): enroll's default file in the state directory, given to the service user, run by the
+ * unit's ExecStart as that user, and rewritten by the agent itself on a profile change.
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBins, eventually, startBin, type RunningBin } from '../helpers/bins.js';
+import { requireService } from '../helpers/ctx.js';
+import { packaged, run } from '../helpers/package.js';
 import { freePort, waitForHttp } from '../helpers/prometheus.js';
+import { commandExists } from '../helpers/servers.js';
+import { LINUX_ENROLLED_CONFIG } from '../../agent/platform/paths.js';
 
 const CENTER = '21478';
 const NAME = 'counter-1';
@@ -31,64 +37,98 @@ function runBin(bin: 'centerwatch-agent' | 'centerwatch-server', args: string[],
   });
 }
 
+/** A province server's fleet, set up with its own commands: Quảng Ngãi's centers and the profile `ward`. */
+interface Fleet {
+  dir: string;
+  serverYaml: string;
+  serverPort: number;
+  url: string;
+  /** A fleet command of the server (`enroll-code …`, `agents revoke …`). */
+  fleet(...args: string[]): Promise<Run>;
+  /** A one-time code for CENTER. */
+  newCode(...extra: string[]): Promise<string>;
+  /** Stores a new revision of `ward`: tcp checks of the test's listener, pushing every second. */
+  setProfile(checks: string[], extra?: string): Promise<void>;
+  startServer(): Promise<RunningBin>;
+}
+
+async function setUpFleet(dir: string, targetPort: number): Promise<Fleet> {
+  const serverPort = await freePort();
+  const serverYaml = join(dir, 'server.yaml');
+  writeFileSync(serverYaml, `listen: 127.0.0.1:${serverPort}\ndata_dir: data\nfleet:\n  fetch_interval: 1s\n  vars: { target_port: "${targetPort}" }\n`);
+  const fleet = (...args: string[]) => runBin('centerwatch-server', [...args, '--config', serverYaml]);
+  const imported = await fleet('centers', 'import', '--province', '51');
+  expect(imported.status, imported.stderr).toBe(0);
+  let n = 0;
+  const f: Fleet = {
+    dir,
+    serverYaml,
+    serverPort,
+    url: `http://127.0.0.1:${serverPort}`,
+    fleet,
+    async newCode(...extra) {
+      const r = await fleet('enroll-code', '--center', CENTER, ...extra);
+      expect(r.status, r.stderr).toBe(0);
+      const c = /\b([0-9A-HJKMNP-TV-Z]{3}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{2})\b/.exec(r.stdout)?.[1];
+      expect(c, r.stdout).toBeDefined();
+      return c!;
+    },
+    async setProfile(checks, extra = '') {
+      const file = join(dir, `profile-${++n}.yaml`);
+      writeFileSync(
+        file,
+        'agent:\n  listen: "127.0.0.1:0"\ndefaults: { interval: 1s, timeout: 500ms }\npush:\n  interval: 1s\n' +
+          `checks:\n${checks.map((id) => `  - { id: ${id}, kind: tcp, target: "127.0.0.1:{{ vars.target_port }}" }\n`).join('')}${extra}`,
+      );
+      const r = await fleet('profiles', 'set', 'ward', file);
+      expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+    },
+    async startServer() {
+      const server = startBin('centerwatch-server', ['--config', serverYaml]);
+      await waitForHttp(`http://127.0.0.1:${serverPort}/healthz`);
+      return server;
+    },
+  };
+  return f;
+}
+
+/** An agent's /metrics (its port from its 'agent started' line). */
+async function metricsOf(log: string): Promise<string> {
+  const port = /"listen":"127\.0\.0\.1:(\d+)"[^}]*"msg":"agent started"/.exec(log)?.[1];
+  if (!port) throw new Error('the agent has not started');
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
+/** The revision in an enrolled agent's file. */
+const revisionIn = (file: string): string | undefined => /^ {2}revision: ([0-9a-f]+)$/m.exec(readFileSync(file, 'utf8'))?.[1];
+
 describe('an agent enrolled with the real server', () => {
+  let f: Fleet;
   let dir: string;
-  let serverYaml: string;
   let serverPort: number;
   let server: RunningBin | undefined;
   let agent: RunningBin | undefined;
   let target: Server;
-  let targetPort: number;
   let agentFile: string;
   /** The code the agent enrols with (one use). */
   let code: string;
 
-  const fleet = (...args: string[]) => runBin('centerwatch-server', [...args, '--config', serverYaml]);
+  const fleet = (...args: string[]) => f.fleet(...args);
   const startServer = async (): Promise<void> => {
-    server = startBin('centerwatch-server', ['--config', serverYaml]);
-    await waitForHttp(`http://127.0.0.1:${serverPort}/healthz`);
+    server = await f.startServer();
   };
-  const newCode = async (...extra: string[]): Promise<string> => {
-    const r = await fleet('enroll-code', '--center', CENTER, ...extra);
-    expect(r.status, r.stderr).toBe(0);
-    const c = /\b([0-9A-HJKMNP-TV-Z]{3}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{2})\b/.exec(r.stdout)?.[1];
-    expect(c, r.stdout).toBeDefined();
-    return c!;
-  };
-  /** A profile: tcp checks of the test's listener, pushing every second. */
-  const profile = (checks: string[], extra = ''): string => {
-    const file = join(dir, `profile-${Math.random().toString(36).slice(2)}.yaml`);
-    writeFileSync(
-      file,
-      'agent:\n  listen: "127.0.0.1:0"\ndefaults: { interval: 1s, timeout: 500ms }\npush:\n  interval: 1s\n' +
-        `checks:\n${checks.map((id) => `  - { id: ${id}, kind: tcp, target: "127.0.0.1:{{ vars.target_port }}" }\n`).join('')}${extra}`,
-    );
-    return file;
-  };
-  const setProfile = async (file: string): Promise<void> => {
-    const r = await fleet('profiles', 'set', 'ward', file);
-    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
-  };
-  /** The agent's /metrics (its port from its 'agent started' line). */
-  const metrics = async (): Promise<string> => {
-    const port = /"listen":"127\.0\.0\.1:(\d+)"[^}]*"msg":"agent started"/.exec(agent!.log())?.[1];
-    if (!port) throw new Error('the agent has not started');
-    return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  };
-  const revisionInFile = (): string | undefined => /^ {2}revision: ([0-9a-f]+)$/m.exec(readFileSync(agentFile, 'utf8'))?.[1];
+  const newCode = (...extra: string[]) => f.newCode(...extra);
+  const metrics = () => metricsOf(agent!.log());
+  const revisionInFile = () => revisionIn(agentFile);
 
   beforeAll(async () => {
     buildBins();
     dir = mkdtempSync(join(tmpdir(), 'cw-fleet-agent-'));
     target = createServer((s) => s.end());
     await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
-    targetPort = (target.address() as { port: number }).port;
-    serverPort = await freePort();
-    serverYaml = join(dir, 'server.yaml');
-    writeFileSync(serverYaml, `listen: 127.0.0.1:${serverPort}\ndata_dir: data\nfleet:\n  fetch_interval: 1s\n  vars: { target_port: "${targetPort}" }\n`);
-    const imported = await fleet('centers', 'import', '--province', '51');
-    expect(imported.status, imported.stderr).toBe(0);
-    await setProfile(profile(['portal']));
+    f = await setUpFleet(dir, (target.address() as { port: number }).port);
+    serverPort = f.serverPort;
+    await f.setProfile(['portal']);
     code = await newCode('--profile', 'ward');
     agentFile = join(dir, 'agent', 'agent.yaml');
     mkdirSync(join(dir, 'agent'));
@@ -151,7 +191,7 @@ describe('an agent enrolled with the real server', () => {
   it('a profile change is applied without a restart', async () => {
     const before = revisionInFile();
     const pid = agent!.child.pid;
-    await setProfile(profile(['portal', 'portal-2']));
+    await f.setProfile(['portal', 'portal-2']);
     const text = await eventually(
       async () => {
         const m = await metrics();
@@ -172,11 +212,9 @@ describe('an agent enrolled with the real server', () => {
     const running = revisionInFile();
     const fileBefore = readFileSync(agentFile, 'utf8');
     // The server renders it fine; the secret file it names exists on no agent.
-    await setProfile(
-      profile(
-        ['portal', 'portal-2'],
-        '  - { id: his, kind: http, target: "http://127.0.0.1:{{ vars.target_port }}/", options: { basic_auth: { username: u, password_file: /nonexistent/his.pw } } }\n',
-      ),
+    await f.setProfile(
+      ['portal', 'portal-2'],
+      '  - { id: his, kind: http, target: "http://127.0.0.1:{{ vars.target_port }}/", options: { basic_auth: { username: u, password_file: /nonexistent/his.pw } } }\n',
     );
     await eventually(async () => (/"msg":"central config refused/.test(agent!.log()) ? true : undefined), 20_000, 'the refusal in the log');
     const m = await metrics();
@@ -200,7 +238,7 @@ describe('an agent enrolled with the real server', () => {
     await new Promise((r) => setTimeout(r, 3500));
     expect(agent!.log().match(/"msg":"central config refused/g)).toHaveLength(1);
     // A good profile again is taken.
-    await setProfile(profile(['portal', 'portal-3']));
+    await f.setProfile(['portal', 'portal-3']);
     await eventually(
       async () => (/^centerwatch_probe_success\{check="portal-3"[^}]*\} 1$/m.test(await metrics()) ? true : undefined),
       20_000,
@@ -316,4 +354,119 @@ describe('an agent enrolled with the real server', () => {
     expect(() => statSync(other)).toThrow();
     expect(() => statSync(join(dir, 'other.token'))).toThrow();
   }, 60_000);
+});
+
+/** Any state of a centerwatch-agent package (installed, or its config files left). */
+function debInstalled(): boolean {
+  try {
+    return !/not-installed/.test(
+      execFileSync('dpkg-query', ['-W', '-f', '${Status}', 'centerwatch-agent'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+    );
+  } catch {
+    return false;
+  }
+}
+const isRoot = process.getuid?.() === 0;
+const debTools = ['dpkg', 'dpkg-deb', 'setcap', 'setpriv'].filter((t) => !commandExists(t));
+const debWhy = !isRoot
+  ? 'installing the .deb needs root'
+  : debInstalled()
+    ? 'a centerwatch-agent package is already installed on this machine'
+    : `missing tools: ${debTools.join(', ')} (Debian packages dpkg, libcap2-bin, util-linux)`;
+const canDeb = isRoot && !debInstalled() && debTools.length === 0;
+
+describe.skipIf(!requireService(canDeb, debWhy))('an agent enrolled on a .deb install', () => {
+  let dir: string;
+  let target: Server;
+  let f: Fleet;
+  let server: RunningBin | undefined;
+  let agent: ChildProcess | undefined;
+  let deb: string;
+
+  beforeAll(async () => {
+    buildBins();
+    deb = packaged().deb.amd64;
+    dir = mkdtempSync(join(tmpdir(), 'cw-fleet-deb-'));
+    target = createServer((s) => s.end());
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    f = await setUpFleet(dir, (target.address() as { port: number }).port);
+    await f.setProfile(['box-portal']);
+    server = await f.startServer();
+  }, 600_000);
+
+  afterAll(async () => {
+    if (agent && agent.exitCode === null) {
+      const exited = new Promise((r) => agent!.once('exit', r));
+      agent.kill('SIGTERM');
+      await exited;
+    }
+    await server?.stop();
+    target?.close();
+    // A failed test must not leave the package installed.
+    if (debInstalled()) await run('dpkg', ['--purge', 'centerwatch-agent'], process.env, 60_000);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('enroll as root writes /var/lib/centerwatch for the centerwatch user; the unit runs that file and the agent, as that user, keeps it up to date', async () => {
+    const install = await run('dpkg', ['-i', deb], process.env, 120_000);
+    expect(install.status, install.stderr).toBe(0);
+    const uid = Number((await run('id', ['-u', 'centerwatch'])).stdout.trim());
+
+    // As an IT officer would type it: no --config, the .deb's default.
+    const enrolled = await run('/usr/bin/centerwatch-agent', ['enroll', '--server', f.url, '--code', await f.newCode('--profile', 'ward'), '--name', 'box-1']);
+    expect(enrolled.status, enrolled.stderr).toBe(0);
+    expect(enrolled.stdout).toContain(`Config written to ${LINUX_ENROLLED_CONFIG}: profile ward`);
+    for (const file of ['agent.yaml', 'agent.token']) {
+      const st = statSync(join('/var/lib/centerwatch', file));
+      expect([file, st.uid, st.mode & 0o777]).toEqual([file, uid, 0o600]);
+    }
+    // Without --config the enrolled file is the one checked.
+    const check = await run('/usr/bin/centerwatch-agent', ['--check-config']);
+    expect(check.stdout, check.stderr).toBe(`${LINUX_ENROLLED_CONFIG}: OK (1 checks, 0 lines)\n`);
+
+    // The unit's ExecStart as its user, with what systemd prepares (as package-deb.test.ts runs it).
+    const unit = readFileSync('/usr/lib/systemd/system/centerwatch-agent.service', 'utf8');
+    const execStart = /^ExecStart=(.*)$/m.exec(unit)![1]!.split(' ');
+    expect(execStart).toEqual(['/usr/bin/centerwatch-agent', '--config', '/etc/centerwatch/agent.yaml', '--enrolled-config', LINUX_ENROLLED_CONFIG]);
+    await run('install', ['-d', '-o', 'centerwatch', '-g', 'centerwatch', '-m', '0750', '/var/cache/centerwatch']);
+    agent = spawn('setpriv', ['--reuid=centerwatch', '--regid=centerwatch', '--init-groups', '--', ...execStart], {
+      cwd: '/var/lib/centerwatch',
+      env: { PATH: '/usr/bin:/bin', HOME: '/var/lib/centerwatch', STATE_DIRECTORY: '/var/lib/centerwatch', CACHE_DIRECTORY: '/var/cache/centerwatch' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    agent.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+    const first = revisionIn(LINUX_ENROLLED_CONFIG);
+    await eventually(
+      async () => (/^centerwatch_probe_success\{check="box-portal"[^}]*\} 1$/m.test(await metricsOf(log)) ? true : undefined),
+      30_000,
+      `the profile's check up (agent log: ${log.slice(-1500)})`,
+    );
+    expect(await metricsOf(log)).toMatch(new RegExp(`^centerwatch_agent_info\\{version="[^"]+",revision="${first}"\\} 1$`, 'm'));
+
+    // A new revision: written by the agent itself, as centerwatch, over the file in its state directory.
+    await f.setProfile(['box-portal', 'box-portal-2']);
+    await eventually(
+      async () => (/^centerwatch_probe_success\{check="box-portal-2"[^}]*\} 1$/m.test(await metricsOf(log)) ? true : undefined),
+      30_000,
+      `the new revision applied (agent log: ${log.slice(-1500)})`,
+    );
+    expect(revisionIn(LINUX_ENROLLED_CONFIG)).not.toBe(first);
+    const st = statSync(LINUX_ENROLLED_CONFIG);
+    expect([st.uid, st.mode & 0o777]).toEqual([uid, 0o600]);
+    expect(readdirSync('/var/lib/centerwatch').filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    await eventually(
+      async () =>
+        Number(/^centerwatch_agent_push_last_success_timestamp_seconds\{target="province"\} (\S+)$/m.exec(await metricsOf(log))?.[1]) > 0 ? true : undefined,
+      20_000,
+      'a push accepted',
+    );
+    const exited = new Promise((r) => agent!.once('exit', r));
+    agent.kill('SIGTERM');
+    await exited;
+
+    const purge = await run('dpkg', ['--purge', 'centerwatch-agent'], process.env, 60_000);
+    expect(purge.status, purge.stderr).toBe(0);
+    expect(existsSync('/var/lib/centerwatch')).toBe(false);
+  }, 300_000);
 });
