@@ -26,7 +26,7 @@ import { platformName } from '../platform/index.js';
 import { centralRequest, headerValue, reportHeaders, revisionOf, serverError, unreachableText, type CentralAnswer, type CentralRequest } from './client.js';
 import { stageFile, writableDirProblem, writeFileAtomic } from './files.js';
 import { centralServerProblem, type CentralConfig } from './schema.js';
-import { prepareConfig } from './sync.js';
+import { prepareConfig } from './prepare.js';
 
 /** First wait after a failed attempt; doubled each time up to ENROL_MAX_BACKOFF_MS. */
 export const ENROL_MIN_BACKOFF_MS = 1_000;

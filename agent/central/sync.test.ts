@@ -10,7 +10,8 @@ import { Agent } from '../agent.js';
 import { loadAgentConfig } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
 import { composeEnrolledConfig } from './compose.js';
-import { ConfigSync, nextFetchDelayMs, prepareConfig, type ConfigSyncOptions } from './sync.js';
+import { prepareConfig } from './prepare.js';
+import { ConfigSync, nextFetchDelayMs, type ConfigSyncOptions } from './sync.js';
 
 const TCP = '  - { id: web, kind: tcp, target: "127.0.0.1:9", interval: 30s }\n';
 const TWO = `${TCP}  - { id: web2, kind: tcp, target: "127.0.0.1:10", interval: 30s }\n`;
