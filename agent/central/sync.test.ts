@@ -193,7 +193,7 @@ describe('ConfigSync against a loopback province server', () => {
     expect(await sync.fetchOnce()).toBe('unauthorized');
     expect(await sync.fetchOnce()).toBe('unauthorized');
     expect(log.lines.filter((l) => l.startsWith('error'))).toEqual([
-      `error province server refuses this agent's token (token revoked or unknown); running from ${file}. Enrol again to be let back in`,
+      `error province server refuses this agent's token (token revoked or unknown); running from ${file}`,
     ]);
     const fresh = 'tok-again-0123456789abcdef0123456789';
     province.tokens.add(fresh);

@@ -191,11 +191,7 @@ export class ConfigSync {
       case 200:
         return this.received(answer, central, headers, auth.ca);
       case 401:
-        this.say(
-          'unauthorized',
-          'error',
-          `province server refuses this agent's token (${serverError(answer)}); running from ${this.o.file}. Enrol again to be let back in`,
-        );
+        this.say('unauthorized', 'error', `province server refuses this agent's token (${serverError(answer)}); running from ${this.o.file}`);
         return 'unauthorized';
       case 404:
         this.say('no_profile', 'info', `no profile applies to this agent yet (${serverError(answer)}); running from ${this.o.file}`);
