@@ -11,7 +11,7 @@ import { loadAgentConfig } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
 import { composeEnrolledConfig } from './compose.js';
 import { prepareConfig } from './prepare.js';
-import { ConfigSync, nextFetchDelayMs, type ConfigSyncOptions } from './sync.js';
+import { CONFIRM_AFTER_APPLY_MS, ConfigSync, nextFetchDelayMs, type ConfigSyncOptions } from './sync.js';
 
 const TCP = '  - { id: web, kind: tcp, target: "127.0.0.1:9", interval: 30s }\n';
 const TWO = `${TCP}  - { id: web2, kind: tcp, target: "127.0.0.1:10", interval: 30s }\n`;
@@ -220,6 +220,23 @@ describe('ConfigSync against a loopback province server', () => {
       `info no profile applies to this agent yet (no profile applies to this agent); running from ${file}`,
       `error the province's profile cannot be rendered for this agent (server trouble); running from ${file} {"problems":[]}`,
     ]);
+  });
+
+  it('after applying a new config it fetches again at once, saying the revision it now runs, then waits the interval', async () => {
+    const { sync } = makeSync(enrolledFile(TCP, 'a1'), { random: () => 0.5 });
+    province.profile = { name: 'ward', revision: 'a2', yaml: renderedYaml(TWO) };
+    province.fetchIntervalMs = 60_000;
+    sync.start();
+    try {
+      const t0 = Date.now();
+      while (province.requests.length < 2 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 50));
+      expect(province.requests.map((r) => r.headers[REPORT_HEADERS.revision])).toEqual(['a1', 'a2']);
+      expect(Date.now() - t0).toBeLessThan(CONFIRM_AFTER_APPLY_MS + 1500);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(province.requests).toHaveLength(2);
+    } finally {
+      await sync.stop();
+    }
   });
 
   it("takes the fetch interval from the server's header and fetches again on its own", async () => {

@@ -43,6 +43,9 @@ export const OUTAGE_RETRY_MS = 5_000;
  * fetches in a row without an answer, sooner (5 s doubling up to the interval), so an agent that
  * started while the server was away, or saw it restart, is in step again within seconds of its return.
  */
+/** How soon after applying a new config the agent fetches again, saying the revision it runs. */
+export const CONFIRM_AFTER_APPLY_MS = 1000;
+
 export function nextFetchDelayMs(intervalMs: number, random: () => number = Math.random, failures = 0): number {
   let base = Math.min(MAX_FETCH_INTERVAL_MS, Math.max(MIN_FETCH_INTERVAL_MS, intervalMs));
   if (failures > 0) base = Math.min(base, OUTAGE_RETRY_MS * 2 ** Math.min(failures - 1, 20));
@@ -130,7 +133,9 @@ export class ConfigSync {
     this.timer = setTimeout(() => {
       void this.fetchOnce().then((outcome) => {
         this.failures = outcome === 'unreachable' || outcome === 'server_error' ? this.failures + 1 : 0;
-        this.schedule(nextFetchDelayMs(this.intervalMs, this.o.random, this.failures));
+        // A config just applied is confirmed at once (the fetch says the revision now running), so the
+        // fleet view shows it current within seconds rather than an interval later.
+        this.schedule(outcome === 'applied' ? CONFIRM_AFTER_APPLY_MS : nextFetchDelayMs(this.intervalMs, this.o.random, this.failures));
       });
     }, delayMs);
   }
