@@ -3,11 +3,12 @@
  * one request, answered or not, never thrown. Used by `enroll` and by the ConfigSync of a running agent.
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { networkReason, type NetworkReason } from '../../common/remote-write/sender.js';
 import { request as httpsRequest } from 'node:https';
 import { REPORT_HEADERS } from '../../common/enrolment.js';
 
 /** Why a request got no HTTP answer; a closed set, said to people by `unreachableText`. */
-export type Unreachable = 'refused' | 'reset' | 'dns' | 'unreachable' | 'timeout' | 'tls' | 'too_large' | 'aborted' | 'network';
+export type Unreachable = NetworkReason | 'timeout' | 'too_large' | 'aborted';
 
 export type CentralAnswer =
   | { kind: 'answer'; status: number; headers: IncomingHttpHeaders; body: string }
@@ -90,24 +91,6 @@ export function centralRequest(r: CentralRequest): Promise<CentralAnswer> {
     );
     req.end(r.body);
   });
-}
-
-function networkReason(err: NodeJS.ErrnoException): Unreachable {
-  switch (err.code) {
-    case 'ECONNREFUSED':
-      return 'refused';
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return 'reset';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'dns';
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return 'unreachable';
-    default:
-      return err.code?.startsWith('ERR_TLS') || err.code?.includes('CERT') || err.code?.includes('SIGNATURE') ? 'tls' : 'network';
-  }
 }
 
 /** A no-answer as people read it: "connection refused", "certificate not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE; give --ca-file)". */

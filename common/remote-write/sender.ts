@@ -138,7 +138,10 @@ function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(',') : value;
 }
 
-function networkReason(err: NodeJS.ErrnoException): string {
+/** Why a request got no answer, from its socket error: words a log reader and a metric label can use. */
+export type NetworkReason = 'refused' | 'reset' | 'dns' | 'unreachable' | 'tls' | 'network';
+
+export function networkReason(err: NodeJS.ErrnoException): NetworkReason {
   switch (err.code) {
     case 'ECONNREFUSED':
       return 'refused';
@@ -152,6 +155,6 @@ function networkReason(err: NodeJS.ErrnoException): string {
     case 'ENETUNREACH':
       return 'unreachable';
     default:
-      return err.code?.startsWith('ERR_TLS') || err.code?.includes('CERT') ? 'tls' : 'network';
+      return err.code?.startsWith('ERR_TLS') || err.code?.includes('CERT') || err.code?.includes('SIGNATURE') ? 'tls' : 'network';
   }
 }

@@ -1,5 +1,6 @@
 /** `centerwatch-server centers import|list|show|remove`: the inventory of centers from the command line. */
 import { readFileSync } from 'node:fs';
+import { table } from './text-table.js';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { formatProblem } from '../../common/config-errors.js';
@@ -139,15 +140,4 @@ function oneCenter(sub: 'show' | 'remove', args: string[], ctx: FleetCliContext)
   };
   ctx.out(stringify(view, { lineWidth: 0 }));
   return 0;
-}
-
-/** A plain text table, columns padded to their widest cell. */
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string =>
-    `${cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd()}\n`;
-  return [line(head), ...rows.map(line)].join('') + (rows.length === 0 ? '(none)\n' : '');
 }

@@ -16,6 +16,7 @@ import type { FleetCliContext } from './deps.js';
 import { newCode } from './enroll.js';
 import { AgentConfigs, profileNameOf } from './render.js';
 import { setProfile } from './profiles.js';
+import { table } from './text-table.js';
 import { normalizeCode as normalizeCenterCode } from './inventory-schema.js';
 
 export const FLEET_HELP = `Fleet (each takes --config FILE, default config/server.yaml, and works while the server runs):
@@ -250,15 +251,4 @@ function profilesCommand(args: string[], ctx: FleetCliContext): number {
 function usage(ctx: FleetCliContext, problem: string): number {
   ctx.err(`${problem}\n\n${FLEET_HELP}`);
   return 2;
-}
-
-/** A plain text table, columns padded to their widest cell. */
-export function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    `${cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd()}\n`;
-  return [line(head), ...rows.map(line)].join('') + (rows.length === 0 ? '(none)\n' : '');
 }
