@@ -4,7 +4,8 @@
  * a bearer token (RFC 6750) once enrolled.
  *
  *   POST /api/v1/enroll         {code, name, platform, version, hostname} → 201 EnrolResponse
- *                               401 bad/used/expired code · 409 name taken by another platform · 429 throttled
+ *                               (a name already enrolled at that center is enrolled again: its old token stops)
+ *                               400 bad body or name · 401 unknown/used/expired code · 429 throttled
  *                               403 plain HTTP from a non-loopback address
  *   GET  /api/v1/agent/config   bearer token; If-None-Match: "<revision>" → 304, or 200 YAML with ETag
  *                               and the AGENT_HEADERS below (fetch interval); 401 revoked/unknown
