@@ -150,7 +150,8 @@ export function agentEndpoints(d: FleetDeps): Router {
       res.status(401).set('www-authenticate', 'Bearer realm="centerwatch"').json({ error: 'unknown or revoked agent token: enrol again with a new code' });
       return undefined;
     }
-    d.store.fleet.sighted(agent.id, sighting(req, d.now()));
+    const seen = sighting(req, d.now());
+    if (worthWriting(agent, seen)) d.store.fleet.sighted(agent.id, seen);
     return agent;
   };
 
@@ -187,6 +188,25 @@ export function agentEndpoints(d: FleetDeps): Router {
   });
 
   return r;
+}
+
+/** How stale the stored "last seen" of an agent may get before an unchanged fetch writes it again. */
+const SEEN_WRITE_EVERY_MS = 30_000;
+
+/**
+ * Whether a sighting changes what the store says: a new version, platform, revision or backlog, or a
+ * last-seen older than SEEN_WRITE_EVERY_MS. Most fetches are 304s that change nothing; not writing
+ * them keeps a fetch cheaper than a push.
+ */
+export function worthWriting(a: AgentRecord, s: AgentSighting): boolean {
+  return (
+    (s.version !== undefined && s.version !== a.version) ||
+    (s.platform !== undefined && s.platform !== a.platform) ||
+    (s.runningRevision !== undefined && s.runningRevision !== a.runningRevision) ||
+    (s.backlog !== undefined && s.backlog !== a.backlog) ||
+    a.lastSeenAtMs === undefined ||
+    s.atMs - a.lastSeenAtMs >= SEEN_WRITE_EVERY_MS
+  );
 }
 
 /** What an agent's request headers say about it (bounded, so a header cannot grow a row). */
