@@ -1,54 +1,13 @@
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import type NetSnmp from 'net-snmp';
-import { lazyDriver } from './db-common.js';
-import { z } from 'zod';
 import { METRIC } from '../../common/metrics.js';
-import { bindAddress } from './binding.js';
-import { describeError, reasonFromError } from './errors.js';
-import { endpointProblem, familyOf, parseEndpoint } from './target.js';
-import { withDeadline } from './deadline.js';
-import { failure, type MetricSpec, type ProbeContext, type ProbeResult, type Reason } from './types.js';
+import { runSnmp, snmpOptions, splitOid, type SnmpOptions, type Varbind } from './snmp-session.js';
+import { failure, type MetricSpec, type ProbeContext, type ProbeResult } from './types.js';
 import { HR_PRINTER_ENTRY, PRT_MARKER_SUPPLIES_ENTRY, printerVerdict, supplyObservations, type PrinterRow, type SupplyRow } from './printer-mib.js';
 
-/** Loaded on the first SNMP printer run only; set before any use below (every use follows a run's load). */
-const loadSnmp = lazyDriver<typeof NetSnmp>(() => import('net-snmp'));
-let snmp: typeof NetSnmp;
-
-/** Options of the `printer` probe's SNMP (Printer-MIB) mode. */
-export const snmpPrinterOptions = z
-  .object({
-    /** SNMP version: `2c` (community) or `3` (user-based security). Default `2c`. */
-    version: z.enum(['2c', '3']).default('2c'),
-    /** v2c community. Default `public` (what printers ship with). */
-    community: z.string().min(1).default('public'),
-    /** UDP port when the target names none. Default 161. */
-    port: z.number().int().min(1).max(65535).default(161),
-    /** v3 user name (required for version 3). */
-    user: z.string().min(1).optional(),
-    /** v3 security level. Default `authPriv` (`authNoPriv` or `noAuthNoPriv` for older printers). */
-    security_level: z.enum(['noAuthNoPriv', 'authNoPriv', 'authPriv']).default('authPriv'),
-    /** v3 authentication protocol. Default `sha`. */
-    auth_protocol: z.enum(['sha', 'md5']).default('sha'),
-    /** v3 authentication password. */
-    auth_password: z.string().optional(),
-    /** v3 privacy protocol. Default `aes`. */
-    priv_protocol: z.enum(['aes', 'des']).default('aes'),
-    /** v3 privacy password. */
-    priv_password: z.string().optional(),
-  })
-  .strict()
-  .superRefine((o, ctx) => {
-    if (o.version !== '3') return;
-    if (!o.user) ctx.addIssue({ code: 'custom', path: ['user'], message: 'is required for SNMP version 3' });
-    if (o.security_level !== 'noAuthNoPriv' && !o.auth_password) {
-      ctx.addIssue({ code: 'custom', path: ['auth_password'], message: `is required for security_level ${o.security_level}` });
-    }
-    if (o.security_level === 'authPriv' && !o.priv_password) {
-      ctx.addIssue({ code: 'custom', path: ['priv_password'], message: 'is required for security_level authPriv' });
-    }
-  });
-export type SnmpPrinterOptions = z.output<typeof snmpPrinterOptions>;
+/** Options of the `printer` probe's SNMP (Printer-MIB) mode: the SNMP options every SNMP check takes. */
+export const snmpPrinterOptions = snmpOptions;
+export type SnmpPrinterOptions = SnmpOptions;
 
 /** Metrics the SNMP mode reports. */
 export const SNMP_PRINTER_METRICS: Record<string, MetricSpec> = {
@@ -61,157 +20,35 @@ export const SNMP_PRINTER_METRICS: Record<string, MetricSpec> = {
   },
 };
 
-type Varbind = { oid: string; type: number; value: unknown };
-
-/** Exported by net-snmp but missing from its type declarations. */
-const requestTimedOutError = (): new (...a: unknown[]) => Error =>
-  (snmp as unknown as { RequestTimedOutError: new (...a: unknown[]) => Error }).RequestTimedOutError;
-
 /**
  * Reads the printer's hrPrinterTable and prtMarkerSuppliesTable and decodes them. Never throws.
  * `load`: the agent loads net-snmp lazily, tests pass a slow loader.
  */
-export async function runSnmpPrinter(
-  target: string,
-  opts: SnmpPrinterOptions,
-  ctx: ProbeContext,
-  load: () => Promise<typeof NetSnmp> = loadSnmp,
-): Promise<ProbeResult> {
-  const hp = parseEndpoint(target, opts.port);
-  if (!hp) return failure('config', `target ${endpointProblem(target, opts.port)}`);
-  const family = familyOf(hp.host);
-  const bind = bindAddress(ctx.line, family);
-  if (!bind.ok) return failure('unreachable', bind.message);
-  // Rejects at a socket error or at the deadline: the library would wait for its own timer.
-  let stop: (err: unknown) => void = () => {};
-  const stopped = new Promise<never>((_, reject) => (stop = reject));
-  stopped.catch(() => {});
-  const base = {
-    port: hp.port,
-    dgramModule: connectedDgram((err) => stop(err)),
-    // One try per run: the scheduler retries by running again; SNMP's own retries would outlive the deadline.
-    retries: 0,
-    timeout: ctx.timeoutMs,
-    transport: family === 6 ? ('udp6' as const) : ('udp4' as const),
-    ...(bind.address ? { sourceAddress: bind.address } : {}),
-  };
-  return withDeadline(ctx.signal, async (deadline) => {
-    snmp = await deadline.race(load());
-    let session: NetSnmp.Session;
-    try {
-      session = openSession(hp.host, opts, base);
-    } catch (err) {
-      // net-snmp rejects some option combinations synchronously; never throw from a run.
-      return failure('config', `cannot open SNMP session (${describeError(err)})`);
-    }
-    deadline.onAbort(() => stop(ctx.signal.reason));
-    const start = performance.now();
-    try {
-      const printer = await Promise.race([walk(session, HR_PRINTER_ENTRY), stopped]);
+export async function runSnmpPrinter(target: string, opts: SnmpPrinterOptions, ctx: ProbeContext, load?: () => Promise<typeof NetSnmp>): Promise<ProbeResult> {
+  return runSnmp(
+    target,
+    opts,
+    ctx,
+    async (reader) => {
+      const start = performance.now();
+      const printer = await reader.walk(HR_PRINTER_ENTRY);
       const phases = { request: (performance.now() - start) / 1000 };
       const verdict = printerVerdict(printerRows(printer));
-      const supplies = await Promise.race([walk(session, PRT_MARKER_SUPPLIES_ENTRY), stopped]);
+      const supplies = await reader.walk(PRT_MARKER_SUPPLIES_ENTRY);
       const observations = supplyObservations(supplyRows(supplies), 'supply_level');
       phases.request = (performance.now() - start) / 1000;
       const extra = { message: verdict.message, phases, observations };
       if (!verdict.up) return failure(verdict.reason, verdict.message, { phases, observations });
       return { up: true, reason: verdict.reason, ...(verdict.degraded ? { degraded: true } : {}), ...extra };
-    } catch (err) {
-      return failure(snmpReason(err, ctx.signal), snmpMessage(err, ctx.signal));
-    } finally {
-      try {
-        // Clears the library's per-request timers, then the socket: nothing outlives the run.
-        session.cancelRequests(new Error('closed'));
-        session.close();
-      } catch {
-        // already closed
-      }
-    }
-  });
-}
-
-type SessionBase = NetSnmp.SessionOptions & NetSnmp.SessionOptionsV3;
-
-function openSession(host: string, opts: SnmpPrinterOptions, base: Omit<SessionBase, 'version'>): NetSnmp.Session {
-  return opts.version === '3'
-    ? snmp.createV3Session(
-        host,
-        {
-          name: opts.user ?? '',
-          level: snmp.SecurityLevel[opts.security_level],
-          authProtocol: snmp.AuthProtocols[opts.auth_protocol],
-          authKey: opts.auth_password ?? '',
-          privProtocol: snmp.PrivProtocols[opts.priv_protocol],
-          privKey: opts.priv_password ?? '',
-        },
-        { ...base, version: snmp.Version3 },
-      )
-    : snmp.createSession(host, opts.community, { ...base, version: snmp.Version2c });
-}
-
-/**
- * A dgram module for net-snmp whose socket is connected to the agent on first send. The kernel
- * reports an ICMP port unreachable only on a connected UDP socket (as ECONNREFUSED), so a printer
- * that is on but has SNMP disabled fails at once with `refused` instead of waiting for the deadline.
- * Socket errors (refused, DNS) go to `onError` and never reach the process as unhandled events.
- */
-function connectedDgram(onError: (err: Error) => void): { createSocket(type: 'udp4' | 'udp6'): UdpSocket } {
-  return {
-    createSocket(type) {
-      const sock = createSocket(type);
-      sock.on('error', onError);
-      let connected: Promise<void> | undefined;
-      const send = sock.send.bind(sock) as (buf: Buffer, offset: number, length: number, cb: (err: Error | null) => void) => void;
-      // net-snmp calls send(buf, offset, length, port, address, cb); a connected socket takes no address.
-      (sock as unknown as { send: unknown }).send = (
-        buf: Buffer,
-        offset: number,
-        length: number,
-        port: number,
-        address: string,
-        cb: (err: Error | null) => void,
-      ): void => {
-        // Node hands a failed lookup to the connect callback (with a callback, no 'error' event).
-        connected ??= new Promise<void>((resolve, reject) => sock.connect(port, address, (err?: Error) => (err ? reject(err) : resolve())));
-        connected.then(
-          () => {
-            try {
-              send(buf, offset, length, cb);
-            } catch (err) {
-              cb(err as Error); // closed at the deadline while connecting
-            }
-          },
-          (err: unknown) => {
-            const error = err instanceof Error ? err : new Error(String(err));
-            onError(error);
-            cb(error);
-          },
-        );
-      };
-      return sock;
     },
-  };
-}
-
-/** Walks one table with GETNEXT/GETBULK; a table the agent lacks is empty, not an error. */
-function walk(session: NetSnmp.Session, oid: string): Promise<Varbind[]> {
-  return new Promise((resolve, reject) => {
-    const out: Varbind[] = [];
-    session.subtree(
-      oid,
-      20,
-      (varbinds) => {
-        for (const vb of varbinds) if (!snmp.isVarbindError(vb)) out.push(vb as Varbind);
-      },
-      (err) => (err ? reject(err) : resolve(out)),
-    );
-  });
+    load,
+  );
 }
 
 function printerRows(varbinds: Varbind[]): PrinterRow[] {
   const rows = new Map<string, PrinterRow>();
   for (const vb of varbinds) {
-    const [column, index] = split(vb.oid, HR_PRINTER_ENTRY);
+    const [column, index] = splitOid(vb.oid, HR_PRINTER_ENTRY);
     if (!index) continue;
     const row = rows.get(index) ?? { index };
     rows.set(index, row);
@@ -224,7 +61,7 @@ function printerRows(varbinds: Varbind[]): PrinterRow[] {
 function supplyRows(varbinds: Varbind[]): SupplyRow[] {
   const rows = new Map<string, SupplyRow>();
   for (const vb of varbinds) {
-    const [column, index] = split(vb.oid, PRT_MARKER_SUPPLIES_ENTRY);
+    const [column, index] = splitOid(vb.oid, PRT_MARKER_SUPPLIES_ENTRY);
     if (!index) continue;
     const row = rows.get(index) ?? { index };
     rows.set(index, row);
@@ -233,36 +70,4 @@ function supplyRows(varbinds: Varbind[]): SupplyRow[] {
     if (column === '9' && typeof vb.value === 'number') row.level = vb.value;
   }
   return [...rows.values()];
-}
-
-/** `<entry>.<column>.<index…>` → [column, index]. */
-function split(oid: string, entry: string): [string, string] {
-  const rest = oid.startsWith(entry + '.') ? oid.slice(entry.length + 1) : '';
-  const dot = rest.indexOf('.');
-  return dot < 0 ? [rest, ''] : [rest.slice(0, dot), rest.slice(dot + 1)];
-}
-
-/** By the library's error class and code, never its message text. */
-function snmpReason(err: unknown, signal: AbortSignal): Reason {
-  if (signal.aborted || err instanceof requestTimedOutError()) return 'timeout';
-  if (err instanceof snmp.ResponseInvalidError) {
-    const code = (err as { code?: number }).code;
-    if (code === snmp.ResponseInvalidCode.EAuthFailure || code === snmp.ResponseInvalidCode.ECouldNotDecrypt) return 'auth';
-    if (code === snmp.ResponseInvalidCode.ECommunityNoMatch) return 'auth';
-    return 'protocol';
-  }
-  if (err instanceof snmp.RequestFailedError) return 'protocol';
-  return reasonFromError(err, signal);
-}
-
-function snmpMessage(err: unknown, signal: AbortSignal): string {
-  if (signal.aborted || err instanceof requestTimedOutError()) return 'no SNMP answer before the deadline';
-  const name = (err as { name?: unknown } | null)?.name;
-  if (err instanceof snmp.ResponseInvalidError) {
-    const code = (err as { code?: number }).code;
-    const what = code !== undefined ? snmp.ResponseInvalidCode[code] : undefined;
-    return `SNMP response rejected (${typeof what === 'string' ? what : 'invalid'})`;
-  }
-  if (typeof name === 'string' && name.startsWith('Request')) return `SNMP ${name}`;
-  return describeError(err, signal);
 }
