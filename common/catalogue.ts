@@ -147,6 +147,17 @@ export const KIND_CATALOGUE = {
     runbook: { vi: 'đồng bộ lại giờ hệ thống (chữ ký số cần đúng giờ)', en: 'resynchronise the clock (digital signatures need the right time)' },
     urgency: 'office_hours',
   },
+  // a router's WAN interfaces are the center's lines; the same kind watches a switch port or an access point's uplink
+  router: {
+    noun: { vi: 'Thiết bị mạng', en: 'Network device' },
+    section: 'lines',
+    subject: 'thing',
+    runbook: {
+      vi: 'xem cổng nào mất kết nối: kiểm tra cáp, đèn cổng và modem của nhà mạng; nếu là cổng WAN, gọi nhà mạng của đường truyền đó',
+      en: "see which interface is down: check its cable, its port lights and the carrier's modem; for a WAN, call that line's carrier",
+    },
+    urgency: 'office_hours',
+  },
 } as const satisfies Record<string, KindEntry>;
 
 /** What to do first for a kind this build does not know (an agent newer than the server). */
@@ -190,6 +201,8 @@ export const REASON_CATALOGUE = {
   // peripherals, power and clock
   missing: { vi: 'không tìm thấy thiết bị', en: 'device not found' },
   offline: { vi: 'thiết bị ngừng hoạt động', en: 'device offline' },
+  // an interface of a router, switch or access point that is not operationally up (a WAN: its line is down)
+  link_down: { vi: 'cổng mạng mất kết nối', en: 'interface down' },
   media_empty: { vi: 'hết giấy', en: 'out of paper' },
   media_low: { vi: 'sắp hết giấy', en: 'paper low' },
   media_jam: { vi: 'kẹt giấy', en: 'paper jam' },

@@ -43,6 +43,12 @@ export const METRIC = {
   upsLoadRatio: 'centerwatch_ups_load_ratio',
   upsOnBattery: 'centerwatch_ups_on_battery',
   clockOffsetSeconds: 'centerwatch_clock_offset_seconds',
+  // routers, switches and access points (IF-MIB)
+  routerInterfaceUp: 'centerwatch_router_interface_up',
+  routerInterfaceSpeedBytesPerSecond: 'centerwatch_router_interface_speed_bytes_per_second',
+  routerInterfaceReceiveBytesPerSecond: 'centerwatch_router_interface_receive_bytes_per_second',
+  routerInterfaceTransmitBytesPerSecond: 'centerwatch_router_interface_transmit_bytes_per_second',
+  routerInterfaceErrorsTotal: 'centerwatch_router_interface_errors_total',
   ntpRoundTripSeconds: 'centerwatch_ntp_round_trip_seconds',
   // host
   hostCpuUsageRatio: 'centerwatch_host_cpu_usage_ratio',

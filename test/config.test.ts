@@ -19,7 +19,7 @@ const INVALID: Array<[file: string, expected: string[]]> = [
   [
     'invalid-unknown-kind.yaml',
     [
-      '5:11: checks[0].kind: unknown kind "smtp" (one of: icmp, tcp, http, dns, host, postgres, mysql, redis, mssql, oracle, mongodb, usb, scanner, printer, ups, ntp)',
+      '5:11: checks[0].kind: unknown kind "smtp" (one of: icmp, tcp, http, dns, host, postgres, mysql, redis, mssql, oracle, mongodb, usb, scanner, printer, ups, ntp, router)',
     ],
   ],
   ['invalid-timeout-exceeds-interval.yaml', ['8:14: checks[0].timeout: timeout 10s exceeds the interval 5s']],

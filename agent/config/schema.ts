@@ -156,16 +156,17 @@ function crossFieldRules(cfg: Loose, ctx: z.RefinementCtx): void {
     const first = ids.get(c.id);
     if (first !== undefined) issue(['checks', i, 'id'], `duplicate check id "${String(c.id)}" (first at checks[${first}])`);
     else ids.set(c.id, i);
-    if (typeof c.line === 'string' && !lineNames.has(c.line)) {
-      const known = [...lineNames.keys()].join(', ') || 'none declared';
-      issue(['checks', i, 'line'], `unknown line "${c.line}" (lines: ${known})`);
-    }
+    const lineProblem = (path: PropertyKey[], name: string): void => {
+      if (!lineNames.has(name)) issue(['checks', i, ...path], `unknown line "${name}" (lines: ${[...lineNames.keys()].join(', ') || 'none declared'})`);
+    };
+    if (typeof c.line === 'string') lineProblem(['line'], c.line);
     const interval = typeof c.interval === 'number' ? c.interval : defaultInterval;
     if (typeof c.timeout === 'number' && interval !== undefined && c.timeout > interval) {
       issue(['checks', i, 'timeout'], `timeout ${formatDuration(c.timeout)} exceeds the interval ${formatDuration(interval)}`);
     }
     if (typeof c.kind !== 'string' || !(c.kind in PROBES)) return;
     const kind = c.kind as ProbeKind;
+    for (const ref of (PROBES[kind] as ProbeDefinition).lineRefs?.(c.options) ?? []) lineProblem(['options', ...ref.path], ref.line);
     if (typeof c.target === 'string' && c.target !== '') {
       // Each kind's own rule; some read the options (a printer's protocol), given when they are valid.
       const def = PROBES[kind] as ProbeDefinition;

@@ -16,6 +16,7 @@ import { scannerProbe } from './scanner.js';
 import { printerProbe } from './printer.js';
 import { upsProbe } from './ups.js';
 import { ntpProbe } from './ntp.js';
+import { routerProbe } from './router.js';
 
 /**
  * Every probe kind the agent knows. The config schema and `ProbeKind` derive from this map; every kind
@@ -39,6 +40,7 @@ export const PROBES = {
   printer: printerProbe,
   ups: upsProbe,
   ntp: ntpProbe,
+  router: routerProbe,
 } as const satisfies Record<string, ProbeDefinition>;
 
 export type ProbeKind = keyof typeof PROBES;

@@ -86,6 +86,11 @@ export interface ProbeDefinition<Options = unknown> {
    */
   targetProblem(target: string, options: Options | undefined): string | undefined;
   options: z.ZodType<Options>;
+  /**
+   * The lines (names from `lines`) the options name, each with its path under `options`, for the
+   * config's cross-field rules to check. Given the options as written (they may not parse). Absent: none.
+   */
+  lineRefs?(options: unknown): Array<{ path: PropertyKey[]; line: string }>;
   metrics: Record<string, MetricSpec>;
   run(target: string, options: Options, ctx: ProbeContext): Promise<ProbeResult>;
   /**
