@@ -94,6 +94,9 @@ export const METRIC = {
   alertsFiring: 'centerwatch_alerts_firing',
   notificationsTotal: 'centerwatch_notifications_total',
   engineEvaluationSeconds: 'centerwatch_engine_evaluation_seconds',
+  // the server's view of which line each center's pushes come from
+  centerLineInfo: 'centerwatch_center_line_info',
+  centerLineSinceTimestampSeconds: 'centerwatch_center_line_since_timestamp_seconds',
   // the server's fleet view (enrolled agents)
   fleetAgentInfo: 'centerwatch_fleet_agent_info',
   fleetAgentConfigCurrent: 'centerwatch_fleet_agent_config_current',

@@ -14,6 +14,7 @@ import type { EngineRuntime } from './engine/runtime.js';
 import { parseRecurrence, validateMatchers } from './engine/silences.js';
 import type { Store } from './store/store.js';
 import { knownShare } from './store/uptime.js';
+import type { LineInUse } from './line-in-use.js';
 
 const DAY_MS = 86_400_000;
 const MAX_HISTORY = 1000;
@@ -59,6 +60,8 @@ export interface ApiDeps {
   engine: EngineRuntime;
   store: Store;
   now: () => number;
+  /** Which line each center is on; absent: no `line` in a center's view. */
+  lines?: LineInUse | undefined;
 }
 
 export function apiRouter(d: ApiDeps): Router {
@@ -87,9 +90,12 @@ export function apiRouter(d: ApiDeps): Router {
     if (!c) return undefined;
     const now = d.now();
     const uptime = d.store.uptimeShare(center, now - 30 * DAY_MS, now, d.engine.calendarOf(c.province));
+    const line = d.lines?.read().get(center);
     return {
       ...summaryOf(center, c),
       uptime30d: knownShare(uptime) ?? null,
+      // The source address stays out: reads are open and it names the center's network.
+      line: line ? { name: line.name, kind: line.kind ?? null, isp: line.isp ?? null, main: line.main, sinceMs: line.sinceMs } : null,
       agents: d.engine
         .agents()
         .filter((a) => a.center === center)

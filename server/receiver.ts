@@ -80,7 +80,11 @@ export function writeHandler(deps: ReceiverDeps) {
     const scanned = who.agent !== undefined && !deps.forwarding ? scanWriteRequest(raw.body, limits) : undefined;
     // A sample out of the time window sends the request the full path, which drops it.
     const inWindow = scanned !== undefined && scanned.oldestTimestampMs >= window.oldestMs && scanned.newestTimestampMs <= window.newestMs;
-    if (scanned && inWindow && deps.state.applyKnown({ province: who.province, center: who.center, agent: who.agent! }, scanned.series, nowMs)) {
+    if (
+      scanned &&
+      inWindow &&
+      deps.state.applyKnown({ province: who.province, center: who.center, agent: who.agent!, address: req.socket.remoteAddress }, scanned.series, nowMs)
+    ) {
       deps.accepted([], scanned.samples);
       res.status(204).end();
       return;
@@ -92,7 +96,7 @@ export function writeHandler(deps: ReceiverDeps) {
     }
     // The scan's keys line up with the decoded series only when both read every series.
     const sentKeys = scanned && scanned.series.length === decoded.series.length ? scanned.series.map((x) => x.key) : undefined;
-    accept(deps, who, decoded.series, decoded.samples, res, refuse, window, sentKeys, warnSkew);
+    accept(deps, who, decoded.series, decoded.samples, res, refuse, window, sentKeys, warnSkew, req.socket.remoteAddress);
   };
 }
 
@@ -131,6 +135,7 @@ function accept(
   window: TimeWindow,
   sentKeys: readonly string[] | undefined,
   warnSkew: ReturnType<typeof skewWarner>,
+  address: string | undefined,
 ): void {
   const enforced = enforceLabels(series, who);
   if (!enforced.ok) return refuse(res, 400, 'invalid_labels', enforced.detail);
@@ -145,7 +150,7 @@ function accept(
   // Sent keys stand for the enforced labels only when the token fixes the agent; a per-center token's agents are bounded.
   const perAgent = who.agent !== undefined;
   const applied = deps.state.apply(
-    { province: who.province, center: who.center, agent: enforced.agent },
+    { province: who.province, center: who.center, agent: enforced.agent, address },
     bounded.series,
     window.nowMs,
     perAgent ? sentKeys : undefined,

@@ -17,7 +17,7 @@ import { fleetWebRouter } from './fleet/web.js';
 import { registerFleetMetrics } from './fleet/metrics.js';
 import { AgentConfigs } from './fleet/render.js';
 import type { FleetDeps } from './fleet/deps.js';
-import type { FleetStore } from './fleet/types.js';
+import type { FleetStore, InventoryLine } from './fleet/types.js';
 import { apiWriter } from './api.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +30,8 @@ import { openSqliteStore, type Store } from './store/store.js';
 import { ReadinessWeb } from './web/routes.js';
 import { loginMiddleware } from './web/login.js';
 import { securityHeaders } from './web/security-headers.js';
+import { LineInUse, type InventoryLines } from './line-in-use.js';
+import { registerLineMetrics } from './line-metrics.js';
 
 /** The province server: receiver, latest state, forwarding, its own /metrics and /healthz. */
 export class CenterwatchServer {
@@ -47,6 +49,8 @@ export class CenterwatchServer {
   /** server.yaml's tokens and the enrolled agents'. */
   agentTokens: AgentTokens | undefined;
   private fleetDeps: FleetDeps | undefined;
+  /** Which line each center's pushes come from. */
+  lineInUse: LineInUse | undefined;
 
   constructor(
     private readonly cfg: ServerConfig,
@@ -60,6 +64,7 @@ export class CenterwatchServer {
     });
     this.metrics = new ServerMetrics(this.state, () => this.forwarder);
     this.countNotification = registerEngineMetrics(this.metrics.registry, () => this.engine);
+    registerLineMetrics(this.metrics.registry, () => this.lineInUse);
   }
 
   /** Store, outbox delivery and the engine: alerts, readiness and messages. */
@@ -69,6 +74,8 @@ export class CenterwatchServer {
     this.store = openSqliteStore(join(this.cfg.data_dir, 'engine.sqlite'));
     this.agentTokens = new AgentTokens(this.cfg.tokens, this.store.fleet);
     const agentTokens = this.agentTokens;
+    const lineInUse = new LineInUse(this.state, inventoryLines(this.store.fleet, this.now));
+    this.lineInUse = lineInUse;
     this.delivery = new Delivery({
       store: this.store,
       routes: deliveryRoutes(e.routes, e.public_url, this.cfg.data_dir),
@@ -85,6 +92,7 @@ export class CenterwatchServer {
       store: this.store,
       log: this.log,
       kick: () => this.delivery?.kick(),
+      serverChecks: () => lineInUse.checks(),
       now: this.now,
     });
     this.delivery.start();
@@ -99,7 +107,7 @@ export class CenterwatchServer {
       now: this.now,
     };
     registerFleetMetrics(this.metrics.registry, this.fleetDeps);
-    this.web = new ReadinessWeb({ engine: this.engine, store: this.store, log: this.log, now: this.now });
+    this.web = new ReadinessWeb({ engine: this.engine, store: this.store, log: this.log, now: this.now, lines: lineInUse });
     this.web.start();
     const prune = (): void => {
       try {
@@ -180,7 +188,8 @@ export class CenterwatchServer {
       app.use(fleetWebRouter(this.fleetDeps));
       app.use('/api/v1', fleetApiRouter(this.fleetDeps, apiWriter(this.cfg.engine)));
     }
-    if (this.engine && this.store) app.use('/api/v1', apiRouter({ cfg: this.cfg.engine, engine: this.engine, store: this.store, now: this.now }));
+    if (this.engine && this.store)
+      app.use('/api/v1', apiRouter({ cfg: this.cfg.engine, engine: this.engine, store: this.store, now: this.now, lines: this.lineInUse }));
     app.get('/healthz', (_req, res) => {
       res.json({ status: 'ok', series: this.state.seriesCount, agents: this.state.agentCount });
     });
@@ -232,6 +241,19 @@ function inventoryNames(fleet: FleetStore, now: () => number): (center: string) 
       names = new Map(fleet.centers().map((c) => [c.code, c.name]));
     }
     return names.get(center);
+  };
+}
+
+/** Each center's inventory lines (the first the main one), read again at most every 10 s like its name. */
+function inventoryLines(fleet: FleetStore, now: () => number): InventoryLines {
+  let readAt = -Infinity;
+  let lines = new Map<string, InventoryLine[]>();
+  return () => {
+    if (now() - readAt >= 10_000) {
+      readAt = now();
+      lines = new Map(fleet.centers().map((c) => [c.code, c.lines]));
+    }
+    return lines;
   };
 }
 

@@ -14,6 +14,11 @@ export interface AgentId {
   province: string;
   center: string;
   agent: string;
+  /**
+   * The request's source address: the socket's peer, never a header (no trusted proxy is configured; one in
+   * front would make every agent's address its own). Kept when absent.
+   */
+  address?: string | undefined;
 }
 
 export interface AgentSeen extends AgentId {
@@ -21,6 +26,10 @@ export interface AgentSeen extends AgentId {
   lastHeardMs: number;
   /** Distinct series this agent has written since the server started. */
   series: number;
+  /** The source address of its latest accepted request (which line the center uses now). */
+  address?: string | undefined;
+  /** Wall clock (ms) of the first accepted request from `address` in a row. */
+  addressSinceMs?: number | undefined;
 }
 
 /**
@@ -50,6 +59,13 @@ interface AgentEntry extends AgentSeen {
   slots: number[];
   /** Slot of each label set as this agent sends it (the raw label bytes): the receiver's fast path. */
   bySentLabels: Map<string, number>;
+}
+
+/** An unchanged address (every push but a failover's) costs one string comparison. */
+function noteAddress(seen: AgentSeen, address: string | undefined, nowMs: number): void {
+  if (address === undefined || seen.address === address) return;
+  seen.address = address;
+  seen.addressSinceMs = nowMs;
 }
 
 const ENFORCED = new Set(['province', 'center', 'agent']);
@@ -160,7 +176,15 @@ export class LatestState {
     if (!entry && boundAgents && center && center.agents.size >= this.bounds.maxAgentsPerCenter && !this.forgetIdleAgent(center)) {
       return { ok: false, scope: 'agents', newSeries, limit: this.bounds.maxAgentsPerCenter };
     }
-    const seen = entry ?? { ...id, lastHeardMs: 0, series: 0, slots: [], bySentLabels: new Map<string, number>() };
+    const seen = entry ?? {
+      province: id.province,
+      center: id.center,
+      agent: id.agent,
+      lastHeardMs: 0,
+      series: 0,
+      slots: [],
+      bySentLabels: new Map<string, number>(),
+    };
     const counts = center ?? { agents: new Set<string>(), series: 0 };
     const ceiling = nowMs + this.bounds.maxFutureMs;
     let samples = 0;
@@ -193,6 +217,7 @@ export class LatestState {
       this.stamps[slot] = newest.timestampMs;
     }
     seen.lastHeardMs = nowMs;
+    noteAddress(seen, id.address, nowMs);
     if (!entry) {
       this.agentMap.set(agentKey, seen);
       counts.agents.add(agentKey);
@@ -227,6 +252,7 @@ export class LatestState {
       this.stamps[slot] = s.newestTimestampMs;
     }
     entry.lastHeardMs = nowMs;
+    noteAddress(entry, id.address, nowMs);
     return true;
   }
 

@@ -124,7 +124,20 @@ export function describe(s: Subject): Description {
   }
 }
 
+/**
+ * The server's own check of which line a center's pushes come from (server/line-in-use.ts): its title
+ * is the whole story ("đang chạy bằng đường dự phòng 4G Viettel: đường chính Cáp quang VNPT có thể đã mất").
+ */
+export const LINE_IN_USE_KIND = 'line_in_use';
+export const LINE_IN_USE_CHECK = 'line-in-use';
+
 function describeCheck(s: Extract<Subject, { kind: 'check' }>): Description {
+  if (s.checkKind === LINE_IN_USE_KIND && s.title)
+    return {
+      summary: s.title,
+      blocks: { vi: 'vẫn phục vụ bằng đường dự phòng', en: 'still serving on the backup line' },
+      runbook: { vi: 'gọi nhà mạng của đường chính; kiểm tra modem/router của đường chính', en: "call the main line's carrier; check its modem/router" },
+    };
   // A code this build does not know (a newer agent) is shown as it came: better than nothing.
   const why = s.reason !== undefined && s.reason !== 'ok' ? (reasonWord(s.reason) ?? { vi: s.reason, en: s.reason }) : undefined;
   const suffix = (lang: 'vi' | 'en'): string => (why ? ` (${why[lang]})` : '');

@@ -59,6 +59,8 @@ export class FleetReader {
     private readonly startedAt: number,
     /** Enrolled agents, expected like per-agent tokens. */
     private readonly enrolled: () => readonly ExpectedAgent[] = () => [],
+    /** Results the server makes itself (which line a center is on), judged like the agents'. */
+    private readonly serverChecks: () => readonly CheckSnapshot[] = () => [],
   ) {
     state.watch([METRIC.probeSuccess, METRIC.probeDegraded, METRIC.checkInfo, METRIC.probeReason, METRIC.centerInfo]);
   }
@@ -157,13 +159,14 @@ export class FleetReader {
       const c = (d.check ??= this.checkByKey.get(d.key));
       if (c) c.reason = labelOf(labels, 'reason');
     });
+    for (const c of this.serverChecks()) checks.push(c);
     this.checksByCenter = new Map();
     for (const c of checks) {
       const list = this.checksByCenter.get(c.center);
       if (list) list.push(c);
       else this.checksByCenter.set(c.center, [c]);
     }
-    for (const c of checks) this.fresh.add(`${c.center}/${c.agent}`);
+    for (const c of checks) if (c.agent !== '') this.fresh.add(`${c.center}/${c.agent}`);
     this.agentsSeen = [...agents.values()];
     // An agent not heard since the start counts as heard for `silentAfter` (it may push any moment), but
     // its results died with the last process: until they come again it is awaited, and its center holds.

@@ -52,6 +52,8 @@ export interface EngineRuntimeOptions {
   log: Logger;
   /** Wakes the outbox delivery after messages were queued. */
   kick?: () => void;
+  /** Check results the server makes itself (server/line-in-use.ts), read with the agents' every tick. */
+  serverChecks?: () => readonly CheckSnapshot[];
   now?: () => number;
 }
 
@@ -82,7 +84,7 @@ export class EngineRuntime {
   constructor(private readonly o: EngineRuntimeOptions) {
     this.now = o.now ?? Date.now;
     this.startedAt = this.now();
-    this.fleet = new FleetReader(o.state, o.tokens, o.cfg, this.startedAt, o.enrolled);
+    this.fleet = new FleetReader(o.state, o.tokens, o.cfg, this.startedAt, o.enrolled, o.serverChecks);
     this.staticSilences = o.cfg.silences.map((s) => ({
       matchers: s.matchers,
       startsMs: s.starts ? Date.parse(s.starts) : 0,

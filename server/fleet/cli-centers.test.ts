@@ -134,6 +134,6 @@ describe('centerwatch-server centers', () => {
     expect(err).toContain(`cannot read ${join(dir, 'missing.csv')} (ENOENT)`);
     out = '';
     expect(await run('--help')).toBe(0);
-    expect(out).toContain('lines: NAME=KIND/ISP[@SOURCE][>GATEWAY] separated by ";"');
+    expect(out).toContain('lines: NAME=KIND/ISP[@SOURCE][>GATEWAY][^PUBLIC[|PUBLIC…]] separated by ";"');
   });
 });

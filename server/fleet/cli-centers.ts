@@ -23,7 +23,8 @@ export const CENTERS_USAGE = `Usage:
 
 Inventory CSV columns: code,name,province,type,address,counters,lines,profile and var.NAME (any order;
 code, name, province and type required). lines: ${LINE_SYNTAX} separated by ";",
-e.g. fiber-vnpt=fiber/VNPT;4g-viettel=4g/Viettel
+the first the main one, PUBLIC the line's public addresses or CIDR prefixes as the province sees them,
+e.g. fiber-vnpt=fiber/VNPT^113.160.12.34;4g-viettel=4g/Viettel^27.64.0.0/12|2402:800::/32
 `;
 
 /** Runs `centers …` (args: what follows `centers`, without --config); the exit code. */

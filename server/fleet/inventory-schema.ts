@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parsePrefix, PREFIX_MESSAGE } from '../line-address.js';
 import { PROVINCES, provinceProblem } from '../../common/provinces.js';
 import { CENTER_TYPES, LINE_KINDS } from './types.js';
 
@@ -98,6 +99,17 @@ export const lineSchema = z
       .refine((v) => isIP(v) !== 0, 'must be an IP address (the local address probes of this line bind to)')
       .optional(),
     gateway: hostOrIp.optional(),
+    /** Its public addresses or prefixes, as the province sees its pushes. */
+    public: z
+      .array(
+        z.preprocess(
+          trimmed,
+          z.string().refine((v) => parsePrefix(v) !== undefined, PREFIX_MESSAGE),
+        ),
+      )
+      .min(1, 'list at least one address or prefix, or leave public out')
+      .max(32, 'at most 32 addresses or prefixes')
+      .optional(),
   })
   .strict();
 

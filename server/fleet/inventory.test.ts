@@ -156,13 +156,20 @@ describe('the inventory CSV', () => {
     ['c1,A,51,xã,,-1,,,', 'counters: must be from 0 to 200'],
     ['c1,A,51,xã,,2.5,,,', 'counters: must be a whole number'],
     ['c1,A,51,xã,,many,,,', 'counters: expected number, got string "many"'],
-    ['c1,A,51,xã,,,inet1 fiber VNPT,,', 'lines: "inet1 fiber VNPT" is not NAME=KIND/ISP[@SOURCE][>GATEWAY] (e.g. fiber-vnpt=fiber/VNPT;4g-viettel=4g/Viettel)'],
+    [
+      'c1,A,51,xã,,,inet1 fiber VNPT,,',
+      'lines: "inet1 fiber VNPT" is not NAME=KIND/ISP[@SOURCE][>GATEWAY][^PUBLIC[|PUBLIC…]] (e.g. fiber-vnpt=fiber/VNPT;4g-viettel=4g/Viettel)',
+    ],
     ['c1,A,51,xã,,,Inet1=fiber/VNPT,,', 'lines[0].name: must be lower-case letters, digits, ".", "_" or "-" (at most 63, starting with a letter or digit)'],
     ['c1,A,51,xã,,,inet1=fibre/VNPT,,', 'lines[0].kind: must be one of "fiber", "adsl", "4g", "5g", "leased", "satellite", "other", got "fibre"'],
     ['c1,A,51,xã,,,inet1=fiber/,,', 'lines[0].isp: must not be empty'],
     ['c1,A,51,xã,,,inet1=fiber/VNPT@192.168.1,,', 'lines[0].source: must be an IP address (the local address probes of this line bind to)'],
     ['c1,A,51,xã,,,inet1=fiber/VNPT>bad host,,', 'lines[0].gateway: must be an IP address or a host name'],
     ['c1,A,51,xã,,,inet1=fiber/VNPT;inet1=4g/Viettel,,', 'lines[1].name: duplicate line name "inet1" (also lines[0])'],
+    ['c1,A,51,xã,,,inet1=fiber/VNPT^113.160.12,,', 'lines[0].public[0]: must be an IP address or a CIDR prefix (203.0.113.0/24, 2402:800::/32)'],
+    ['c1,A,51,xã,,,inet1=fiber/VNPT^10.0.0.0/24|10.0.0.0/33,,', 'lines[0].public[1]: must be an IP address or a CIDR prefix (203.0.113.0/24, 2402:800::/32)'],
+    ['c1,A,51,xã,,,4g=4g/Viettel^2402:800::/129,,', 'lines[0].public[0]: must be an IP address or a CIDR prefix (203.0.113.0/24, 2402:800::/32)'],
+    ['c1,A,51,xã,,,4g=4g/Viettel^vnpt.vn,,', 'lines[0].public[0]: must be an IP address or a CIDR prefix (203.0.113.0/24, 2402:800::/32)'],
     ['c1,A,51,xã,,,,Ward Profile,', 'profile: must be lower-case letters, digits, ".", "_" or "-" (at most 63, starting with a letter or digit)'],
     [`c1,A,51,xã,,,,,${'x'.repeat(2001)}`, 'var.his_url: at most 2000 characters'],
     ['c1,A,51,xã,,,,', '8 fields where the header has 9'],
@@ -195,6 +202,15 @@ describe('the inventory CSV', () => {
     ]);
     expect(problems(parseInventory('', 'empty.csv'))).toEqual([
       'empty.csv:1:1: no header: the first line names the columns (code,name,province,type,address,counters,lines,profile)',
+    ]);
+  });
+
+  it("reads each line's public addresses and prefixes after ^, separated by |, after a source and a gateway or alone", () => {
+    const text = `${HEADER}\nc1,A,51,xã,,,"inet1=fiber/VNPT@192.168.1.10>192.168.1.1^113.160.12.34; 4g=4g/Viettel^27.64.0.0/12 | 2402:800::/32;tslcd=leased/VNPT",,\n`;
+    expect(centers(parseInventory(text, 'centers.csv'))[0]!.lines).toEqual([
+      { name: 'inet1', kind: 'fiber', isp: 'VNPT', source: '192.168.1.10', gateway: '192.168.1.1', public: ['113.160.12.34'] },
+      { name: '4g', kind: '4g', isp: 'Viettel', public: ['27.64.0.0/12', '2402:800::/32'] },
+      { name: 'tslcd', kind: 'leased', isp: 'VNPT' },
     ]);
   });
 
@@ -281,6 +297,18 @@ describe('the inventory YAML', () => {
       'bad.yaml:15:15: centers[1].province: unknown province "hanoi": did you mean "ha-noi"? use one of the 34 province ids (ha-noi, quang-ngai, …) or its official code (1, 51, …)',
       'bad.yaml:16:11: centers[1].type: must be one of "phường", "xã", "đặc khu", got "ward"',
       'bad.yaml:17:5: centers[1].phone: unknown key "phone"',
+    ]);
+  });
+
+  it("reads a line's public addresses and refuses a bad one at its line and field", () => {
+    const good = `centers:\n  - { code: c1, name: A, province: 51, type: xã, lines: [{ name: inet1, isp: VNPT, kind: fiber, public: [113.160.12.34, "2402:800::/32"] }] }\n`;
+    expect(centers(parseInventory(good, 'p.yaml'))[0]!.lines).toEqual([
+      { name: 'inet1', isp: 'VNPT', kind: 'fiber', public: ['113.160.12.34', '2402:800::/32'] },
+    ]);
+    const bad = `centers:\n  - code: c1\n    name: A\n    province: 51\n    type: xã\n    lines:\n      - { name: inet1, isp: VNPT, kind: fiber, public: [113.160.12.34, 300.1.1.0/24] }\n      - { name: 4g, isp: Viettel, kind: 4g, public: [] }\n`;
+    expect(problems(parseInventory(bad, 'p.yaml'))).toEqual([
+      'p.yaml:7:72: centers[0].lines[0].public[1]: must be an IP address or a CIDR prefix (203.0.113.0/24, 2402:800::/32)',
+      'p.yaml:8:53: centers[0].lines[1].public: list at least one address or prefix, or leave public out',
     ]);
   });
 

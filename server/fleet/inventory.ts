@@ -14,16 +14,19 @@
  *    official unit code (leading zeros dropped) or an identifier; `province` an id or official code;
  *    `type` phường, xã or đặc khu; `counters` 0 to 200; each `var.NAME` column sets that profile
  *    variable (an empty cell sets nothing). `lines` lists the center's lines, separated by `;`:
- *      NAME=KIND/ISP[@SOURCE][>GATEWAY]
+ *      NAME=KIND/ISP[@SOURCE][>GATEWAY][^PUBLIC[|PUBLIC…]]
  *    NAME the line's name at the center, KIND one of fiber, adsl, 4g, 5g, leased, satellite, other,
- *    ISP the provider, SOURCE the local address its probes bind to, GATEWAY its gateway or a host to ping:
+ *    ISP the provider, SOURCE the local address its probes bind to, GATEWAY its gateway or a host to ping,
+ *    PUBLIC the line's public addresses or CIDR prefixes as the province sees the center's pushes
+ *    (IPv4 or IPv6, separated by `|`: which line the center is on). The first line is the main one:
  *      fiber-vnpt=fiber/VNPT;4g-viettel=4g/Viettel
  *      tslcd=leased/VNPT@10.51.3.2>10.51.3.1; inet1=fiber/FPT Telecom@192.168.1.10>192.168.1.1
+ *      inet1=fiber/VNPT^113.160.12.34;4g=4g/Viettel^27.64.0.0/12|2402:800::/32
  *    Devices need YAML. Quoting as RFC 4180 (a cell with a comma, quote or line break is quoted, a quote
  *    inside written ""); a UTF-8 BOM, CRLF and a `;` separator (Excel under Vietnamese settings) are read.
  *
  * 3. YAML: `centers:` a list of { code, name, province, type, address, counters,
- *    lines: [{ name, isp, kind, source?, gateway? }], devices: [{ name, kind, address?, counter? }],
+ *    lines: [{ name, isp, kind, source?, gateway?, public?: [address or prefix, …] }], devices: [{ name, kind, address?, counter? }],
  *    vars: { NAME: value }, profile? }; unknown keys refused.
  *
  * Names are NFC-normalized and trimmed. Codes are unique within a file: a repeated one is refused at
@@ -48,7 +51,7 @@ export type InventoryParse =
 export const REFERENCE_COLUMNS = ['province_code', 'province_name', 'province_type', 'ward_code', 'ward_name', 'ward_type'] as const;
 export const INVENTORY_COLUMNS = ['code', 'name', 'province', 'type', 'address', 'counters', 'lines', 'profile'] as const;
 const REQUIRED_COLUMNS = ['code', 'name', 'province', 'type'];
-export const LINE_SYNTAX = 'NAME=KIND/ISP[@SOURCE][>GATEWAY]';
+export const LINE_SYNTAX = 'NAME=KIND/ISP[@SOURCE][>GATEWAY][^PUBLIC[|PUBLIC…]]';
 
 export function parseInventory(text: string, file: string): InventoryParse {
   const ext = extname(file).toLowerCase();
@@ -248,11 +251,11 @@ function inventoryRow(columns: string[]) {
   };
 }
 
-const LINE_PART = /^([^=]*)=([^/]*)\/([^@>]*)(?:@([^>]*))?(?:>(.*))?$/;
+const LINE_PART = /^([^=]*)=([^/]*)\/([^@>^]*)(?:@([^>^]*))?(?:>([^^]*))?(?:\^(.*))?$/;
 
 /** `fiber-vnpt=fiber/VNPT;4g-viettel=4g/Viettel` → lines as the schema takes them; parts that do not fit, as written. */
-export function parseLinesCell(value: string): { lines: Array<Record<string, string>>; bad: string[] } {
-  const lines: Array<Record<string, string>> = [];
+export function parseLinesCell(value: string): { lines: Array<Record<string, string | string[]>>; bad: string[] } {
+  const lines: Array<Record<string, string | string[]>> = [];
   const bad: string[] = [];
   for (const part of value.split(';').map((p) => p.trim())) {
     if (part === '') continue;
@@ -264,7 +267,9 @@ export function parseLinesCell(value: string): { lines: Array<Record<string, str
     const line: Record<string, string> = { name: m[1]!.trim(), kind: m[2]!.trim(), isp: m[3]!.trim() };
     if (m[4] !== undefined) line.source = m[4].trim();
     if (m[5] !== undefined) line.gateway = m[5].trim();
-    lines.push(line);
+    const out: Record<string, string | string[]> = line;
+    if (m[6] !== undefined) out.public = m[6].split('|').map((p) => p.trim());
+    lines.push(out);
   }
   return { lines, bad };
 }

@@ -108,7 +108,8 @@ function scopeOf({ center, agent, provinceVars, secret }: RenderInput): Scope {
     },
     known: () => [...Object.keys(fixed).filter((k) => fixed[k] !== undefined), ...Object.keys(vars).map((k) => `vars.${k}`)],
     collection: (name): Element[] | undefined => {
-      if (name === 'lines') return center.lines.map((l) => ({ ...l, description: `${l.kind} ${l.isp}` }));
+      // A line's public addresses are the province's business, not a template's.
+      if (name === 'lines') return center.lines.map(({ public: _public, ...l }) => ({ ...l, description: `${l.kind} ${l.isp}` }));
       if (name === 'devices') return center.devices.map((d) => ({ ...d }));
       if (name === 'counters') return Array.from({ length: center.counters }, (_, i) => ({ number: i + 1 }));
       return undefined;

@@ -18,6 +18,11 @@ export interface InventoryLine {
   source?: string;
   /** The line's gateway or a host beyond it to ping. */
   gateway?: string;
+  /**
+   * The line's public addresses or CIDR prefixes as the province server sees the center's pushes
+   * (`113.160.12.34`, `27.64.0.0/12`, `2402:800::/32`): which line the center is on now.
+   */
+  public?: string[];
 }
 
 export interface InventoryDevice {

@@ -51,6 +51,7 @@ export const WORDS = {
     live: 'Tự động cập nhật',
     noData: 'Chưa có dữ liệu',
     attention: 'Trung tâm chưa sẵn sàng',
+    onLine: 'Đang dùng đường',
   },
   en: {
     title: 'Ready to serve',
@@ -77,6 +78,7 @@ export const WORDS = {
     live: 'Live updates',
     noData: 'No data yet',
     attention: 'Centers not ready',
+    onLine: 'On line',
   },
 } as const;
 
@@ -125,14 +127,20 @@ export function jsonForScript(v: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
+/** "Đang dùng đường 4G Viettel từ 14:05" when the center is not on its main line, else ''. */
+export function lineText(t: Tile, lang: Lang, nowMs: number): string {
+  return t.backupLine ? `${WORDS[lang].onLine} ${t.backupLine.title[lang]} ${sinceText(t.backupLine.sinceMs, nowMs, lang)}` : '';
+}
+
 export function tileHtml(t: Tile, lang: Lang, nowMs: number): string {
   const w = WORDS[lang];
   const reason = t.reason ? `<span class="reason">${esc(t.reason[lang])} ${esc(sinceText(t.sinceMs, nowMs, lang))}</span>` : '';
+  const line = t.backupLine ? `<span class="line">${esc(lineText(t, lang, nowMs))}</span>` : '';
   const uptime =
     t.uptime30d === undefined
       ? ''
       : `<span class="uptime" title="${esc(w.uptime)}"><span class="bar w-${percent(t.uptime30d)}"></span><span class="pct">${pct(t.uptime30d)}</span></span>`;
-  return `<li class="tile s-${t.state}" data-center="${esc(t.center)}"><a href="/centers/${encodeURIComponent(t.center)}?lang=${lang}"><span class="name">${esc(t.name)}</span> <span class="state">${esc(w.states[t.state])}</span>${reason}${uptime}</a></li>`;
+  return `<li class="tile s-${t.state}" data-center="${esc(t.center)}"><a href="/centers/${encodeURIComponent(t.center)}?lang=${lang}"><span class="name">${esc(t.name)}</span> <span class="state">${esc(w.states[t.state])}</span>${reason}${line}${uptime}</a></li>`;
 }
 
 export function renderOverview(
@@ -231,6 +239,7 @@ export function renderCenter(d: CenterDetail, lang: Lang, nowMs: number): string
 <h2 class="cname">${esc(t.name)} <small>${esc(t.provinceName)}</small></h2>
 <p class="big state">${esc(w.states[t.state])}</p>
 ${reason}
+${t.backupLine ? `<p class="line">${esc(lineText(t, lang, nowMs))}</p>` : ''}
 <p>${esc(w.uptime)}: <strong>${t.uptime30d === undefined ? '—' : pct(t.uptime30d)}</strong></p>
 ${days}
 </article>

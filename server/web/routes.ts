@@ -11,6 +11,8 @@ import { knownShare } from '../store/uptime.js';
 import type { Lang } from '../notifiers/event.js';
 import { renderCenter, renderOverview, sinceText, type CenterDetail } from './page.js';
 import { groupByProvince, mainReason, tileOf, type Tile } from './view.js';
+import { LINE_IN_USE_KIND } from '../engine/describe.js';
+import type { LineInUse } from '../line-in-use.js';
 
 const DAY_MS = 86_400_000;
 const UPTIME_REFRESH_MS = 5 * 60_000;
@@ -22,6 +24,8 @@ export interface WebDeps {
   store: Store;
   log: Logger;
   now: () => number;
+  /** Which line each center is on: a center on a backup line says so. */
+  lines?: LineInUse | undefined;
 }
 
 const langOf = (req: Request): Lang => (req.query.lang === 'en' ? 'en' : 'vi');
@@ -89,11 +93,13 @@ export class ReadinessWeb {
   private tiles(): Tile[] {
     this.refreshUptime();
     const e = this.d.engine;
+    const lines = this.d.lines?.read();
     return [...e.state.centers].map(([center, c]) =>
       tileOf(
         { province: c.province, center, name: e.centerName(center), state: c.settled.state, sinceMs: c.sinceMs, reasons: c.reasons },
         c.settled.state === 'ready' ? [] : e.centerChecks(center),
         this.uptime.get(center),
+        lines?.get(center),
       ),
     );
   }
@@ -131,8 +137,10 @@ export class ReadinessWeb {
         { province: c.province, center, name: e.centerName(center), state: c.settled.state, sinceMs: c.sinceMs, reasons: c.reasons },
         checks,
         this.uptime.get(center),
+        this.d.lines?.read().get(center),
       ),
-      checks,
+      // The line in use is said under the state, not as a row of the tables.
+      checks: checks.filter((x) => x.kind !== LINE_IN_USE_KIND),
       agents: e.agents().filter((a) => a.center === center),
       alerts: this.d.store
         .firingAlerts(center)

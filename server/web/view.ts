@@ -6,6 +6,8 @@ import { provinceName } from '../../common/provinces.js';
 import type { Bilingual } from '../notifiers/event.js';
 import { mainReason, type CheckFacts } from '../engine/describe.js';
 import type { Readiness, TimedReason } from '../engine/readiness.js';
+import type { LineKind } from '../fleet/types.js';
+import { lineTitle } from '../line-in-use.js';
 
 export { mainReason };
 
@@ -24,14 +26,27 @@ export interface Tile {
   reason?: Bilingual;
   /** Share of office hours ready over the last 30 days (0..1), when known. */
   uptime30d?: number;
+  /** The line the center's pushes come from, when it is not its main one ("4G Viettel"), and since when. */
+  backupLine?: { title: Bilingual; sinceMs: number };
+}
+
+/** What the page needs of the line a center is on (server/line-in-use.ts). */
+export interface LineOnTile {
+  kind?: LineKind | undefined;
+  isp?: string | undefined;
+  main: boolean;
+  sinceMs: number;
 }
 
 export function tileOf(
   c: { province: string; center: string; name: string; state: Readiness; sinceMs: number; reasons: readonly TimedReason[] },
   checks: readonly CheckFacts[],
   uptime30d: number | undefined,
+  line?: LineOnTile,
 ): Tile {
   const reason = c.state === 'ready' ? undefined : mainReason(c.reasons, checks);
+  // An unknown address says nothing of which line it is.
+  const backup = line && !line.main && line.kind !== undefined && line.isp !== undefined ? { kind: line.kind, isp: line.isp } : undefined;
   return {
     province: c.province,
     provinceName: provinceName(c.province),
@@ -41,6 +56,7 @@ export function tileOf(
     sinceMs: reason?.sinceMs ?? c.sinceMs,
     ...(reason ? { reason: reason.text } : {}),
     ...(uptime30d !== undefined ? { uptime30d } : {}),
+    ...(backup ? { backupLine: { title: lineTitle(backup), sinceMs: line!.sinceMs } } : {}),
   };
 }
 
