@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,9 +63,20 @@ describe('agent files: atomic and owner-only', () => {
     expect(writableDirProblem(join(dir, 'f'))).toBe(`${join(dir, 'f')} is not a folder`);
   });
 
-  it.runIf(posix && !isRoot)('writableDirProblem says a folder this user cannot write, and how to fix it', () => {
-    chmodSync(dir, 0o500);
-    expect(writableDirProblem(dir)).toBe(`cannot write in ${dir} (permission denied: run as root / an administrator)`);
+  it.runIf(posix)('writableDirProblem says a folder this user cannot write, and how to fix it', () => {
+    chmodSync(dir, 0o555);
+    if (!isRoot) {
+      expect(writableDirProblem(dir)).toBe(`cannot write in ${dir} (permission denied: run as root / an administrator)`);
+      return;
+    }
+    // Root writes anywhere: the check runs as nobody, as a service user without rights there would.
+    const script = `import(${JSON.stringify(new URL('./files.ts', import.meta.url).href)}).then((m) => process.stdout.write(m.writableDirProblem(process.argv[1]) ?? ''))`;
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '-e', script, dir], {
+      encoding: 'utf8',
+      env: { ...process.env, HOME: tmpdir() },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`cannot write in ${dir} (permission denied: run as root / an administrator)`);
   });
 
   it.runIf(posix && isRoot)("as root, a file in a service user's folder is given to that user (the service reads and replaces it)", () => {
