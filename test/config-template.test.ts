@@ -5,13 +5,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseAgentConfig } from '../agent/config/load.js';
 import { ConfigError } from '../common/config-errors.js';
 
-const TEMPLATE = 'config/center-template.yaml';
 const dir = mkdtempSync(join(tmpdir(), 'cw-template-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function problemsOf(text: string, file: string): string[] {
+function problemsOf(text: string, file: string, env: NodeJS.ProcessEnv = {}): string[] {
   try {
-    parseAgentConfig(text, file, {});
+    parseAgentConfig(text, file, env);
     return [];
   } catch (err) {
     if (err instanceof ConfigError) return err.problems.map((p) => `${p.line}: ${p.path}: ${p.message}`);
@@ -19,35 +18,95 @@ function problemsOf(text: string, file: string): string[] {
   }
 }
 
-describe('the real-center template, as a new user meets it', () => {
-  const text = readFileSync(TEMPLATE, 'utf8');
+/** The three shapes of a center (README "The three shapes of a center"), each as a user meets it. */
+const SHAPES = [
+  { file: 'config/center-template.yaml', shape: 'behind a dual-WAN router, read over SNMP' },
+  { file: 'config/center-line-box.yaml', shape: 'a Linux box with one card per line' },
+  { file: 'config/center-no-router.yaml', shape: 'no router access' },
+] as const;
+
+/** What the router checks of the common shape read the community from. */
+const ENV = { CW_ROUTER_COMMUNITY: 'a-community' };
+
+/** What a user does: values edited (here: kept), markers deleted, the token file written. */
+function edited(t: string): string {
+  const token = join(dir, 'agent.token');
+  writeFileSync(token, 'a-token\n');
+  return t.replace(/\s+#\s*REPLACE\b.*$/gm, '').replace('/etc/centerwatch/agent.token', token);
+}
+
+describe.each(SHAPES)('the template $file ($shape), as a new user meets it', ({ file }) => {
+  const text = readFileSync(file, 'utf8');
 
   it('unedited, it fails --check-config at every value marked REPLACE, naming the line', () => {
-    const problems = problemsOf(text, join(dir, 'agent.yaml'));
+    const problems = problemsOf(text, join(dir, 'agent.yaml'), ENV);
     const marked = text.split('\n').flatMap((line, i) => (/#\s*REPLACE\b/.test(line) ? [i + 1] : []));
     expect(marked.length).toBeGreaterThan(10);
     const placeholderLines = problems.filter((p) => p.includes('placeholder')).map((p) => Number(p.split(':')[0]));
     expect(placeholderLines).toEqual(marked);
+    // Nothing else, but for the token file, which only the machine itself has.
+    const tokenFile = /push\.targets\[0\]\.bearer_token_file: cannot read secret file "\/etc\/centerwatch\/agent\.token"/;
+    expect(problems.filter((p) => !p.includes('placeholder') && !tokenFile.test(p))).toEqual([]);
     expect(problems.find((p) => p.includes('push.targets[0].url'))).toMatch(/still the template's placeholder/);
   });
 
-  it('has a push section whose WAL folder the README tells the reader to edit', () => {
-    const cfg = parseAgentConfig(edited(text), join(dir, 'agent.yaml'), {});
+  it('edited, it is valid, with a push section whose WAL folder the README tells the reader to edit', () => {
+    const warnings: string[] = [];
+    const cfg = parseAgentConfig(edited(text), join(dir, 'agent.yaml'), ENV, (w) => warnings.push(w.message), 'linux');
+    expect(warnings).toEqual([]);
     expect(cfg.push?.wal.dir).toBe('/var/lib/centerwatch/wal');
     expect(cfg.push?.targets[0]?.bearer_token).toBe('a-token');
-    expect(cfg.checks.some((c) => c.id === 'line-inet2')).toBe(true);
+    expect(cfg.lines.map((l) => l.name)).toEqual(['tslcd', 'inet1', 'inet2']);
   });
 
   it('says what to do with the optional line in words that mean it', () => {
-    expect(text).toMatch(/name: inet2 .*delete it .* if the center has none/);
+    expect(text).toMatch(/name: inet2 .*delete it .* if the (center|router) has none/);
   });
 
-  /** What a user does: values edited (here: kept), markers deleted, the token file written. */
-  function edited(t: string): string {
-    const token = join(dir, 'agent.token');
-    writeFileSync(token, 'a-token\n');
-    return t.replace(/\s+#\s*REPLACE\b.*$/gm, '').replace('/etc/centerwatch/agent.token', token);
-  }
+  it('names the other shapes, so a reader who took the wrong one finds the right one', () => {
+    for (const other of SHAPES.filter((s) => s.file !== file)) expect(text).toContain(other.file);
+  });
+});
+
+describe('what each shape checks', () => {
+  const load = (file: string) => parseAgentConfig(edited(readFileSync(file, 'utf8')), join(dir, 'agent.yaml'), ENV, undefined, 'linux');
+
+  it('(a) behind a router: each WAN read over SNMP, blocking in the lines group, and nothing bound to a line', () => {
+    const cfg = load('config/center-template.yaml');
+    expect(cfg.lines.every((l) => l.interface === undefined && l.source === undefined)).toBe(true);
+    const wans = cfg.checks.filter((c) => c.kind === 'router');
+    const wan = (id: string, name: string, line: string) => ({
+      id,
+      impact: 'blocking',
+      group: 'lines',
+      options: { community: 'a-community', interfaces: [{ name, line }] },
+    });
+    expect(wans).toMatchObject([wan('line-tslcd', 'WAN1', 'tslcd'), wan('line-inet1', 'WAN2', 'inet1'), wan('line-inet2', 'LTE', 'inet2')]);
+    expect(cfg.checks.filter((c) => c.line !== undefined).map((c) => c.id)).toEqual([]);
+    expect(cfg.checks.find((c) => c.id === 'provincial-system')).toMatchObject({ kind: 'http', impact: 'blocking' });
+    expect(cfg.checks.find((c) => c.id === 'provincial-system-dns')).toMatchObject({ kind: 'dns', impact: 'blocking' });
+  });
+
+  it('(b) the line box: every line bound to its card, a continuous ping per line, the policy routing written out', () => {
+    const text = readFileSync('config/center-line-box.yaml', 'utf8');
+    const cfg = load('config/center-line-box.yaml');
+    expect(cfg.lines.every((l) => l.interface !== undefined)).toBe(true);
+    expect(cfg.checks.filter((c) => c.group === 'lines').map((c) => [c.id, c.kind, c.line])).toEqual([
+      ['line-tslcd', 'icmp', 'tslcd'],
+      ['line-inet1', 'icmp', 'inet1'],
+      ['line-inet2', 'icmp', 'inet2'],
+    ]);
+    expect(text).toMatch(/ip rule add from ADDR table 101/);
+    expect(text).toMatch(/ip route add default via GW dev eth1 table 101/);
+    expect(text).toMatch(/\[RoutingPolicyRule\]/);
+    expect(text).toMatch(/iface eth1 inet static/);
+  });
+
+  it('(c) no router access: no line check, no check bound to a line, the provincial system still blocking', () => {
+    const cfg = load('config/center-no-router.yaml');
+    expect(cfg.checks.filter((c) => c.kind === 'router' || c.group === 'lines' || c.line !== undefined)).toEqual([]);
+    expect(cfg.checks.find((c) => c.id === 'provincial-system')).toMatchObject({ kind: 'http', impact: 'blocking' });
+  });
 });
 
 describe('YAML merge keys', () => {
