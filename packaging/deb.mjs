@@ -49,7 +49,9 @@ export function buildDeb({ exe, target, version, out, work, compression = 'xz' }
   file(root, 'usr/bin/centerwatch-agent', { from: exe }, 0o755);
   file(root, 'usr/lib/systemd/system/centerwatch-agent.service', { from: join(DEBIAN, 'centerwatch-agent.service') }, 0o644);
   file(root, 'etc/centerwatch/agent.yaml', packagedConfig(), 0o640);
-  file(root, 'usr/share/centerwatch-agent/center-template.yaml', { from: join(ROOT, 'config/center-template.yaml') }, 0o644);
+  // The three shapes of a center (README): behind a dual-WAN router, a box with a card per line, no router access.
+  for (const t of ['center-template.yaml', 'center-line-box.yaml', 'center-no-router.yaml'])
+    file(root, `usr/share/centerwatch-agent/${t}`, { from: join(ROOT, 'config', t) }, 0o644);
   file(root, 'usr/share/centerwatch-agent/agent.schema.json', { from: join(ROOT, 'config/agent.schema.json') }, 0o644);
   file(root, 'usr/share/doc/centerwatch-agent/README', { from: join(ROOT, 'README.md') }, 0o644);
   file(
