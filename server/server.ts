@@ -30,7 +30,7 @@ import { openSqliteStore, type Store } from './store/store.js';
 import { ReadinessWeb } from './web/routes.js';
 import { loginMiddleware } from './web/login.js';
 import { securityHeaders } from './web/security-headers.js';
-import { LineInUse, type InventoryLines } from './line-in-use.js';
+import { LineInUse } from './line-in-use.js';
 import { registerLineMetrics } from './line-metrics.js';
 
 /** The province server: receiver, latest state, forwarding, its own /metrics and /healthz. */
@@ -74,7 +74,8 @@ export class CenterwatchServer {
     this.store = openSqliteStore(join(this.cfg.data_dir, 'engine.sqlite'));
     this.agentTokens = new AgentTokens(this.cfg.tokens, this.store.fleet);
     const agentTokens = this.agentTokens;
-    const lineInUse = new LineInUse(this.state, inventoryLines(this.store.fleet, this.now));
+    const inventory = inventoryView(this.store.fleet, this.now);
+    const lineInUse = new LineInUse(this.state, () => inventory().lines);
     this.lineInUse = lineInUse;
     this.delivery = new Delivery({
       store: this.store,
@@ -87,7 +88,7 @@ export class CenterwatchServer {
       cfg: e,
       tokens: this.cfg.tokens,
       enrolled: () => agentTokens.enrolled(),
-      inventoryName: inventoryNames(this.store.fleet, this.now),
+      inventoryName: (center) => inventory().names.get(center),
       state: this.state,
       store: this.store,
       log: this.log,
@@ -231,43 +232,31 @@ export class CenterwatchServer {
   }
 }
 
-/** Center names from the inventory, read again at most every 10 s (the page asks for thousands at once). */
-function inventoryNames(fleet: FleetStore, now: () => number): (center: string) => string | undefined {
-  let readAt = -Infinity;
-  let names = new Map<string, string>();
-  return (center) => {
-    if (now() - readAt >= 10_000) {
-      readAt = now();
-      names = new Map(fleet.centers().map((c) => [c.code, c.name]));
+/** `build()`'s value, built again at most every `everyMs`: callers ask per center or agent, thousands at a time. */
+function rebuiltEvery<T>(everyMs: number, now: () => number, build: () => T): () => T {
+  let builtAt = -Infinity;
+  let value: T;
+  return () => {
+    if (now() - builtAt >= everyMs) {
+      builtAt = now();
+      value = build();
     }
-    return names.get(center);
+    return value;
   };
 }
 
-/** Each center's inventory lines (the first the main one), read again at most every 10 s like its name. */
-function inventoryLines(fleet: FleetStore, now: () => number): InventoryLines {
-  let readAt = -Infinity;
-  let lines = new Map<string, InventoryLine[]>();
-  return () => {
-    if (now() - readAt >= 10_000) {
-      readAt = now();
-      lines = new Map(fleet.centers().map((c) => [c.code, c.lines]));
-    }
-    return lines;
-  };
+/** The inventory's names and lines (the first the main one), from one read of it at most every 10 s. */
+function inventoryView(fleet: FleetStore, now: () => number): () => { names: Map<string, string>; lines: Map<string, InventoryLine[]> } {
+  return rebuiltEvery(10_000, now, () => {
+    const centers = fleet.centers();
+    return { names: new Map(centers.map((c) => [c.code, c.name])), lines: new Map(centers.map((c) => [c.code, c.lines])) };
+  });
 }
 
 /** When each agent's last push arrived, from the latest state; the map is rebuilt at most once a second. */
 function lastPushLookup(state: LatestState, now: () => number): (center: string, agent: string) => number | undefined {
-  let builtAt = -Infinity;
-  let byAgent = new Map<string, number>();
-  return (center, agent) => {
-    if (now() - builtAt >= 1000) {
-      builtAt = now();
-      byAgent = new Map(state.agents().map((a) => [`${a.center}/${a.agent}`, a.lastHeardMs]));
-    }
-    return byAgent.get(`${center}/${agent}`);
-  };
+  const byAgent = rebuiltEvery(1000, now, () => new Map(state.agents().map((a) => [`${a.center}/${a.agent}`, a.lastHeardMs])));
+  return (center, agent) => byAgent().get(`${center}/${agent}`);
 }
 
 export function splitListen(listen: string): { host: string; port: number } {
