@@ -5,13 +5,11 @@
  */
 import express, { type Router } from 'express';
 import { z } from 'zod';
-import { parseDuration } from '../../common/duration.js';
 import type { ApiWriter } from '../api.js';
 import { setProfile } from './profiles.js';
 import type { FleetDeps } from './deps.js';
-import { newCode } from './enroll.js';
+import { createCode } from './codes.js';
 import { inventoryRoutes } from './api-inventory.js';
-import { normalizeCode as normalizeCenterCode } from './inventory-schema.js';
 
 const codeBody = z
   .object({
@@ -34,28 +32,13 @@ export function fleetApiRouter(d: FleetDeps, writer: ApiWriter): Router {
     const parsed = codeBody.safeParse(req.body);
     if (!parsed.success) return void res.status(400).json({ error: parsed.error.issues[0]!.message });
     const b = parsed.data;
-    const center = fleet.center(normalizeCenterCode(b.center));
-    if (!center) return void res.status(404).json({ error: `unknown center ${b.center}: import the inventory first` });
-    const ttl = b.expires === undefined ? d.cfg.fleet.code_ttl : parseDuration(b.expires);
-    if (!ttl || ttl > 90 * 86_400_000) return void res.status(400).json({ error: 'expires must be a duration such as 72h, at most 90 days' });
-    if (b.profile !== undefined && !fleet.profile(b.profile)) return void res.status(404).json({ error: `unknown profile ${b.profile}` });
-    const now = d.now();
-    const { code, hash } = newCode();
-    const id = fleet.addCode({
-      codeHash: hash,
-      center: center.code,
-      ...(b.profile !== undefined ? { profile: b.profile } : {}),
-      usesLeft: b.uses,
-      usesTotal: b.uses,
-      expiresAtMs: now + ttl,
-      createdAtMs: now,
-      createdBy: by,
-    });
-    d.log.info('enrolment code created', { code_id: id, center: center.code, uses: b.uses, by });
+    const r = createCode(fleet, d.cfg.fleet, { ...b, by }, d.now());
+    if (!r.ok) return void res.status(r.problem === 'unknown' ? 404 : 400).json({ error: r.error });
+    d.log.info('enrolment code created', { code_id: r.id, center: r.center.code, uses: r.uses, by });
     res
       .status(201)
       .set('cache-control', 'no-store')
-      .json({ id, code, center: center.code, uses: b.uses, expiresAt: new Date(now + ttl).toISOString() });
+      .json({ id: r.id, code: r.code, center: r.center.code, uses: r.uses, expiresAt: new Date(r.expiresAtMs).toISOString() });
   });
 
   r.post('/agents/:center/:name/revoke', (req, res) => {

@@ -8,16 +8,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadOrReport } from '../../common/config-errors.js';
-import { formatDuration, parseDuration } from '../../common/duration.js';
+import { formatDuration } from '../../common/duration.js';
 import { loadServerConfig } from '../config/load.js';
 import { openSqliteStore } from '../store/store.js';
 import { centersCommand } from './cli-centers.js';
 import type { FleetCliContext } from './deps.js';
-import { newCode } from './enroll.js';
+import { createCode } from './codes.js';
 import { AgentConfigs, profileNameOf } from './render.js';
 import { setProfile } from './profiles.js';
 import { table } from './text-table.js';
-import { normalizeCode as normalizeCenterCode } from './inventory-schema.js';
 
 export const FLEET_HELP = `Fleet (each takes --config FILE, default config/server.yaml, and works while the server runs):
   centerwatch-server centers import [FILE] [--province CODE] [--dry-run]
@@ -86,36 +85,25 @@ function enrollCode(args: string[], ctx: FleetCliContext): number {
     options: { center: { type: 'string' }, uses: { type: 'string', default: '1' }, expires: { type: 'string' }, profile: { type: 'string' } },
     strict: true,
   });
-  const center = values.center && ctx.store.fleet.center(normalizeCenterCode(values.center));
   if (!values.center) return usage(ctx, 'enroll-code needs --center CODE');
-  if (!center) {
-    ctx.err(`unknown center ${values.center}: import the inventory first (centerwatch-server centers import --province CODE)\n`);
-    return 1;
-  }
   const uses = Number(values.uses);
   if (!Number.isInteger(uses) || uses < 1 || uses > 1000) return usage(ctx, '--uses must be a whole number from 1 to 1000');
-  const ttl = values.expires === undefined ? ctx.cfg.fleet.code_ttl : parseDuration(values.expires);
-  if (!ttl || ttl <= 0 || ttl > 90 * 86_400_000) return usage(ctx, '--expires must be a duration such as 72h or 7d, at most 90 days');
-  if (values.profile !== undefined && !ctx.store.fleet.profile(values.profile)) {
-    ctx.err(`unknown profile ${values.profile} (centerwatch-server profiles set ${values.profile} FILE)\n`);
+  const r = createCode(
+    ctx.store.fleet,
+    ctx.cfg.fleet,
+    { center: values.center, uses, expires: values.expires, profile: values.profile, by: process.env.USER ?? 'cli' },
+    ctx.now(),
+  );
+  if (!r.ok) {
+    if (r.problem === 'invalid') return usage(ctx, `--${r.error}`);
+    ctx.err(`${r.error}\n`);
     return 1;
   }
-  const now = ctx.now();
-  const { code, hash } = newCode();
-  const id = ctx.store.fleet.addCode({
-    codeHash: hash,
-    center: center.code,
-    ...(values.profile !== undefined ? { profile: values.profile } : {}),
-    usesLeft: uses,
-    usesTotal: uses,
-    expiresAtMs: now + ttl,
-    createdAtMs: now,
-    createdBy: process.env.USER ?? 'cli',
-  });
+  const { code, id, center, ttlMs: ttl, expiresAtMs } = r;
   ctx.out(
     `${code}\n` +
       `  code #${id} for ${center.name} (${center.code}), ${uses === 1 ? 'one machine' : `${uses} machines`}, ` +
-      `valid for ${formatDuration(ttl)} (until ${new Date(now + ttl).toISOString()})\n` +
+      `valid for ${formatDuration(ttl)} (until ${new Date(expiresAtMs).toISOString()})\n` +
       `  on each machine: centerwatch-agent enroll --server https://<this server> --code ${code} --name <machine name>\n` +
       '  the code is shown only now; the server keeps its hash.\n',
   );
