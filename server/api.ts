@@ -14,7 +14,7 @@ import type { EngineRuntime } from './engine/runtime.js';
 import { parseRecurrence, validateMatchers } from './engine/silences.js';
 import type { Store } from './store/store.js';
 import { knownShare } from './store/uptime.js';
-import type { LineInUse } from './line-in-use.js';
+import type { LineInUse } from './lines/line-in-use.js';
 
 const DAY_MS = 86_400_000;
 const MAX_HISTORY = 1000;

@@ -30,8 +30,8 @@ import { openSqliteStore, type Store } from './store/store.js';
 import { ReadinessWeb } from './web/routes.js';
 import { loginMiddleware } from './web/login.js';
 import { securityHeaders } from './web/security-headers.js';
-import { LineInUse } from './line-in-use.js';
-import { registerLineMetrics } from './line-metrics.js';
+import { LineInUse } from './lines/line-in-use.js';
+import { registerLineMetrics } from './lines/line-metrics.js';
 
 /** The province server: receiver, latest state, forwarding, its own /metrics and /healthz. */
 export class CenterwatchServer {

@@ -125,7 +125,7 @@ export function describe(s: Subject): Description {
 }
 
 /**
- * The server's own check of which line a center's pushes come from (server/line-in-use.ts): its title
+ * The server's own check of which line a center's pushes come from (server/lines/line-in-use.ts): its title
  * is the whole story ("đang chạy bằng đường dự phòng 4G Viettel: đường chính Cáp quang VNPT có thể đã mất").
  */
 export const LINE_IN_USE_KIND = 'line_in_use';

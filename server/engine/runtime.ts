@@ -52,7 +52,7 @@ export interface EngineRuntimeOptions {
   log: Logger;
   /** Wakes the outbox delivery after messages were queued. */
   kick?: () => void;
-  /** Check results the server makes itself (server/line-in-use.ts), read with the agents' every tick. */
+  /** Check results the server makes itself (server/lines/line-in-use.ts), read with the agents' every tick. */
   serverChecks?: () => readonly CheckSnapshot[];
   now?: () => number;
 }

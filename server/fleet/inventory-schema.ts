@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parsePrefix, PREFIX_MESSAGE } from '../line-address.js';
+import { parsePrefix, PREFIX_MESSAGE } from '../lines/line-address.js';
 import { PROVINCES, provinceProblem } from '../../common/provinces.js';
 import { CENTER_TYPES, LINE_KINDS } from './types.js';
 

@@ -12,7 +12,7 @@ import type { Lang } from '../notifiers/event.js';
 import { renderCenter, renderOverview, sinceText, type CenterDetail } from './page.js';
 import { groupByProvince, mainReason, tileOf, type Tile } from './view.js';
 import { LINE_IN_USE_KIND } from '../engine/describe.js';
-import type { LineInUse } from '../line-in-use.js';
+import type { LineInUse } from '../lines/line-in-use.js';
 
 const DAY_MS = 86_400_000;
 const UPTIME_REFRESH_MS = 5 * 60_000;

@@ -7,7 +7,7 @@ import type { Bilingual } from '../notifiers/event.js';
 import { mainReason, type CheckFacts } from '../engine/describe.js';
 import type { Readiness, TimedReason } from '../engine/readiness.js';
 import type { LineKind } from '../fleet/types.js';
-import { lineTitle } from '../line-in-use.js';
+import { lineTitle } from '../lines/line-in-use.js';
 
 export { mainReason };
 
@@ -30,7 +30,7 @@ export interface Tile {
   backupLine?: { title: Bilingual; sinceMs: number };
 }
 
-/** What the page needs of the line a center is on (server/line-in-use.ts). */
+/** What the page needs of the line a center is on (server/lines/line-in-use.ts). */
 export interface LineOnTile {
   kind?: LineKind | undefined;
   isp?: string | undefined;

@@ -5,7 +5,7 @@
  * inventory lines list no public address have neither.
  */
 import { Gauge, type Registry } from 'prom-client';
-import { METRIC } from '../common/metrics.js';
+import { METRIC } from '../../common/metrics.js';
 import type { LineInUse } from './line-in-use.js';
 
 export const LINE_METRIC_NAMES = [METRIC.centerLineInfo, METRIC.centerLineSinceTimestampSeconds] as const;

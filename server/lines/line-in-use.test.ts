@@ -6,14 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../common/log.js';
-import type { TimeSeries } from '../common/remote-write/proto.js';
-import { engineConfigSchema } from './config/engine-schema.js';
-import { EngineRuntime } from './engine/runtime.js';
-import type { InventoryLine } from './fleet/types.js';
+import { createLogger } from '../../common/log.js';
+import type { TimeSeries } from '../../common/remote-write/proto.js';
+import { engineConfigSchema } from '../config/engine-schema.js';
+import { EngineRuntime } from '../engine/runtime.js';
+import type { InventoryLine } from '../fleet/types.js';
 import { LineInUse, UNKNOWN_LINE } from './line-in-use.js';
-import { LatestState } from './state.js';
-import { openSqliteStore, type Store } from './store/store.js';
+import { LatestState } from '../state.js';
+import { openSqliteStore, type Store } from '../store/store.js';
 
 const MIN = 60_000;
 /** 14:00 Friday 27/11/2026, UTC+7: office hours. */

@@ -5,12 +5,12 @@
  * (`line-in-use`, degrading) that goes through the engine like any other: one warning naming the main
  * line, resolved when the center is back on it, silences and office hours as usual.
  */
-import { LINE_IN_USE_CHECK, LINE_IN_USE_KIND } from './engine/describe.js';
-import type { CheckSnapshot } from './engine/evaluate.js';
-import type { InventoryLine, LineKind } from './fleet/types.js';
+import { LINE_IN_USE_CHECK, LINE_IN_USE_KIND } from '../engine/describe.js';
+import type { CheckSnapshot } from '../engine/evaluate.js';
+import type { InventoryLine, LineKind } from '../fleet/types.js';
 import { lineOfAddress } from './line-address.js';
-import type { Bilingual } from './notifiers/event.js';
-import type { LatestState } from './state.js';
+import type { Bilingual } from '../notifiers/event.js';
+import type { LatestState } from '../state.js';
 
 /** The line name when the address matches none of a center's configured addresses. */
 export const UNKNOWN_LINE = 'unknown';
