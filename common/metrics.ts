@@ -97,6 +97,13 @@ export const METRIC = {
   // the server's view of which line each center's pushes come from
   centerLineInfo: 'centerwatch_center_line_info',
   centerLineSinceTimestampSeconds: 'centerwatch_center_line_since_timestamp_seconds',
+  // the server's outside-in probes of each center's public addresses per line
+  outsideInUp: 'centerwatch_outside_in_up',
+  outsideInRttSeconds: 'centerwatch_outside_in_rtt_seconds',
+  outsideInAddresses: 'centerwatch_outside_in_addresses',
+  outsideInProbesTotal: 'centerwatch_outside_in_probes_total',
+  outsideInSkippedTotal: 'centerwatch_outside_in_skipped_total',
+  outsideInStartDelaySeconds: 'centerwatch_outside_in_start_delay_seconds',
   // the server's fleet view (enrolled agents)
   fleetAgentInfo: 'centerwatch_fleet_agent_info',
   fleetAgentConfigCurrent: 'centerwatch_fleet_agent_config_current',

@@ -32,6 +32,9 @@ import { loginMiddleware } from './web/login.js';
 import { securityHeaders } from './web/security-headers.js';
 import { LineInUse } from './lines/line-in-use.js';
 import { registerLineMetrics } from './lines/line-metrics.js';
+import { OutsideIn, type OutsideInOptions } from './lines/outside-in.js';
+import { registerOutsideInMetrics } from './lines/outside-in-metrics.js';
+import type { OutsideInConfig } from './config/outside-in-schema.js';
 
 /** The province server: receiver, latest state, forwarding, its own /metrics and /healthz. */
 export class CenterwatchServer {
@@ -51,6 +54,8 @@ export class CenterwatchServer {
   private fleetDeps: FleetDeps | undefined;
   /** Which line each center's pushes come from. */
   lineInUse: LineInUse | undefined;
+  /** The server's own probes of each center's public addresses per line; undefined when turned off. */
+  outsideIn: OutsideIn | undefined;
 
   constructor(
     private readonly cfg: ServerConfig,
@@ -65,6 +70,7 @@ export class CenterwatchServer {
     this.metrics = new ServerMetrics(this.state, () => this.forwarder);
     this.countNotification = registerEngineMetrics(this.metrics.registry, () => this.engine);
     registerLineMetrics(this.metrics.registry, () => this.lineInUse);
+    registerOutsideInMetrics(this.metrics.registry, () => this.outsideIn);
   }
 
   /** Store, outbox delivery and the engine: alerts, readiness and messages. */
@@ -77,6 +83,8 @@ export class CenterwatchServer {
     const inventory = inventoryView(this.store.fleet, this.now);
     const lineInUse = new LineInUse(this.state, () => inventory().lines);
     this.lineInUse = lineInUse;
+    const outsideIn = this.cfg.outside_in.enabled ? new OutsideIn(() => inventory().centers, outsideInOptions(this.cfg.outside_in), this.log) : undefined;
+    this.outsideIn = outsideIn;
     this.delivery = new Delivery({
       store: this.store,
       routes: deliveryRoutes(e.routes, e.public_url, this.cfg.data_dir),
@@ -93,11 +101,12 @@ export class CenterwatchServer {
       store: this.store,
       log: this.log,
       kick: () => this.delivery?.kick(),
-      serverChecks: () => lineInUse.checks(),
+      serverChecks: outsideIn ? () => [...lineInUse.checks(), ...outsideIn.checks()] : () => lineInUse.checks(),
       now: this.now,
     });
     this.delivery.start();
     this.engine.start();
+    outsideIn?.start();
     this.fleetDeps = {
       cfg: this.cfg,
       store: this.store,
@@ -224,6 +233,7 @@ export class CenterwatchServer {
       clearTimeout(timer);
     }
     await this.forwarder?.close();
+    await this.outsideIn?.close();
     this.engine?.stop();
     clearInterval(this.pruneTimer);
     clearInterval(this.evictTimer);
@@ -245,12 +255,26 @@ function rebuiltEvery<T>(everyMs: number, now: () => number, build: () => T): ()
   };
 }
 
+interface InventoryView {
+  names: Map<string, string>;
+  lines: Map<string, InventoryLine[]>;
+  centers: Map<string, { province: string; lines: InventoryLine[] }>;
+}
+
 /** The inventory's names and lines (the first the main one), from one read of it at most every 10 s. */
-function inventoryView(fleet: FleetStore, now: () => number): () => { names: Map<string, string>; lines: Map<string, InventoryLine[]> } {
+function inventoryView(fleet: FleetStore, now: () => number): () => InventoryView {
   return rebuiltEvery(10_000, now, () => {
     const centers = fleet.centers();
-    return { names: new Map(centers.map((c) => [c.code, c.name])), lines: new Map(centers.map((c) => [c.code, c.lines])) };
+    return {
+      names: new Map(centers.map((c) => [c.code, c.name])),
+      lines: new Map(centers.map((c) => [c.code, c.lines])),
+      centers: new Map(centers.map((c) => [c.code, { province: c.province, lines: c.lines }])),
+    };
   });
+}
+
+function outsideInOptions(o: OutsideInConfig): OutsideInOptions {
+  return { intervalMs: o.interval, timeoutMs: o.timeout, icmpCount: o.icmp ? o.icmp_count : 0, tcpPorts: o.tcp_ports, concurrency: o.concurrency };
 }
 
 /** When each agent's last push arrived, from the latest state; the map is rebuilt at most once a second. */

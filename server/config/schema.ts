@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { duration, identifier } from '../../common/zod-helpers.js';
 import { byteSize } from '../../common/byte-size.js';
 import { engineConfigSchema } from './engine-schema.js';
+import { outsideInConfigSchema } from './outside-in-schema.js';
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be host:port');
 
@@ -130,6 +131,13 @@ export const serverConfigSchema = z
     forward: z.array(forward).default([]),
     forward_wal: forwardWal.prefault({}),
     engine: engineConfigSchema.prefault({}),
+    /**
+     * Outside-in checks: the server pings (and optionally connects to) each center's public addresses per
+     * line, the inventory lines' `public:` entries that are single addresses (prefixes are not probed),
+     * so a power cut (agent and every address silent) is told apart from a cut fiber (agent heard over
+     * 4G, the fiber's address silent). Results reach the engine as `outside-in:<line>` checks (impact info).
+     */
+    outside_in: outsideInConfigSchema.prefault({}),
     /** Enrolment with one-time codes, central config profiles and the fleet view. */
     fleet: z
       .object({
