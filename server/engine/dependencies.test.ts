@@ -79,3 +79,20 @@ describe('root causes', () => {
     expect(r.roots.map((p) => p.id)).toEqual(['c1/lines', 'c2/provincial-system', 'c3/provincial-system']);
   });
 });
+
+describe('one line down', () => {
+  it('the check standing for the line explains the other checks bound to it, not those on another line; the first of two stands', () => {
+    const r = rootCauses([
+      check('sa-huynh', 'line-fiber', { line: 'fiber', explains: 'fiber' }),
+      { ...check('sa-huynh', 'outside-in:fiber', { line: 'fiber', explains: 'fiber' }), agent: '' },
+      check('sa-huynh', 'provincial-system', { line: 'fiber', upstream: 'provincial-system' }),
+      check('sa-huynh', 'national-portal', { line: '4g' }),
+      check('sa-huynh', 'printer-1'),
+    ]);
+    expect(r.roots.map((p) => p.id)).toEqual(['sa-huynh/line-fiber', 'sa-huynh/national-portal', 'sa-huynh/printer-1']);
+    expect([...r.suppressedBy]).toEqual([
+      ['sa-huynh/outside-in:fiber', 'sa-huynh/line-fiber'],
+      ['sa-huynh/provincial-system', 'sa-huynh/line-fiber'],
+    ]);
+  });
+});

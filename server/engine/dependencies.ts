@@ -5,6 +5,7 @@
  *   center offline (no agent heard) ─▶ everything of that center
  *   agent silent                     ─▶ that agent's checks
  *   all lines of a center down       ─▶ the center's checks that need a line (bound to one, or an upstream)
+ *   one line down (the check standing for it, `explains`) ─▶ the center's other checks bound to that line
  *   a shared upstream down at many centers ─▶ one province-wide problem for all of them
  *
  * Suppressed problems keep a pointer to their root, so their own resolved message is still owed if
@@ -24,6 +25,11 @@ export interface Problem {
   line?: string;
   /** The shared system a check reaches (e.g. `provincial-system`, `national-portal`). */
   upstream?: string;
+  /**
+   * The line whose failure this check stands for (topology.ts). Two for one line (the router's view and
+   * the province's): the first given is the root, so the caller passes older problems first.
+   */
+  explains?: string;
 }
 
 export interface ProvinceWide {
@@ -59,14 +65,17 @@ export function rootCauses(problems: readonly Problem[], opts: DependencyOptions
   const offline = new Map(byKind('center_offline').map((p) => [p.center, p.id]));
   const silent = new Map(byKind('agent_silent').map((p) => [`${p.center}/${p.agent}`, p.id]));
   const linesDown = new Map(byKind('lines_down').map((p) => [p.center, p.id]));
+  const lineDown = new Map<string, string>();
+  for (const p of problems) if (p.explains !== undefined && !lineDown.has(`${p.center}/${p.explains}`)) lineDown.set(`${p.center}/${p.explains}`, p.id);
 
   for (const p of problems) {
     if (p.kind === 'center_offline') continue;
     const parent =
       offline.get(p.center) ??
       (p.kind !== 'agent_silent' && p.agent !== undefined ? silent.get(`${p.center}/${p.agent}`) : undefined) ??
-      (p.kind === 'check' && (p.line !== undefined || p.upstream !== undefined) ? linesDown.get(p.center) : undefined);
-    if (parent !== undefined) suppressedBy.set(p.id, parent);
+      (p.kind === 'check' && (p.line !== undefined || p.upstream !== undefined) ? linesDown.get(p.center) : undefined) ??
+      (p.kind === 'check' && p.line !== undefined ? lineDown.get(`${p.center}/${p.line}`) : undefined);
+    if (parent !== undefined && parent !== p.id) suppressedBy.set(p.id, parent);
   }
 
   // Upstream failures left unexplained, grouped per province and upstream.

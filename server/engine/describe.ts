@@ -5,6 +5,8 @@
 import { DEFAULT_RUNBOOK, kindEntry, reasonWord } from '../../common/catalogue.js';
 import type { Bilingual, Lang } from '../notifiers/event.js';
 import type { Impact, ReadinessReason, TimedReason } from './readiness.js';
+import type { OfflineCause } from './topology.js';
+import { OUTSIDE_IN_KIND } from '../lines/outside-in-checks.js';
 
 /** A line as people know it: its name and, when the agent's config gives one, its description (the carrier). */
 export interface LineName {
@@ -14,7 +16,7 @@ export interface LineName {
 
 export type Subject =
   | { kind: 'lines_down'; lines: number; members?: LineName[] }
-  | { kind: 'center_offline' }
+  | { kind: 'center_offline'; cause?: OfflineCause }
   | { kind: 'agent_silent'; agent: string }
   | {
       kind: 'check';
@@ -42,14 +44,49 @@ export interface Description {
 /** A probe's reason code in plain words (undefined for `ok` and codes this build does not know). */
 export { reasonWord };
 
-/** A line check: a check of a kind the page lists under lines, bound to a line. */
+/** A line check: a check of a kind the page lists under lines (or the province's view of a line), bound to a line. */
 const lineOf = (c: { checkKind: string; line?: string | undefined; lineDescription?: string | undefined }): LineName | undefined =>
-  kindEntry(c.checkKind)?.section === 'lines' && c.line !== undefined ? { line: c.line, description: c.lineDescription } : undefined;
+  (kindEntry(c.checkKind)?.section === 'lines' || c.checkKind === OUTSIDE_IN_KIND) && c.line !== undefined
+    ? { line: c.line, description: c.lineDescription }
+    : undefined;
 
 /** For kinds this build does not know (an agent newer than the server). */
 const RUNBOOK_UPSTREAM: Bilingual = {
   vi: 'thử từ máy khác; nếu vẫn lỗi, báo đơn vị vận hành hệ thống',
   en: 'try from another PC; if it still fails, tell the system operator',
+};
+
+const OFFLINE_BLOCKS: Bilingual = { vi: 'có thể không phục vụ được người dân', en: 'may not be able to serve citizens' };
+
+/** Why a center is silent, as far as the province's outside-in probes of its lines tell (topology.ts). */
+const OFFLINE: Record<OfflineCause, { summary: Bilingual; runbook: Bilingual; reason: Bilingual }> = {
+  unknown: {
+    summary: { vi: 'không nhận được dữ liệu từ trung tâm (chưa rõ nguyên nhân)', en: 'no data from the center (cause unknown)' },
+    runbook: { vi: 'gọi điện cho trung tâm: mất điện, mất mạng hay máy đã tắt?', en: 'phone the center: power cut, network down or machines off?' },
+    reason: { vi: 'Mất liên lạc với trung tâm (chưa rõ nguyên nhân)', en: 'No contact with the center (cause unknown)' },
+  },
+  no_power: {
+    summary: {
+      vi: 'không nhận được dữ liệu từ trung tâm: có thể mất điện hoặc router hỏng (không đường truyền nào trả lời từ tỉnh)',
+      en: 'no data from the center: likely a power cut or the router down (none of its lines answers from the province)',
+    },
+    runbook: {
+      vi: 'gọi điện cho trung tâm: kiểm tra điện lưới, bộ lưu điện (UPS) và router/modem; nếu vẫn có điện, gọi nhà mạng',
+      en: 'phone the center: check mains power, the UPS and the router/modem; if the power is on, call the carriers',
+    },
+    reason: { vi: 'Mất liên lạc: có thể mất điện hoặc router hỏng', en: 'No contact: likely a power cut or the router down' },
+  },
+  pcs_down: {
+    summary: {
+      vi: 'không nhận được dữ liệu từ trung tâm: đường truyền vẫn trả lời, có thể các máy tính đã tắt hoặc phần mềm giám sát ngừng chạy',
+      en: 'no data from the center: its lines answer, so its PCs are likely off or the monitoring agent stopped',
+    },
+    runbook: {
+      vi: 'gọi điện cho trung tâm: kiểm tra máy tính có bật và dịch vụ centerwatch-agent đang chạy',
+      en: 'phone the center: check the PCs are on and the centerwatch-agent service is running',
+    },
+    reason: { vi: 'Mất liên lạc: đường truyền vẫn trả lời, máy tính hoặc phần mềm giám sát không chạy', en: 'No contact: lines answer, PCs or the agent down' },
+  },
 };
 
 const SERVE: Bilingual = { vi: 'không thể tiếp nhận hồ sơ trực tuyến', en: 'cannot accept online dossiers' };
@@ -97,11 +134,7 @@ export function describe(s: Subject): Description {
             },
       };
     case 'center_offline':
-      return {
-        summary: { vi: 'không nhận được dữ liệu từ trung tâm (chưa rõ nguyên nhân)', en: 'no data from the center (cause unknown)' },
-        blocks: { vi: 'có thể không phục vụ được người dân', en: 'may not be able to serve citizens' },
-        runbook: { vi: 'gọi điện cho trung tâm: mất điện, mất mạng hay máy đã tắt?', en: 'phone the center: power cut, network down or machines off?' },
-      };
+      return { summary: OFFLINE[s.cause ?? 'unknown'].summary, blocks: OFFLINE_BLOCKS, runbook: OFFLINE[s.cause ?? 'unknown'].runbook };
     case 'agent_silent':
       return {
         summary: { vi: `máy ${s.agent} không gửi dữ liệu`, en: `machine ${s.agent} stopped reporting` },
@@ -153,7 +186,9 @@ function describeCheck(s: Extract<Subject, { kind: 'check' }>): Description {
     };
   }
   const name = checkName(s);
-  if (line) {
+  if (line && s.checkKind === OUTSIDE_IN_KIND) {
+    summary = { vi: `${name.vi} mất kết nối (không trả lời khi kiểm tra từ tỉnh)`, en: `${name.en} is down (no answer from the province)` };
+  } else if (line) {
     summary = { vi: `${name.vi} mất kết nối`, en: `${name.en} is down` };
   } else if (s.upstreamTitle || kindEntry(s.checkKind)?.subject !== 'thing') {
     summary = { vi: `không truy cập được ${name.vi}${suffix('vi')}`, en: `${name.en} unreachable${suffix('en')}` };
@@ -181,7 +216,7 @@ export function reasonText(r: ReadinessReason, named: (check: string) => NamedCh
   const both = (f: (lang: Lang) => string): Bilingual => ({ vi: f('vi'), en: f('en') });
   switch (r.kind) {
     case 'no_agent_heard':
-      return { vi: 'Mất liên lạc với trung tâm (chưa rõ nguyên nhân)', en: 'No contact with the center (cause unknown)' };
+      return OFFLINE[r.cause ?? 'unknown'].reason;
     case 'agents_silent':
       return { vi: `Máy không gửi dữ liệu: ${r.agents.join(', ')}`, en: `Machines not reporting: ${r.agents.join(', ')}` };
     case 'group_down':

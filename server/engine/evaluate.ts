@@ -19,9 +19,10 @@
 import { initialAlertState, step, type AlertRule, type AlertState } from './alerts.js';
 import type { OfficeCalendar } from '../calendar.js';
 import { rootCauses, type Problem, type ProblemKind } from './dependencies.js';
-import { describe, type CheckFacts, type Subject } from './describe.js';
+import { describe, LINE_IN_USE_KIND, type CheckFacts, type Subject } from './describe.js';
 import { notifyAt, severityOf, urgentCheck, type Severity } from './paging.js';
 import { readiness, settle, type CheckStatus, type GroupPolicy, type Impact, type Readiness, type ReadinessReason, type TimedReason } from './readiness.js';
+import { centerLines, isLineCheck, isOutsideIn, offlineCause, readinessView, reachableElsewhere, systemsUp, type CenterLines } from './topology.js';
 import type { AlertEvent, Bilingual } from '../notifiers/event.js';
 
 export interface AgentSnapshot {
@@ -92,6 +93,10 @@ export interface Occurrence {
   holdUntilMs: number | undefined;
   /** Recorded once each, so history says why nothing was sent. */
   noted: { suppressed?: boolean; silenced?: boolean; held?: boolean };
+  /** When what suppressed it went away: it must hold its own `for` from then before it speaks. */
+  freedAtMs?: number;
+  /** Suppressed by a line (one line, or all): while so, the center's readiness counts the line, not it. */
+  byLine?: boolean;
 }
 
 export interface Tracked {
@@ -106,6 +111,8 @@ export interface Tracked {
   urgent: boolean;
   labels: Record<string, string>;
   problem: Omit<Problem, 'id' | 'kind'>;
+  /** The line this check stands for while that line is down (topology.ts); kept until the alert is quiet. */
+  explains?: string;
   alert: AlertState;
   occurrence?: Occurrence;
   lastSeenMs: number;
@@ -206,6 +213,10 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
 
   // Centers with an agent awaited after a start: what is known of them is held, not re-judged on nothing.
   const awaited = new Set(snap.agents.filter((a) => a.awaited).map((a) => a.center));
+  // What the province sees of an offline center's lines says why it is silent.
+  const outsideOfOffline = new Map<string, CheckSnapshot[]>();
+  if (offline.size > 0) for (const c of snap.checks) if (offline.has(c.center) && isOutsideIn(c)) listOf(outsideOfOffline, c.center).push(c);
+  const causeOf = (center: string) => offlineCause(outsideOfOffline.get(center) ?? []);
 
   // 1. Centers offline and agents silent.
   for (const [center, list] of agentsOf) {
@@ -218,7 +229,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
         kind: 'center_offline',
         province,
         center,
-        subject: { kind: 'center_offline' },
+        subject: { kind: 'center_offline', cause: causeOf(center) },
         impact: 'blocking',
         urgent: false,
         labels: { province, center, alertname: 'CenterOffline' },
@@ -226,6 +237,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
       }),
       !offline.has(center),
       s.silenceRule,
+      (t) => (t.occurrence?.announced || !offline.has(center) ? {} : { subject: { kind: 'center_offline', cause: causeOf(center) } }),
     );
     for (const a of list) {
       const entity = `silent:${center}/${a.agent}`;
@@ -252,47 +264,67 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
   // 2. Checks of heard agents, and each center's lines. Nearly every check is up and untracked: those
   // cost one look. Centers with a check down or degraded, or an entity tracked, are looked at closely.
   const silentAt = new Set(snap.agents.filter((a) => !a.heard).map((a) => a.center));
-  const live = silentAt.size === 0 ? snap.checks : snap.checks.filter((c) => !silentAt.has(c.center) || heard.has(`${c.center}/${c.agent}`));
+  // The server's own results (agent '': which line is in use, outside-in) are current whoever is silent.
+  const live = silentAt.size === 0 ? snap.checks : snap.checks.filter((c) => !silentAt.has(c.center) || c.agent === '' || heard.has(`${c.center}/${c.agent}`));
   const troubled = new Set<string>();
   for (const c of live) if (!c.up || c.degraded) troubled.add(c.center);
   const watched = new Set(troubled);
   for (const e of active) watched.add(tracked.get(e)!.center);
-  const lines = new Map<string, { province: string; members: CheckSnapshot[] }>();
   const groupUp = new Map<string, number>();
   const close: CheckSnapshot[] = [];
+  const closeOf = new Map<string, CheckSnapshot[]>();
   for (const c of live) {
     if (!watched.has(c.center)) continue;
     close.push(c);
+    listOf(closeOf, c.center).push(c);
     if (c.group !== undefined && c.up) groupUp.set(`${c.center}/${c.group}`, (groupUp.get(`${c.center}/${c.group}`) ?? 0) + 1);
-    if (c.group === s.linesGroup) {
-      const l = lines.get(c.center) ?? { province: c.province, members: [] };
-      l.members.push(c);
-      lines.set(c.center, l);
-    }
+  }
+  const linesOf = new Map<string, CenterLines>();
+  const systemsOf = new Map<string, Map<string, Set<string>>>();
+  for (const [center, list] of closeOf) {
+    linesOf.set(center, centerLines(list, s.linesGroup, !offline.has(center)));
+    systemsOf.set(center, systemsUp(list, s.upstreamOf, s.linesGroup));
   }
   for (const c of close) {
     const entity = `check:${c.center}/${c.agent}/${c.check}`;
-    if (c.up && !active.has(entity)) continue;
+    const topo = linesOf.get(c.center)!;
+    // An unanswered address is a problem only as the verdict on its line (else: offline's cause, or nothing).
+    const good = c.up || (isOutsideIn(c) && !topo.down.has(c.line!));
+    if (good && !active.has(entity)) continue;
     const upstream = s.upstreamOf.get(c.check);
-    const redundant = c.group !== undefined && s.groupModes.get(c.group) === 'any_of' && (groupUp.get(`${c.center}/${c.group}`) ?? 0) > 0;
+    const lineCheck = isLineCheck(c, s.linesGroup);
+    const otherLineUp = [...topo.up].some((l) => l !== c.line);
+    // Serving goes on when the same thing is reachable otherwise: another member of its group, another
+    // line (for a line, or a check bound to a dead line), the same system over another line.
+    const redundant =
+      (c.group !== undefined && s.groupModes.get(c.group) === 'any_of' && (groupUp.get(`${c.center}/${c.group}`) ?? 0) > 0) ||
+      (c.line !== undefined && (lineCheck || topo.down.has(c.line)) && otherLineUp) ||
+      (c.line !== undefined && !lineCheck && reachableElsewhere(c, systemsOf.get(c.center)!, s.upstreamOf));
+    // The province's view of a line is 'info' on its own; standing for a dead line, it speaks as the line.
+    const impact: Impact = isOutsideIn(c) ? 'blocking' : c.impact;
     const subject = (): Subject => ({
       ...names(c),
       kind: 'check',
       check: c.check,
       checkKind: c.kind,
-      impact: c.impact,
+      impact,
       redundant,
       ...(c.reason !== undefined ? { reason: c.reason } : {}),
       ...(upstream ? { upstreamTitle: s.upstreamTitles.get(upstream)! } : {}),
     });
     observe(
       entity,
-      () => checkAlert(c, entity, subject(), upstream, { alertname: 'CheckDown', impact: c.impact, urgent: urgentCheck(c.kind, c.impact), group: c.group }),
-      c.up,
+      () => checkAlert(c, entity, subject(), upstream, { alertname: 'CheckDown', impact, urgent: urgentCheck(c.kind, c.impact), group: c.group }),
+      good,
       s.ruleFor(c),
       // While the alert is not yet announced its words follow the latest result (reason, redundancy).
       (t) => (t.occurrence?.announced ? {} : { subject: subject() }),
     );
+    const t = tracked.get(entity);
+    if (t && c.line !== undefined && topo.down.get(c.line) === c) t.explains = c.line;
+    // Running on the backup is what a dead main line looks like from here: explained by it.
+    const dead = topo.down.keys().next();
+    if (t && c.kind === LINE_IN_USE_KIND && !dead.done) t.problem.line = dead.value;
   }
   // A check up but past a threshold (a line losing 30 % of packets): one warning alert, held as one
   // while it lasts, never a down/up storm. Tracked only once a check has been degraded.
@@ -306,28 +338,31 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     const upstream = s.upstreamOf.get(c.check);
     observe(entity, () => checkAlert(c, entity, subject(), upstream, { alertname: 'CheckDegraded', impact: 'degrading', urgent: false }), !bad, s.degradedRule);
   }
-  for (const [center, l] of lines) {
+  for (const [center, topo] of linesOf) {
+    if (topo.known.size === 0) continue;
     const entity = `lines:${center}`;
-    const first = l.members[0]!;
+    const members = [...topo.known.values()];
+    const first = members[0]!;
+    const province = first.province;
     const subject: Subject = {
       kind: 'lines_down',
-      lines: l.members.length,
-      members: l.members.flatMap((m) => (m.line !== undefined ? [{ line: m.line, ...(m.lineDescription ? { description: m.lineDescription } : {}) }] : [])),
+      lines: members.length,
+      members: members.flatMap((m) => (m.line !== undefined ? [{ line: m.line, ...(m.lineDescription ? { description: m.lineDescription } : {}) }] : [])),
     };
     observe(
       entity,
       () => ({
         entity,
         kind: 'lines_down',
-        province: l.province,
+        province,
         center,
         subject,
         impact: 'blocking',
         urgent: true,
-        labels: { province: l.province, center, alertname: 'LinesDown' },
-        problem: { province: l.province, center },
+        labels: { province, center, alertname: 'LinesDown' },
+        problem: { province, center },
       }),
-      l.members.some((m) => m.up),
+      topo.up.size > 0,
       s.ruleFor({ kind: first.kind, check: first.check, group: s.linesGroup }),
       (t) => (t.occurrence?.announced ? {} : { subject }),
     );
@@ -362,7 +397,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     // blip at three centers is not a province-wide outage.
     // Recovering ones no longer count either, or the province-wide alert would wait out two recoveries.
     if (t.problem.upstream !== undefined && t.kind === 'check' && t.alert.phase !== 'firing') continue;
-    problems.push({ id: t.entity, kind: t.kind, ...t.problem });
+    problems.push({ id: t.entity, kind: t.kind, ...t.problem, ...(t.explains !== undefined ? { explains: t.explains } : {}) });
   }
   const roots = rootCauses(problems, {
     provinceWideMinCenters: s.provinceWide.minCenters,
@@ -399,6 +434,8 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
   for (const [id, root] of roots.suppressedBy) if (root.startsWith('province:') && tracked.get(root)?.occurrence === undefined) suppressedBy.delete(id);
 
   // 4. Announce what fired and is not explained, silenced or held.
+  /** Check entities a line's alert still holds (the line recovering, or back before their own `for`). */
+  const heldByLine = new Set<string>();
   for (const e of active) {
     const t = tracked.get(e)!;
     const o = t.occurrence;
@@ -410,8 +447,20 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
       outputs.push({ type: 'note', alert: summary(t), action, detail });
     };
     const root = suppressedBy.get(t.entity);
-    if (root !== undefined) note('suppressed', { by: root });
-    else if (s.isSilenced(t.labels, now)) note('silenced');
+    if (root !== undefined) {
+      note('suppressed', { by: root });
+      delete o.freedAtMs;
+      o.byLine = root.startsWith('lines:') || tracked.get(root)?.explains !== undefined;
+      if (o.byLine) heldByLine.add(t.entity);
+      continue;
+    }
+    // A check bound to a line that just came back needs a run of its own to say so: until its `for` has
+    // passed again, its failure is still the root's (which has sent its resolved message).
+    if (o.noted.suppressed && now - (o.freedAtMs ??= now) < forOfRule(s, t)) {
+      if (o.byLine) heldByLine.add(t.entity);
+      continue;
+    }
+    if (s.isSilenced(t.labels, now)) note('silenced');
     else if (o.holdUntilMs === undefined || now < o.holdUntilMs) note('held', { until: o.holdUntilMs ?? null });
     else {
       o.announced = true;
@@ -424,18 +473,33 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
   // 5. Readiness of each center, with hysteresis. Only centers with something wrong are weighed in
   // full; the others (nearly all, nearly always) are ready.
   for (const a of snap.agents) if (!a.heard) troubled.add(a.center);
-  const checksOf = new Map<string, CheckStatus[]>();
-  const impactOfGroup = new Map<string, Impact>();
+  const liveOf = new Map<string, CheckSnapshot[]>();
   /** `center/check` → `center/agent/check`: the alert entities behind a readiness reason. */
   const entityOf = new Map<string, string>();
   for (const c of live) {
     if (!troubled.has(c.center)) continue;
     entityOf.set(`${c.center}/${c.check}`, `${c.center}/${c.agent}/${c.check}`);
-    const list = checksOf.get(c.center) ?? [];
-    list.push({ id: c.check, impact: c.impact, up: c.up, degraded: c.degraded, ...(c.group !== undefined ? { group: c.group } : {}) });
-    checksOf.set(c.center, list);
-    if (c.group !== undefined) impactOfGroup.set(`${c.center}/${c.group}`, stronger(impactOfGroup.get(`${c.center}/${c.group}`), c.impact));
+    listOf(liveOf, c.center).push(c);
   }
+  /** A center's checks and groups as readiness weighs them: through its lines (topology.ts). */
+  const weighed = (center: string): { checks: CheckStatus[]; groups: GroupPolicy[] } => {
+    const mine = liveOf.get(center) ?? [];
+    const lines = linesOf.get(center) ?? centerLines(mine, s.linesGroup, !offline.has(center));
+    const badSince = (entity: string): number => tracked.get(entity)?.alert.badSince ?? now;
+    const explained = (c: CheckSnapshot): boolean => {
+      const entity = `check:${c.center}/${c.agent}/${c.check}`;
+      const line = c.line === undefined ? undefined : lines.down.get(c.line);
+      // Failing before its line died, a check has a problem of its own: the line does not explain it.
+      if (line) return badSince(entity) >= badSince(`check:${line.center}/${line.agent}/${line.check}`);
+      return heldByLine.has(entity);
+    };
+    const view = readinessView(mine, lines, s.upstreamOf, s.linesGroup, explained);
+    const impactOf = new Map<string, Impact>();
+    for (const c of view.checks) if (c.group !== undefined) impactOf.set(c.group, stronger(impactOf.get(c.group), c.impact));
+    const made = new Set(view.groups.map((g) => g.name));
+    const configured = [...impactOf].filter(([name]) => !made.has(name)).map(([name, impact]) => ({ name, mode: s.groupModes.get(name) ?? 'all_of', impact }));
+    return { checks: view.checks, groups: [...view.groups, ...configured] };
+  };
   /**
    * When a reason began: from the alert entities behind it (their first bad result), which outlive an
    * offline spell and a restart; a group of alternatives went down with its last member.
@@ -467,13 +531,8 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     if (awaited.has(center)) continue;
     let observed = READY;
     if (troubled.has(center)) {
-      const names = new Set((checksOf.get(center) ?? []).flatMap((c) => (c.group !== undefined ? [c.group] : [])));
-      const groups: GroupPolicy[] = [...names].map((name) => ({
-        name,
-        mode: s.groupModes.get(name) ?? 'all_of',
-        impact: impactOfGroup.get(`${center}/${name}`) ?? 'degrading',
-      }));
-      observed = readiness({ checks: checksOf.get(center) ?? [], groups, agents: list.map((a) => ({ id: a.agent, heard: a.heard })) });
+      const { checks, groups } = weighed(center);
+      observed = readiness({ checks, groups, agents: list.map((a) => ({ id: a.agent, heard: a.heard })), offlineCause: causeOf(center) });
     }
     const prev = centers.get(center);
     if (!prev) {
@@ -550,7 +609,17 @@ const names = (c: CheckSnapshot): { line?: string; lineDescription?: string; tit
   ...(c.lineDescription ? { lineDescription: c.lineDescription } : {}),
   ...(c.title ? { title: c.title } : {}),
 });
+/** The list under a key, made on first use. */
+function listOf<T>(m: Map<string, T[]>, key: string): T[] {
+  let l = m.get(key);
+  if (!l) m.set(key, (l = []));
+  return l;
+}
 const stronger = (a: Impact | undefined, b: Impact): Impact => (a === undefined || IMPACT_RANK[b] > IMPACT_RANK[a] ? b : a);
+
+/** How long a tracked alert waits before it fires (a check's rule; the others fire at once). */
+const forOfRule = (s: EngineSettings, t: Tracked): number =>
+  t.kind === 'check' ? s.ruleFor({ kind: t.labels.kind ?? '', check: t.check ?? '', group: t.labels.group }).forMs : 0;
 
 /** A blocking check with its redundancy still up only degrades the center: a warning, not a page at night. */
 function checkSeverity(t: Tracked): Severity {

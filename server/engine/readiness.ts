@@ -8,6 +8,7 @@
  *   degrading check or group down, a blocking check up but degraded, one of several agents silent.
  * - `ready` otherwise.
  */
+import type { OfflineCause } from './topology.js';
 
 export type Impact = 'blocking' | 'degrading' | 'info';
 export type Readiness = 'ready' | 'degraded' | 'blocked' | 'offline';
@@ -27,7 +28,7 @@ export interface GroupPolicy {
 }
 
 export type ReadinessReason =
-  | { kind: 'no_agent_heard' }
+  | { kind: 'no_agent_heard'; cause?: OfflineCause }
   | { kind: 'group_down'; group: string; impact: Impact; down: string[] }
   | { kind: 'redundancy_lost'; group: string; down: string[]; up: string[] }
   | { kind: 'check_down'; check: string; impact: Impact }
@@ -42,12 +43,17 @@ export interface ReadinessInput {
   groups: readonly GroupPolicy[];
   /** Agent ids of the center and whether each is heard now. */
   agents: ReadonlyArray<{ id: string; heard: boolean }>;
+  /** Why no agent is heard, from the province's view of the center's lines (topology.ts). */
+  offlineCause?: OfflineCause;
 }
 
 const RANK: Record<Readiness, number> = { ready: 0, degraded: 1, blocked: 2, offline: 3 };
 
 export function readiness(input: ReadinessInput): { state: Readiness; reasons: ReadinessReason[] } {
-  if (input.agents.length > 0 && input.agents.every((a) => !a.heard)) return { state: 'offline', reasons: [{ kind: 'no_agent_heard' }] };
+  if (input.agents.length > 0 && input.agents.every((a) => !a.heard)) {
+    const cause = input.offlineCause;
+    return { state: 'offline', reasons: [{ kind: 'no_agent_heard', ...(cause !== undefined && cause !== 'unknown' ? { cause } : {}) }] };
+  }
   const reasons: ReadinessReason[] = [];
   let state: Readiness = 'ready';
   const worsen = (to: Readiness, reason: ReadinessReason): void => {
