@@ -288,6 +288,8 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
   for (const c of close) {
     const entity = `check:${c.center}/${c.agent}/${c.check}`;
     const topo = linesOf.get(c.center)!;
+    // Held like a silent agent's results: a line announced down is not "back" because the center fell silent.
+    if (isOutsideIn(c) && topo.outsideInHeld) continue;
     // An unanswered address is a problem only as the verdict on its line (else: offline's cause, or nothing).
     const good = c.up || (isOutsideIn(c) && !topo.down.has(c.line!));
     if (good && !active.has(entity)) continue;
@@ -481,6 +483,8 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     entityOf.set(`${c.center}/${c.check}`, `${c.center}/${c.agent}/${c.check}`);
     listOf(liveOf, c.center).push(c);
   }
+  /** One system's checks over several lines, weighed as alternatives (any_of). */
+  const systemGroups = new Set<string>();
   /** A center's checks and groups as readiness weighs them: through its lines (topology.ts). */
   const weighed = (center: string): { checks: CheckStatus[]; groups: GroupPolicy[] } => {
     const mine = liveOf.get(center) ?? [];
@@ -494,6 +498,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
       return heldByLine.has(entity);
     };
     const view = readinessView(mine, lines, s.upstreamOf, s.linesGroup, explained);
+    for (const g of view.groups) systemGroups.add(g.name);
     const impactOf = new Map<string, Impact>();
     for (const c of view.checks) if (c.group !== undefined) impactOf.set(c.group, stronger(impactOf.get(c.group), c.impact));
     const made = new Set(view.groups.map((g) => g.name));
@@ -520,7 +525,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
         return earliest(r.down.map((id) => check('check', id)));
       case 'group_down': {
         const times = r.down.map((id) => check('check', id));
-        return s.groupModes.get(r.group) === 'any_of' ? latest(times) : earliest(times);
+        return s.groupModes.get(r.group) === 'any_of' || systemGroups.has(r.group) ? latest(times) : earliest(times);
       }
     }
   };

@@ -9,6 +9,7 @@ import { FRI_0800, MIN, Province, S } from '../../test/support/scenario-harness.
 import type { CheckSnapshot } from './evaluate.js';
 import { LINE_IN_USE_CHECK, LINE_IN_USE_KIND } from './describe.js';
 import { OUTSIDE_IN_KIND, outsideInCheckId } from '../lines/outside-in-checks.js';
+import { centerLines, offlineCause, readinessView } from './topology.js';
 
 const UPSTREAM = {
   upstreams: [{ name: 'provincial-system', title: { vi: 'Hệ thống một cửa tỉnh', en: 'the provincial one-stop system' }, checks: ['provincial-system'] }],
@@ -173,6 +174,25 @@ describe('every agent of the center is silent', () => {
     ]);
   });
 
+  it('after the fiber was announced down: the silence does not "restore" the fiber; power back resolves both', () => {
+    const p = center({ lineChecks: false });
+    p.run(10 * S);
+    p.set(CENTER, outsideInCheckId('inet1'), false).run(5 * MIN);
+    p.set(CENTER, outsideInCheckId('inet2'), false).run(45 * S);
+    p.agent(CENTER, 'pc1').heard = false;
+    p.run(10 * MIN);
+    p.agent(CENTER, 'pc1').heard = true;
+    p.set(CENTER, outsideInCheckId('inet1'), true)
+      .set(CENTER, outsideInCheckId('inet2'), true)
+      .run(2 * MIN);
+    expect(p.messages()).toEqual([
+      '08:00:40 🟠 Phường Sa Huỳnh: đường truyền inet1 (Cáp quang VNPT) mất kết nối (không trả lời khi kiểm tra từ tỉnh) từ 08:00 27/11/2026 — mất dự phòng, vẫn phục vụ bằng đường còn lại',
+      '08:05:55 🔴 Phường Sa Huỳnh: không nhận được dữ liệu từ trung tâm: có thể mất điện hoặc router hỏng (không đường truyền nào trả lời từ tỉnh) từ 08:05 27/11/2026 — có thể không phục vụ được người dân',
+      '08:15:55 ✅ Phường Sa Huỳnh: không nhận được dữ liệu từ trung tâm: có thể mất điện hoặc router hỏng (không đường truyền nào trả lời từ tỉnh) — đã khôi phục lúc 08:15 (kéo dài 10 phút)',
+      '08:16:55 ✅ Phường Sa Huỳnh: đường truyền inet1 (Cáp quang VNPT) mất kết nối (không trả lời khi kiểm tra từ tỉnh) — đã khôi phục lúc 08:16 (kéo dài 16 phút)',
+    ]);
+  });
+
   it('while the lines answer: offline, "the PCs or the agent are down"', () => {
     const p = center();
     p.run(10 * S);
@@ -183,5 +203,86 @@ describe('every agent of the center is silent', () => {
     ]);
     expect(offlineEvents(p)[0]!.summary.en).toBe('no data from the center: its lines answer, so its PCs are likely off or the monitoring agent stopped');
     expect(p.readiness(CENTER)).toEqual(['08:00:00 ready', '08:00:11 offline']);
+  });
+});
+
+describe('a check that failed before its line did', () => {
+  it('has a problem of its own: the center stays blocked when the line dies under it', () => {
+    const p = center();
+    p.run(10 * S);
+    p.set(CENTER, 'provincial-system', false).run(5 * MIN);
+    p.set(CENTER, 'line-inet1', false).run(5 * MIN);
+    expect(p.readiness(CENTER)).toEqual(['08:00:00 ready', '08:00:11 blocked']);
+    expect(p.messages()).toEqual([
+      '08:00:40 🔴 Phường Sa Huỳnh: không truy cập được Hệ thống một cửa tỉnh từ 08:00 27/11/2026 — trung tâm không thể phục vụ việc này',
+      '08:05:10 🟠 Phường Sa Huỳnh: đường truyền inet1 (Cáp quang VNPT) mất kết nối từ 08:05 27/11/2026 — mất dự phòng, vẫn phục vụ bằng đường còn lại',
+    ]);
+  });
+});
+
+describe("the verdict on a center's lines (pure)", () => {
+  const check = (id: string, extra: Partial<CheckSnapshot>): CheckSnapshot => ({
+    province: 'qng',
+    center: CENTER,
+    agent: 'pc1',
+    check: id,
+    kind: 'icmp',
+    impact: 'blocking',
+    up: true,
+    degraded: false,
+    ...extra,
+  });
+  const router = (line: string, up: boolean) => check(`wan-${line}`, { kind: 'router', line, group: 'lines', up });
+  const outside = (line: string, up: boolean) => check(outsideInCheckId(line), { agent: '', kind: OUTSIDE_IN_KIND, line, impact: 'info', up });
+
+  it('a line is down by its router check or by the province while the center is heard', () => {
+    const byRouter = centerLines([router('fiber', false), outside('fiber', true), router('4g', true)], 'lines', true);
+    expect([...byRouter.down].map(([l, c]) => `${l}: ${c.check}`)).toEqual(['fiber: wan-fiber']);
+    expect([...byRouter.up]).toEqual(['4g']);
+    const byProvince = centerLines([router('fiber', true), outside('fiber', false), router('4g', true)], 'lines', true);
+    expect([...byProvince.down].map(([l, c]) => `${l}: ${c.check}`)).toEqual(['fiber: outside-in:fiber']);
+    // Both say so: the router's check stands for the line.
+    expect(centerLines([outside('fiber', false), router('fiber', false), router('4g', true)], 'lines', true).down.get('fiber')?.check).toBe('wan-fiber');
+    // Unheard, an unanswered address says nothing of its line.
+    const silent = centerLines([outside('fiber', false), router('4g', true)], 'lines', false);
+    expect([silent.down.size, silent.outsideInHeld]).toEqual([0, true]);
+  });
+
+  it('readiness weighs a line once, leaves out what a dead line explains, and takes one system over two lines as alternatives', () => {
+    const checks = [
+      router('fiber', false),
+      outside('fiber', false),
+      router('4g', true),
+      check('portal-fiber', { kind: 'http', line: 'fiber', title: { vi: 'Cổng DVC', en: 'Portal' } }),
+      check('one-stop-fiber', { kind: 'http', line: 'fiber', up: false }),
+      check('vneid-fiber', { kind: 'http', line: 'fiber', title: { vi: 'VNeID', en: 'VNeID' } }),
+      check('vneid-4g', { kind: 'http', line: '4g', title: { vi: 'VNeID', en: 'VNeID' }, up: false }),
+    ];
+    const lines = centerLines(checks, 'lines', true);
+    const healthy = centerLines([router('fiber', true), router('4g', true)], 'lines', true);
+    expect(readinessView(checks, lines, new Map(), 'lines')).toEqual({
+      checks: [
+        { id: 'wan-fiber', impact: 'blocking', group: 'lines', up: false, degraded: false },
+        { id: 'wan-4g', impact: 'blocking', group: 'lines', up: true, degraded: false },
+        { id: 'vneid-4g', impact: 'blocking', up: false, degraded: false },
+      ],
+      groups: [],
+    });
+    const both = checks.slice(5).map((c) => ({ ...c, up: c.check === 'vneid-fiber' }));
+    expect(readinessView(both, healthy, new Map(), 'lines')).toEqual({
+      checks: [
+        { id: 'wan-fiber', impact: 'blocking', group: 'lines', up: true, degraded: false },
+        { id: 'wan-4g', impact: 'blocking', group: 'lines', up: true, degraded: false },
+        { id: 'vneid-fiber', impact: 'blocking', group: 'http: VNeID', up: true, degraded: false },
+        { id: 'vneid-4g', impact: 'blocking', group: 'http: VNeID', up: false, degraded: false },
+      ],
+      groups: [{ name: 'http: VNeID', mode: 'any_of', impact: 'blocking' }],
+    });
+  });
+
+  it('why a center is silent: no outside-in result, every address silent, one answering', () => {
+    expect(offlineCause([])).toBe('unknown');
+    expect(offlineCause([outside('fiber', false), outside('4g', false)])).toBe('no_power');
+    expect(offlineCause([outside('fiber', false), outside('4g', true)])).toBe('pcs_down');
   });
 });

@@ -23,6 +23,11 @@ export interface CenterLines {
   up: Set<string>;
   /** One check per known line, the first seen: what the line is called (its description). */
   known: Map<string, CheckSnapshot>;
+  /**
+   * The province's view says nothing now (no agent heard, or every address silent and no line up by
+   * other evidence): its results are held like a silent agent's, neither down nor back.
+   */
+  outsideInHeld: boolean;
 }
 
 export const isOutsideIn = (c: Pick<CheckSnapshot, 'kind'>): boolean => c.kind === OUTSIDE_IN_KIND;
@@ -53,7 +58,7 @@ export function centerLines(checks: readonly CheckSnapshot[], linesGroup: string
   const alive = [...known.keys()].filter((l) => !down.has(l) && !unanswered.has(l));
   if (alive.length > 0) for (const [line, c] of unanswered) if (!down.has(line)) down.set(line, c);
   const up = new Set([...known.keys()].filter((l) => !down.has(l)));
-  return { down, up, known };
+  return { down, up, known, outsideInHeld: !heard || (unanswered.size > 0 && alive.length === 0) };
 }
 
 /**
