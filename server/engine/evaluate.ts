@@ -19,11 +19,14 @@
 import { initialAlertState, step, type AlertRule, type AlertState } from './alerts.js';
 import type { OfficeCalendar } from '../calendar.js';
 import { rootCauses, type Problem, type ProblemKind } from './dependencies.js';
-import { describe, LINE_IN_USE_KIND, type CheckFacts, type Subject } from './describe.js';
+import { LINE_IN_USE_KIND, type CheckFacts, type Subject } from './describe.js';
 import { notifyAt, severityOf, urgentCheck, type Severity } from './paging.js';
 import { readiness, settle, type CheckStatus, type GroupPolicy, type Impact, type Readiness, type ReadinessReason, type TimedReason } from './readiness.js';
 import { centerLines, isLineCheck, isOutsideIn, offlineCause, readinessView, reachableElsewhere, systemsUp, type CenterLines } from './topology.js';
 import type { AlertEvent, Bilingual } from '../notifiers/event.js';
+import { checkAlert, checkSeverity, eventOf, summary } from './occurrence.js';
+
+export { eventOf };
 
 export interface AgentSnapshot {
   province: string;
@@ -492,6 +495,8 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
     const badSince = (entity: string): number => tracked.get(entity)?.alert.badSince ?? now;
     const explained = (c: CheckSnapshot): boolean => {
       const entity = `check:${c.center}/${c.agent}/${c.check}`;
+      // Running on the backup line is the dead line's reason already.
+      if (c.kind === LINE_IN_USE_KIND && lines.down.size > 0) return true;
       const line = c.line === undefined ? undefined : lines.down.get(c.line);
       // Failing before its line died, a check has a problem of its own: the line does not explain it.
       if (line) return badSince(entity) >= badSince(`check:${line.center}/${line.agent}/${line.check}`);
@@ -557,50 +562,6 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
   return { state, outputs };
 }
 
-/**
- * What a check's alert tracks, down (CheckDown) or past a threshold (CheckDegraded): its ids, its
- * labels (the check's `impact` label stays the check's own) and the problem it names.
- */
-function checkAlert(
-  c: CheckSnapshot,
-  entity: string,
-  subject: Subject,
-  upstream: string | undefined,
-  alert: { alertname: 'CheckDown' | 'CheckDegraded'; impact: Impact; urgent: boolean; group?: string },
-): Omit<Tracked, 'alert' | 'lastSeenMs'> {
-  return {
-    entity,
-    kind: 'check',
-    province: c.province,
-    center: c.center,
-    agent: c.agent,
-    check: c.check,
-    subject,
-    impact: alert.impact,
-    urgent: alert.urgent,
-    labels: {
-      ...c.labels,
-      province: c.province,
-      center: c.center,
-      agent: c.agent,
-      check: c.check,
-      kind: c.kind,
-      ...(c.line ? { line: c.line } : {}),
-      ...(alert.group ? { group: alert.group } : {}),
-      impact: c.impact,
-      alertname: alert.alertname,
-    },
-    problem: {
-      province: c.province,
-      center: c.center,
-      agent: c.agent,
-      check: c.check,
-      ...(c.line ? { line: c.line } : {}),
-      ...(upstream ? { upstream } : {}),
-    },
-  };
-}
-
 const IMPACT_RANK: Record<Impact, number> = { info: 0, degrading: 1, blocking: 2 };
 
 const defined = (xs: ReadonlyArray<number | undefined>): number[] => xs.filter((x): x is number => x !== undefined);
@@ -626,51 +587,4 @@ const stronger = (a: Impact | undefined, b: Impact): Impact => (a === undefined 
 const forOfRule = (s: EngineSettings, t: Tracked): number =>
   t.kind === 'check' ? s.ruleFor({ kind: t.labels.kind ?? '', check: t.check ?? '', group: t.labels.group }).forMs : 0;
 
-/** A blocking check with its redundancy still up only degrades the center: a warning, not a page at night. */
-function checkSeverity(t: Tracked): Severity {
-  if (t.subject.kind === 'check' && t.subject.degraded) return t.impact === 'info' ? 'info' : 'warning';
-  const redundant = t.subject.kind === 'check' && t.subject.redundant;
-  return redundant && t.impact === 'blocking' ? 'warning' : severityOf(t.impact);
-}
-
-function summary(t: Tracked): AlertSummary {
-  const o = t.occurrence!;
-  return {
-    id: o.id,
-    entity: t.entity,
-    province: t.province,
-    center: t.center,
-    ...(t.check !== undefined ? { check: t.check } : {}),
-    severity: o.severity,
-    sinceMs: o.sinceMs,
-    firedAtMs: o.firedAtMs,
-    labels: { ...t.labels, severity: o.severity },
-  };
-}
-
 const nameOf = (t: Tracked, snap: FleetSnapshot): string => (t.kind === 'province' ? t.province : (snap.names.get(t.center) ?? t.center));
-
-/** The message of a tracked alert's occurrence. */
-export function eventOf(t: Tracked, centerName: string, publicUrl: string, status: 'firing' | 'resolved', now: number): AlertEvent {
-  const o = t.occurrence!;
-  const d = describe(t.subject);
-  const base = publicUrl.replace(/\/+$/, '');
-  const e: AlertEvent = {
-    key: `${o.id}:${status}`,
-    alertId: o.id,
-    status,
-    severity: o.severity,
-    province: t.province,
-    center: t.center,
-    centerName,
-    summary: d.summary,
-    sinceMs: o.sinceMs,
-    url: t.kind === 'province' ? `${base}/` : `${base}/centers/${encodeURIComponent(t.center)}`,
-    labels: { ...t.labels, severity: o.severity },
-  };
-  if (t.check !== undefined) e.check = t.check;
-  if (d.blocks) e.blocks = d.blocks;
-  if (d.runbook) e.runbook = d.runbook;
-  if (status === 'resolved') e.resolvedAtMs = now;
-  return e;
-}
