@@ -175,6 +175,8 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
   for (const a of snap.agents) agentsOf.set(a.center, [...(agentsOf.get(a.center) ?? []), a]);
   const heard = new Set(snap.agents.filter((a) => a.heard).map((a) => `${a.center}/${a.agent}`));
   const offline = new Set([...agentsOf].filter(([, list]) => list.every((a) => !a.heard)).map(([c]) => c));
+  // A center no agent is known of (in the inventory, not yet enrolled) has nothing to hear its lines by.
+  const someoneHeard = (center: string): boolean => agentsOf.has(center) && !offline.has(center);
 
   const observe = (
     entity: string,
@@ -285,7 +287,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
   const linesOf = new Map<string, CenterLines>();
   const systemsOf = new Map<string, Map<string, Set<string>>>();
   for (const [center, list] of closeOf) {
-    linesOf.set(center, centerLines(list, s.linesGroup, !offline.has(center)));
+    linesOf.set(center, centerLines(list, s.linesGroup, someoneHeard(center)));
     systemsOf.set(center, systemsUp(list, s.upstreamOf, s.linesGroup));
   }
   for (const c of close) {
@@ -491,7 +493,7 @@ export function evaluate(state: EngineState, snap: FleetSnapshot, s: EngineSetti
   /** A center's checks and groups as readiness weighs them: through its lines (topology.ts). */
   const weighed = (center: string): { checks: CheckStatus[]; groups: GroupPolicy[] } => {
     const mine = liveOf.get(center) ?? [];
-    const lines = linesOf.get(center) ?? centerLines(mine, s.linesGroup, !offline.has(center));
+    const lines = linesOf.get(center) ?? centerLines(mine, s.linesGroup, someoneHeard(center));
     const badSince = (entity: string): number => tracked.get(entity)?.alert.badSince ?? now;
     const explained = (c: CheckSnapshot): boolean => {
       const entity = `check:${c.center}/${c.agent}/${c.check}`;

@@ -105,6 +105,15 @@ describe('the fiber is cut, the center goes on over 4G', () => {
     expect(p.readiness(CENTER)).toEqual(['08:00:00 ready', '08:00:11 degraded']);
   });
 
+  it('a center no agent is known of: its addresses say nothing', () => {
+    const p = center({ lineChecks: false });
+    p.agents.length = 0;
+    p.checks.splice(0, p.checks.length, ...p.checks.filter((c) => c.agent === ''));
+    p.run(10 * S);
+    p.set(CENTER, outsideInCheckId('inet1'), false).run(5 * MIN);
+    expect(p.messages()).toEqual([]);
+  });
+
   it('the province alone never takes the last line down: every address silent while the agent is heard says nothing', () => {
     const p = center({ lineChecks: false });
     p.run(10 * S);
