@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { FRI_0800, MIN, Province, S } from '../../test/support/scenario-harness.js';
 import type { CheckSnapshot } from './evaluate.js';
-import { LINE_IN_USE_CHECK, LINE_IN_USE_KIND } from './describe.js';
+import { LINE_IN_USE_CHECK, LINE_IN_USE_KIND, mainReason } from './describe.js';
 import { OUTSIDE_IN_KIND, outsideInCheckId } from '../lines/outside-in-checks.js';
 import { centerLines, offlineCause, readinessView } from './topology.js';
 
@@ -103,6 +103,12 @@ describe('the fiber is cut, the center goes on over 4G', () => {
     ]);
     expect(p.notes('suppressed')).toEqual(['check:sa-huynh/pc1/provincial-system']);
     expect(p.readiness(CENTER)).toEqual(['08:00:00 ready', '08:00:11 degraded']);
+    // The page names the line as the messages do.
+    const reason = mainReason(p.state.centers.get(CENTER)!.reasons, p.checks);
+    expect(reason?.text).toEqual({
+      vi: 'Mất dự phòng: đường truyền inet1 (Cáp quang VNPT) mất kết nối',
+      en: 'Redundancy lost: line inet1 (Cáp quang VNPT) down',
+    });
   });
 
   it('a center no agent is known of: its addresses say nothing', () => {
@@ -183,6 +189,7 @@ describe('every agent of the center is silent', () => {
     expect(offline?.type === 'readiness' && offline.reasons.map(({ kind, ...r }) => ({ kind, cause: 'cause' in r ? r.cause : undefined }))).toEqual([
       { kind: 'no_agent_heard', cause: 'no_power' },
     ]);
+    expect(offline?.type === 'readiness' && mainReason(offline.reasons, p.checks)?.text.vi).toBe('Mất liên lạc: có thể mất điện hoặc router hỏng');
   });
 
   it('after the fiber was announced down: the silence does not "restore" the fiber; power back resolves both', () => {
