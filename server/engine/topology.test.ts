@@ -120,6 +120,18 @@ describe('the fiber is cut, the center goes on over 4G', () => {
     expect(p.messages()).toEqual([]);
   });
 
+  it('the center seen on its 4G address before the province finds the fiber silent: still one warning, naming the fiber', () => {
+    const p = center({ lineChecks: false });
+    p.run(10 * S);
+    p.checks.push(serverCheck({ check: LINE_IN_USE_CHECK, kind: LINE_IN_USE_KIND, impact: 'degrading', up: false }));
+    p.run(7 * S);
+    p.set(CENTER, outsideInCheckId('inet1'), false).run(5 * MIN);
+    expect(p.messages()).toEqual([
+      '08:00:47 🟠 Phường Sa Huỳnh: đường truyền inet1 (Cáp quang VNPT) mất kết nối (không trả lời khi kiểm tra từ tỉnh) từ 08:00 27/11/2026 — mất dự phòng, vẫn phục vụ bằng đường còn lại',
+    ]);
+    expect(p.notes('suppressed')).toEqual(['check:sa-huynh//line-in-use']);
+  });
+
   it('the province alone never takes the last line down: every address silent while the agent is heard says nothing', () => {
     const p = center({ lineChecks: false });
     p.run(10 * S);
