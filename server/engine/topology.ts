@@ -5,8 +5,8 @@
  * province's outside-in result for its public address (server/lines/outside-in-checks.ts).
  *
  * - A line is down when a lines-group check bound to it is down, or when its outside-in result is down
- *   while an agent of the center is heard. With every agent silent an unanswered address says nothing
- *   of the line: the power or the router is as likely (see `offlineCause`).
+ *   while an agent of the center is heard and another line is up. With every agent silent an unanswered
+ *   address says nothing of the line: the power or the router is as likely (see `offlineCause`).
  * - A check bound to a down line is explained by it: one message (the line's), and the center's
  *   readiness counts the line, not the check.
  * - A system reached over several lines (the same upstream, or the same kind and title) keeps the
