@@ -19,7 +19,7 @@ export const outsideInConfigSchema = z
     timeout: duration.default(2000),
     /** ICMP echo requests (through the agent's icmp probe, burst mode). Default true. */
     icmp: z.boolean().default(true),
-    /** Echo requests per probe, 0.2 s apart; one reply is enough. Default 3. */
+    /** Echo requests per probe, 50 ms apart; one reply is enough. Default 3. */
     icmp_count: z.number().int('must be a whole number').min(1, 'at least 1').max(10, 'at most 10').default(3),
     /** TCP ports to connect to as well (a router's 443, a VPN endpoint's); any connecting makes the line up. Default none. */
     tcp_ports: z.array(z.number().int('must be a whole number').min(1, 'a port from 1 to 65535').max(65535, 'a port from 1 to 65535')).default([]),
