@@ -268,6 +268,13 @@ export function reasonWords(r: ReadinessReason, checks: readonly CheckFacts[]): 
     ...(c.title ? { title: c.title } : {}),
     ...(c.reason ? { reason: c.reason } : {}),
   });
+  const system = r.kind === 'group_down' || r.kind === 'redundancy_lost' ? oneSystem(r, find) : undefined;
+  if (system && r.kind === 'redundancy_lost') {
+    const name = checkName(subject(system, false));
+    const over = (lang: Lang): string => r.down.map((id) => lineWords({ line: find(id)!.line!, description: find(id)!.lineDescription })[lang]).join(', ');
+    return { vi: `Mất dự phòng: không truy cập được ${name.vi} qua ${over('vi')}`, en: `Redundancy lost: ${name.en} unreachable over ${over('en')}` };
+  }
+  if (system) return capitalize(describe(subject(system, false)).summary);
   const one = r.kind === 'check_down' || r.kind === 'check_degraded' ? r.check : r.kind === 'group_down' && r.down.length === 1 ? r.down[0]! : undefined;
   const c = one === undefined ? undefined : find(one);
   if (c) return capitalize(describe(subject(c, r.kind === 'check_degraded')).summary);
@@ -275,6 +282,22 @@ export function reasonWords(r: ReadinessReason, checks: readonly CheckFacts[]): 
     const f = find(id);
     return f && subject(f, false);
   });
+}
+
+/**
+ * The first down check when a group's members are one system reached over different lines (topology.ts
+ * groups them so): the reason then reads as that system, not as a group.
+ */
+function oneSystem(
+  r: Extract<ReadinessReason, { kind: 'group_down' | 'redundancy_lost' }>,
+  find: (id: string) => CheckFacts | undefined,
+): CheckFacts | undefined {
+  if (r.group === 'lines') return undefined;
+  const members = [...r.down, ...(r.kind === 'redundancy_lost' ? r.up : [])].map(find);
+  const first = members[0];
+  const lines = new Set(members.map((f) => f?.line));
+  const same = members.every((f) => f?.line !== undefined && f.title !== undefined && f.title.vi === first?.title?.vi);
+  return first && same && lines.size === members.length ? first : undefined;
 }
 
 /** Worst first: the reason shown on a tile. */

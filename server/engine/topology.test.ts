@@ -155,6 +155,15 @@ describe('a system reachable over any line', () => {
       '08:00:40 🟠 Phường Sa Huỳnh: không truy cập được Hệ thống một cửa tỉnh (quá thời gian chờ) từ 08:00 27/11/2026 — mất dự phòng, vẫn phục vụ bằng đường còn lại',
     ]);
     expect(p.readiness(CENTER)).toEqual(['08:00:00 ready', '08:00:11 degraded']);
+    const reasons = p.state.centers.get(CENTER)!.reasons;
+    expect(mainReason(reasons, p.checks)?.text).toEqual({
+      vi: 'Mất dự phòng: không truy cập được Hệ thống một cửa tỉnh qua đường truyền inet1',
+      en: 'Redundancy lost: the provincial one-stop system unreachable over line inet1',
+    });
+    // Unreachable over both: blocked, in the words of its alert.
+    p.set(CENTER, 'provincial-system-2', false).run(MIN);
+    expect(p.readiness(CENTER)).toEqual(['08:00:00 ready', '08:00:11 degraded', '08:05:11 blocked']);
+    expect(mainReason(p.state.centers.get(CENTER)!.reasons, p.checks)?.text.vi).toBe('Không truy cập được Hệ thống một cửa tỉnh (quá thời gian chờ)');
   });
 });
 
