@@ -8,8 +8,11 @@
  *   offline:<center>            every agent of the center silent
  *   silent:<center>/<agent>     one agent silent while others are heard
  *   lines:<center>              every line of the center down (the root cause of most others)
- *   check:<center>/<agent>/<id> one check down
+ *   check:<center>/<agent>/<id> one check down (the server's own: agent '', e.g. outside-in:<line>)
  *   province:<province>/<up>    a shared upstream down at many centers of a province
+ *
+ * A center's lines are judged as one verdict (topology.ts): the check standing for a dead line is its
+ * one message, the checks bound to that line are explained by it, and readiness counts the line.
  *
  * Problems (entities not `ok`) are related by dependencies.ts; a firing alert is announced (a message
  * goes out) only when nothing explains it, no silence covers it and office hours allow it. Whatever was
