@@ -10,13 +10,21 @@ import { Scheduler } from './scheduler.js';
 import { agentVersion } from '../common/version.js';
 import { PushClient } from './push/push.js';
 import { CENTRAL_TARGET } from './central/compose.js';
+import { dropStartupPages } from './platform/linux/startup-pages.js';
 
 /** How long a stop waits for in-flight runs before aborting them. */
 export const DRAIN_MS = 5000;
 
 /** The agent: config → scheduler → runner → metrics, with `/metrics` and `/healthz` over HTTP. */
+/**
+ * When the agent gives back the pages only its start needed (platform/linux/startup-pages.ts): by
+ * then every check of the default intervals (30 s) has run once, and a push has gone out.
+ */
+const SETTLE_MS = 30_000;
+
 export class Agent {
   metrics!: AgentMetrics;
+  private settleTimer: NodeJS.Timeout | undefined;
   private readonly sessions = new Map<string, Session>();
   private stopController = new AbortController();
   private scheduler!: Scheduler<CheckConfig>;
@@ -130,11 +138,24 @@ export class Agent {
     await this.startPush();
     this.scheduler.start();
     this.log.info('agent started', { checks: this.config.checks.length, listen: `${address.host}:${address.port}` });
+    this.settleTimer = setTimeout(() => this.giveBackStartupPages(), SETTLE_MS);
+    this.settleTimer.unref();
     return address;
+  }
+
+  /** Once settled (every check run at least once at the default intervals): start-up's pages given back. */
+  private giveBackStartupPages(): void {
+    try {
+      const dropped = dropStartupPages();
+      if (dropped) this.log.info('start-up pages given back', { mib: Math.round(dropped.kib / 1024), mappings: dropped.mappings });
+    } catch (err) {
+      this.log.warn('start-up pages not given back', { error: (err as Error).message });
+    }
   }
 
   /** Drains in-flight runs (aborting them after DRAIN_MS), closes long-lived sessions and the endpoint. */
   async stop(): Promise<void> {
+    clearTimeout(this.settleTimer);
     await this.drain();
     // One last collection, so the final results of the drained runs are kept for the province too.
     await this.push?.collectOnce();

@@ -82,16 +82,17 @@ export const icmpProbe = defineProbe({
     const platform = pingPlatform();
     const continuous = (opts.mode ?? (ctx.line ? 'continuous' : 'burst')) === 'continuous';
     const interval = platform.fixedInterval ?? opts.packet_interval ?? (continuous ? CONTINUOUS_INTERVAL : BURST_INTERVAL);
-    const built = platform.args({
+    const spec = {
       target,
       interval,
       ipv6: opts.ipv6,
       ...(continuous ? {} : { count: opts.count }),
       ...(opts.size === undefined ? {} : { size: opts.size }),
       ...(ctx.line ? { line: ctx.line } : {}),
-    });
+    };
+    const built = platform.args(spec);
     if ('problem' in built) return failure('unreachable', built.problem);
-    const cmd: PingCommand = { args: built.args, target };
+    const cmd: PingCommand = { args: built.args, target, spec };
     return continuous ? runContinuous(cmd, interval, opts, ctx) : runBurst(cmd, ctx);
   },
 });

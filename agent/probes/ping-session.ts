@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { PingTally, type PingEvent, type PingExit } from './ping-output.js';
+import { PingTally, type PingArgs, type PingEvent, type PingExit } from './ping-output.js';
+import { startSocketPing } from './ping-socket.js';
 import type { ProbeLog, Reason, Session } from './types.js';
 import { pingPlatform, type PingReader } from '../platform/ping.js';
 
@@ -9,10 +10,14 @@ export function pingBinary(): string {
   return pingPlatform().binary();
 }
 
-/** One ping command line and the target it names (the Windows reader needs it to judge an early exit). */
+/**
+ * One ping: its command line, the target it names (the Windows reader needs it to judge an early
+ * exit), and what it asks for (the agent's own ICMP socket sends from that instead).
+ */
 export interface PingCommand {
   args: string[];
   target: string;
+  spec: PingArgs;
 }
 
 export interface PingProcess {
@@ -27,12 +32,15 @@ export interface PingProcess {
 const KILL_GRACE_MS = 1000;
 
 /**
- * Spawns ping and feeds each parsed stdout line to `onEvent` as it arrives (ping flushes every line).
+ * Pings through the agent's own ICMP socket where it can have one (ping-socket.ts: Linux, root or
+ * CAP_NET_RAW or an allowed ping group); otherwise spawns ping and feeds each parsed stdout line to `onEvent` as it arrives (ping flushes every line).
  * The platform (agent/platform/ping.ts) gives the binary, its environment and the line reader. If
  * the agent dies without killing it: on Linux ping's next write hits a closed pipe and SIGPIPE ends
  * it; on Windows libuv puts every child in a job object that is killed when the agent exits.
  */
 export function startPing(cmd: PingCommand, onEvent: (ev: PingEvent) => void, onStderrLine?: (line: string) => void): PingProcess {
+  const viaSocket = startSocketPing(cmd.spec, onEvent, onStderrLine);
+  if (viaSocket) return viaSocket;
   const platform = pingPlatform();
   const binary = platform.binary();
   const reader = platform.reader(cmd.target);

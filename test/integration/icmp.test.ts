@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { icmpProbe } from '../../agent/probes/icmp.js';
@@ -24,9 +24,57 @@ function pingChildren(): number[] {
   });
 }
 
+/** Inodes of this process's raw and ping (datagram) ICMP sockets, from /proc. */
+function icmpSockets(): string[] {
+  const inodes = new Set(
+    ['raw', 'raw6', 'icmp', 'icmp6'].flatMap((f) => {
+      try {
+        return readFileSync(`/proc/self/net/${f}`, 'utf8')
+          .split('\n')
+          .slice(1)
+          .flatMap((l) => (l.trim() ? [l.trim().split(/\s+/)[9]!] : []));
+      } catch {
+        return [];
+      }
+    }),
+  );
+  return readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      return m && inodes.has(m[1]!) ? [m[1]!] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 const hasPing = requireService(commandExists('ping'), 'needs iputils ping');
 
-describe.runIf(hasPing)('icmp to 127.0.0.1', () => {
+/**
+ * Both ways the probe pings on Linux: its own ICMP socket (this process runs as root, as the .deb's
+ * service has CAP_NET_RAW) and the system ping (where it may have no socket; forced here).
+ */
+const BACKENDS = [
+  { backend: 'socket', env: undefined },
+  { backend: 'ping', env: 'ping' },
+] as const;
+
+/** Sets CENTERWATCH_ICMP for the enclosing describe (the socket: unset) and restores it after. */
+function useBackend(env: string | undefined): void {
+  const saved = process.env.CENTERWATCH_ICMP;
+  beforeAll(() => {
+    if (env) process.env.CENTERWATCH_ICMP = env;
+    else delete process.env.CENTERWATCH_ICMP;
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.CENTERWATCH_ICMP;
+    else process.env.CENTERWATCH_ICMP = saved;
+  });
+}
+
+describe.runIf(hasPing).each(BACKENDS)('icmp to 127.0.0.1 through $backend', ({ backend, env }) => {
+  useBackend(env);
+
   it('burst: up, no loss, one RTT observation per reply', async () => {
     const r = await icmpProbe.run('127.0.0.1', opts({ count: 5 }), makeCtx({ timeoutMs: 5000 }));
     expect(r).toMatchObject({ up: true, reason: 'ok' });
@@ -44,7 +92,12 @@ describe.runIf(hasPing)('icmp to 127.0.0.1', () => {
     const first = await icmpProbe.run('127.0.0.1', opts({ packet_interval: 0.1 }), makeCtx({ timeoutMs: 1000, line, sessions }));
     expect(first).toMatchObject({ up: true, reason: 'ok' });
     const [pid] = pingChildren();
-    expect(pid).toBeGreaterThan(0);
+    if (backend === 'ping') expect(pid).toBeGreaterThan(0);
+    else {
+      // No process at all: one ICMP socket of the agent's own.
+      expect(pid).toBeUndefined();
+      expect(icmpSockets()).toHaveLength(1);
+    }
     await new Promise((r) => setTimeout(r, 1000));
     const ctx = makeCtx({ timeoutMs: 1000, line, sessions });
     const second = await icmpProbe.run('127.0.0.1', opts({ packet_interval: 0.1 }), ctx);
@@ -56,17 +109,28 @@ describe.runIf(hasPing)('icmp to 127.0.0.1', () => {
     expect(values(second, 'rtt').length).toBeGreaterThanOrEqual(7);
     expect(one(second, 'packets_received')).toBe(values(second, 'rtt').length);
 
-    // A ping that dies is restarted (after 1 s) and the line stays up meanwhile.
-    process.kill(pid!, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 1500));
-    const third = await icmpProbe.run('127.0.0.1', opts({ packet_interval: 0.1 }), makeCtx({ timeoutMs: 1000, line, sessions }));
-    expect(third).toMatchObject({ up: true, reason: 'ok' });
-    expect(pingChildren()).toHaveLength(1);
-    expect(pingChildren()).not.toContain(pid);
-    expect(one(third, 'packets_received')).toBeGreaterThan(0);
+    if (backend === 'ping') {
+      // A ping that dies is restarted (after 1 s) and the line stays up meanwhile.
+      process.kill(pid!, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 1500));
+      const third = await icmpProbe.run('127.0.0.1', opts({ packet_interval: 0.1 }), makeCtx({ timeoutMs: 1000, line, sessions }));
+      expect(third).toMatchObject({ up: true, reason: 'ok' });
+      expect(pingChildren()).toHaveLength(1);
+      expect(pingChildren()).not.toContain(pid);
+      expect(one(third, 'packets_received')).toBeGreaterThan(0);
+    } else {
+      // A second line check sending the same way shares the socket; a burst with no line has its own.
+      const otherCtx = makeCtx({ timeoutMs: 1000, line, sessions: new Map() });
+      const other = await icmpProbe.run('127.0.0.2', opts({ packet_interval: 0.1, mode: 'continuous' }), otherCtx);
+      expect(other).toMatchObject({ up: true, reason: 'ok' });
+      expect(icmpSockets()).toHaveLength(1);
+      await otherCtx.closeSessions();
+      expect(icmpSockets()).toHaveLength(1);
+    }
 
     await ctx.closeSessions();
     expect(pingChildren()).toEqual([]);
+    if (backend === 'socket') expect(icmpSockets()).toEqual([]);
   });
 
   it('fails a line whose interface does not exist as unreachable, without waiting', async () => {
@@ -88,7 +152,7 @@ describe.runIf(hasPing)('icmp to 127.0.0.1', () => {
     expect(values(r, 'rtt')).toHaveLength(2);
   });
 
-  it('kills the burst at the deadline and leaves no process', async () => {
+  it('kills the burst at the deadline and leaves no process or socket', async () => {
     const start = Date.now();
     const r = await icmpProbe.run('127.0.0.1', opts({ count: 100, packet_interval: 0.1 }), makeCtx({ timeoutMs: 500 }));
     expect(Date.now() - start).toBeLessThan(700);
@@ -97,6 +161,7 @@ describe.runIf(hasPing)('icmp to 127.0.0.1', () => {
     expect(one(r, 'packets_received')).toBeGreaterThanOrEqual(3);
     await new Promise((res) => setTimeout(res, 300));
     expect(pingChildren()).toEqual([]);
+    expect(icmpSockets()).toEqual([]);
   });
 });
 
@@ -141,8 +206,9 @@ describe('icmp options', () => {
   });
 });
 
-describe('icmp to a silent host', () => {
+describe.each(BACKENDS)('icmp to a silent host through $backend', ({ env }) => {
   const available = requireService(canCreateNetns && canUseNft && hasPing, 'needs root, ip netns and nft');
+  useBackend(env);
   let lab: NetnsLab | undefined;
   let peer: Peer;
 
