@@ -3,7 +3,8 @@
  * against the bundle (dist/centerwatch-agent.mjs run by node with its flags), measured in the same run:
  *
  * - bench:agent's load (50 checks each every second: 10 icmp lines, 15 tcp, 15 http, 10 dns, on
- *   loopback targets in this process): CPU per probe, RSS at the end and its peak;
+ *   loopback targets in this process): CPU per probe, RSS (sampled every second: its highest value
+ *   over the window, and at the end) and the process's lifetime peak (VmHWM, which includes start-up);
  * - idle with config/default.yaml (a copy: its port moved to a free one, its WAL in a scratch folder;
  *   no server answers its push, as on a machine without `npm start`'s server): CPU % of one core and RSS;
  * - start-up: wall time of `--check-config config/default.yaml`, median of 7, with and without the
@@ -14,7 +15,10 @@
  * The packaged agent runs with NODE_OPTIONS=--max-semi-space-size=1, as the .deb's unit and the
  * Windows service set it.
  *
- * Env: BENCH_SECONDS (load, default 60), BENCH_IDLE_SECONDS (default 60), BENCH_WARMUP_SECONDS (default 5),
+ * The warm-up (default 40 s) covers the agent's settling: 30 s after its start it gives back the pages
+ * only its start-up needed (agent/platform/linux/startup-pages.ts).
+ *
+ * Env: BENCH_SECONDS (load, default 60), BENCH_IDLE_SECONDS (default 60), BENCH_WARMUP_SECONDS (default 40),
  * BENCH_LOAD_ONLY=1 (the load rows only), BENCH_BUNDLE / BENCH_PACKAGED (other commands in their place, e.g. a wrapper with other flags).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -27,7 +31,7 @@ import { agentLoadConfig, agentProbeRuns, MIX, startTargets } from './agent-load
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
-const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 40);
 const MiB = 2 ** 20;
 // Either may be replaced (BENCH_BUNDLE, BENCH_PACKAGED) by a wrapper script to compare flags.
 const BUNDLE = process.env.BENCH_BUNDLE ?? 'dist/centerwatch-agent.mjs';
@@ -37,7 +41,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Figures {
   probes: number;
   cpuSeconds: number;
+  /** RSS at the end of the window. */
   rss: number;
+  /** The highest RSS sampled (every second) during the window. */
+  windowPeak: number;
+  /** VmHWM: the highest RSS since the process started (start-up included). */
   peak: number;
   anon: number;
 }
@@ -51,22 +59,26 @@ async function measure(bin: string, config: string, port: number, seconds: numbe
     const pid = child.pid!;
     const cpu0 = treeCpuSeconds(pid);
     const n0 = await agentProbeRuns(port);
-    await sleep(seconds * 1000);
+    let windowPeak = 0;
+    for (let i = 0; i < seconds; i++) {
+      await sleep(1000);
+      windowPeak = Math.max(windowPeak, memory(pid).rss);
+    }
     const cpu1 = treeCpuSeconds(pid);
     const n1 = await agentProbeRuns(port);
     const mem = memory(pid);
-    return { probes: n1 - n0, cpuSeconds: cpu1 - cpu0, rss: mem.rss, peak: mem.peak, anon: mem.anon };
+    return { probes: n1 - n0, cpuSeconds: cpu1 - cpu0, rss: mem.rss, windowPeak: Math.max(windowPeak, mem.rss), peak: mem.peak, anon: mem.anon };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   }
 }
 
-function startupMs(bin: string): number {
+function startupMs(bin: string, env: NodeJS.ProcessEnv = process.env): number {
   const times: number[] = [];
   for (let i = 0; i < 7; i++) {
     const t0 = process.hrtime.bigint();
-    execFileSync(bin, ['--check-config', '--config', 'config/default.yaml'], { stdio: 'ignore' });
+    execFileSync(bin, ['--check-config', '--config', 'config/default.yaml'], { stdio: 'ignore', env });
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   return times.sort((a, b) => a - b)[3]!;
@@ -90,7 +102,7 @@ async function main(): Promise<void> {
     if (process.env.BENCH_LOAD_ONLY) {
       for (const [name, f] of Object.entries(load))
         console.log(
-          `${name} ${((f.cpuSeconds / f.probes) * 1000).toFixed(3)} ms/probe, rss ${mib(f.rss)} MiB (private ${mib(f.anon)}), peak ${mib(f.peak)} MiB`,
+          `${name} ${((f.cpuSeconds / f.probes) * 1000).toFixed(3)} ms/probe, rss ${mib(f.rss)} MiB (private ${mib(f.anon)}), window peak ${mib(f.windowPeak)} MiB, lifetime peak ${mib(f.peak)} MiB`,
         );
       return;
     }
@@ -106,34 +118,34 @@ async function main(): Promise<void> {
     };
 
     // The executable without its code cache, for the start-up figure only.
-    const noCache = join(dir, 'no-code-cache');
-    execFileSync(process.execPath, ['packaging/package.mjs', '--out', noCache, '--targets', 'linux-x64', '--no-deb', '--no-code-cache'], { stdio: 'ignore' });
+    const withCache = join(dir, 'code-cache');
+    execFileSync(process.execPath, ['packaging/package.mjs', '--out', withCache, '--targets', 'linux-x64', '--no-deb', '--code-cache'], { stdio: 'ignore' });
     const startup = {
       bundle: startupMs(BUNDLE),
-      packaged: startupMs(PACKAGED),
-      noCache: startupMs(join(noCache, 'centerwatch-agent-linux-x64')),
+      packaged: startupMs(PACKAGED, nativeEnv),
+      withCache: startupMs(join(withCache, 'centerwatch-agent-linux-x64'), nativeEnv),
     };
 
     console.log(`\nload: ${MIX.icmp} icmp + ${MIX.tcp} tcp + ${MIX.http} http + ${MIX.dns} dns checks, each every 1 s`);
     console.log(
-      `${'process'.padEnd(22)} ${'probes'.padStart(7)} ${'cpu s'.padStart(7)} ${'cpu s/1000'.padStart(11)} ${'rss MiB'.padStart(8)} ${'private'.padStart(8)} ${'peak MiB'.padStart(9)}`,
+      `${'process'.padEnd(22)} ${'probes'.padStart(7)} ${'cpu s'.padStart(7)} ${'cpu s/1000'.padStart(11)} ${'rss MiB'.padStart(8)} ${'private'.padStart(8)} ${'window peak'.padStart(12)} ${'lifetime peak'.padStart(14)}`,
     );
     for (const [name, f] of [
       ['bundle', load.bundle],
       ['packaged', load.packaged],
     ] as const)
       console.log(
-        `${name.padEnd(22)} ${String(f.probes).padStart(7)} ${f.cpuSeconds.toFixed(2).padStart(7)} ${((f.cpuSeconds / f.probes) * 1000).toFixed(3).padStart(11)} ${mib(f.rss).padStart(8)} ${mib(f.anon).padStart(8)} ${mib(f.peak).padStart(9)}`,
+        `${name.padEnd(22)} ${String(f.probes).padStart(7)} ${f.cpuSeconds.toFixed(2).padStart(7)} ${((f.cpuSeconds / f.probes) * 1000).toFixed(3).padStart(11)} ${mib(f.rss).padStart(8)} ${mib(f.anon).padStart(8)} ${mib(f.windowPeak).padStart(12)} ${mib(f.peak).padStart(14)}`,
       );
     const perProbe = (f: Figures) => f.cpuSeconds / f.probes;
     const ratios = {
       cpu: perProbe(load.packaged) / perProbe(load.bundle),
-      rss: load.packaged.rss / load.bundle.rss,
+      rss: load.packaged.windowPeak / load.bundle.windowPeak,
       peak: load.packaged.peak / load.bundle.peak,
       anon: load.packaged.anon / load.bundle.anon,
     };
     console.log(
-      `ratio packaged/bundle: cpu per probe ${ratios.cpu.toFixed(2)}, rss ${ratios.rss.toFixed(2)}, private ${ratios.anon.toFixed(2)}, peak ${ratios.peak.toFixed(2)}`,
+      `ratio packaged/bundle: cpu per probe ${ratios.cpu.toFixed(2)}, rss (window peak) ${ratios.rss.toFixed(2)}, private ${ratios.anon.toFixed(2)}, peak ${ratios.peak.toFixed(2)}`,
     );
     const empty = emptySeaOverhead(dir);
     console.log(
@@ -146,10 +158,12 @@ async function main(): Promise<void> {
       ['bundle', idle.bundle],
       ['packaged', idle.packaged],
     ] as const)
-      console.log(`${name.padEnd(22)} cpu ${idleCpu(f).toFixed(2)} % of a core, rss ${mib(f.rss)} MiB (private ${mib(f.anon)}, peak ${mib(f.peak)})`);
+      console.log(
+        `${name.padEnd(22)} cpu ${idleCpu(f).toFixed(2)} % of a core, rss ${mib(f.rss)} MiB (private ${mib(f.anon)}, window peak ${mib(f.windowPeak)}, lifetime peak ${mib(f.peak)})`,
+      );
 
     console.log(
-      `\nstart-up (--check-config, median of 7): bundle ${startup.bundle.toFixed(0)} ms, packaged ${startup.packaged.toFixed(0)} ms, packaged without code cache ${startup.noCache.toFixed(0)} ms`,
+      `\nstart-up (--check-config, median of 7): bundle ${startup.bundle.toFixed(0)} ms, packaged ${startup.packaged.toFixed(0)} ms, packaged with a code cache ${startup.withCache.toFixed(0)} ms`,
     );
     const size = (f: string) => `${mib(statSync(f).size)} MiB`;
     const sizes = [`bundle ${size(BUNDLE)} (+ chunks)`, `packaged bundle ${size('dist/package/centerwatch-agent.cjs')}`];
@@ -164,7 +178,7 @@ async function main(): Promise<void> {
 
     const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
     console.log(
-      `targets: packaged rss <= 60 MiB ${met(load.packaged.rss <= 60 * MiB)}; rss <= 1.10 × bundle ${met(ratios.rss <= 1.1)}; ` +
+      `targets: packaged rss <= 60 MiB ${met(load.packaged.windowPeak <= 60 * MiB)} (window peak); rss <= 1.10 × bundle ${met(ratios.rss <= 1.1)}; ` +
         `private <= 1.10 × bundle ${met(ratios.anon <= 1.1)}; ` +
         `cpu per probe <= 1.10 × bundle ${met(ratios.cpu <= 1.1)}; idle cpu <= 0.2 % ${met(idleCpu(idle.packaged) <= 0.2)}`,
     );

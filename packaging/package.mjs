@@ -2,7 +2,7 @@
 // the agent bundled into one CommonJS script, injected into the target's own Node binary with
 // postject) and a Debian package of the linux ones.
 //
-//   node packaging/package.mjs [--out DIR] [--targets linux-x64,linux-arm64,win-x64] [--no-deb] [--no-code-cache] [--deb-compression xz|gzip]
+//   node packaging/package.mjs [--out DIR] [--targets linux-x64,linux-arm64,win-x64] [--no-deb] [--code-cache] [--deb-compression xz|gzip]
 //
 // Output (default dist/package/): centerwatch-agent-<target>[.exe], centerwatch-agent_<version>_<arch>.deb,
 // and centerwatch-agent.cjs, the bundle they run (runnable with plain node too).
@@ -32,6 +32,8 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
  * and the Windows service's environment set (about 3 MiB less under load).
  */
 export const RUNTIME_V8_FLAGS = ['--lite-mode'];
+/** What the .deb's unit and the Windows service put in NODE_OPTIONS. */
+export const SERVICE_NODE_OPTIONS = '--max-semi-space-size=1';
 
 /** Same stand-in as agent/build.mjs: tedious's Azure AD login stack, never used (SQL logins only). */
 const withoutAzureIdentity = {
@@ -143,8 +145,11 @@ export async function bundle(outfile) {
 }
 
 /**
- * The preparation blob for one target. A code cache is V8-version and CPU specific: made only for the
- * host's own platform with the exact Node version the target binary has.
+ * The preparation blob for one target. No code cache by default: V8 rejects one made under other
+ * flags than the run's (the service's NODE_OPTIONS differs from a hand run, so one of the two would
+ * print "Code cache data rejected" at every start), and it saves only ~20 ms of start-up
+ * (bench:package). On request (`--code-cache`) it is made for the host's own platform, with the exact
+ * Node version the target binary has and the service's NODE_OPTIONS.
  */
 function seaBlob(target, main, lazy, work, codeCache) {
   const blob = join(work, `${target}.blob`);
@@ -161,7 +166,10 @@ function seaBlob(target, main, lazy, work, codeCache) {
   );
   // The blob's format belongs to the Node version that reads it: made by the pinned Node itself.
   const generator = process.version === `v${NODE_VERSION}` ? process.execPath : nodeBinary(hostTarget);
-  execFileSync(generator, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(generator, ['--experimental-sea-config', config], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, NODE_OPTIONS: SERVICE_NODE_OPTIONS },
+  });
   return { blob, useCodeCache };
 }
 
@@ -174,7 +182,7 @@ export async function packageAgent({
   out = join(ROOT, 'dist/package'),
   targets = TARGETS,
   deb = true,
-  codeCache = true,
+  codeCache = false,
   debCompression = 'xz',
   log = console.log,
 } = {}) {
@@ -213,7 +221,7 @@ if (process.argv[1] && new URL(import.meta.url).pathname === resolve(process.arg
       out: { type: 'string' },
       targets: { type: 'string' },
       'no-deb': { type: 'boolean', default: false },
-      'no-code-cache': { type: 'boolean', default: false },
+      'code-cache': { type: 'boolean', default: false },
       'deb-compression': { type: 'string', default: 'xz' },
     },
   });
@@ -221,7 +229,7 @@ if (process.argv[1] && new URL(import.meta.url).pathname === resolve(process.arg
     out: values.out,
     targets: values.targets ? values.targets.split(',') : TARGETS,
     deb: !values['no-deb'],
-    codeCache: !values['no-code-cache'],
+    codeCache: values['code-cache'],
     debCompression: values['deb-compression'],
   });
 }
