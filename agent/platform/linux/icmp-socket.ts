@@ -228,7 +228,8 @@ export class IcmpSocket {
         c.setsockopt(fd, PROTO[6], ICMP6_FILTER, filter, 32);
       }
     }
-    if (raw && !attachIdFilter(c, fd, o.family, id)) return fail('SO_ATTACH_FILTER');
+    // Without the kernel filter (an emulator that lacks it) the identifier is still checked on reading.
+    if (raw) attachIdFilter(c, fd, o.family, id);
     if (o.device !== undefined) {
       const name = Buffer.from(`${o.device}\0`);
       if (c.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length) !== 0) return fail(`SO_BINDTODEVICE ${o.device}`);
