@@ -100,7 +100,27 @@ export class Wal {
     this.moveCursorsTo(first);
     this.openActive();
     this.enforceBounds();
-    this.cursorTimer = setInterval(() => this.syncCursors(), CURSOR_SYNC_MS);
+    this.armCursorSync();
+  }
+
+  /** Cursors changed: saved and fsynced within CURSOR_SYNC_MS. */
+  private markDirty(): void {
+    this.dirty = true;
+    this.armCursorSync();
+  }
+
+  /**
+   * One timer while something is to save or fsync, none otherwise: an idle agent's WAL does not wake
+   * the process every second for nothing.
+   */
+  private armCursorSync(): void {
+    if (this.cursorTimer || this.closed) return;
+    this.cursorTimer = setTimeout(() => {
+      this.cursorTimer = undefined;
+      this.syncCursors();
+      // A save that failed is tried again (the cursors stay dirty).
+      if (this.dirty) this.armCursorSync();
+    }, CURSOR_SYNC_MS);
     this.cursorTimer.unref();
   }
 
@@ -250,7 +270,7 @@ export class Wal {
     const expired = expiredPrefix(this.segments, cursors, this.o.now() - this.o.maxAgeMs);
     if (expired) {
       this.moveCursorsTo(expired.lastSeq + 1);
-      this.dirty = true;
+      this.markDirty();
       this.countDropped('age', expired.records, expired.samples);
     }
     while (this.segments.length > 1) {
@@ -273,7 +293,7 @@ export class Wal {
     if (records === 0) return;
     this.dropped[reason].records += records;
     this.dropped[reason].samples += samples;
-    this.dirty = true;
+    this.markDirty();
     this.o.log.warn('wal: unsent data dropped', { reason, records, samples });
   }
 
@@ -317,7 +337,7 @@ export class Wal {
     // After close (a shipper still finishing): not recorded, so re-sent next start; at-least-once.
     if (this.closed || !locate(this.segments, seq)) return;
     ackCursor(cursor, seq, (s) => nextAfter(this.segments, s));
-    this.dirty = true;
+    this.markDirty();
     this.enforceBounds();
     this.saveCursors();
   }
@@ -371,7 +391,7 @@ export class Wal {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.cursorTimer);
+    clearTimeout(this.cursorTimer);
     clearTimeout(this.syncTimer);
     this.dirty = true;
     this.saveCursors();
