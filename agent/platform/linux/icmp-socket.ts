@@ -25,7 +25,7 @@ const ICMP6_FILTER = 1;
 /** Also the control message's type (SCM_TIMESTAMPNS). */
 const SO_TIMESTAMPNS = 35;
 const CLOCK_REALTIME = 0;
-const EAGAIN = 11;
+const EINTR = 4;
 const RECEIVE_BUFFER = 256 * 1024;
 /** Datagrams read per drain at most: a flood cannot hold the event loop. */
 const DRAIN_LIMIT = 4096;
@@ -48,9 +48,14 @@ export function errnoText(errno: number): string {
   return ERRNO_TEXT[errno] ?? `error ${errno}`;
 }
 
+/** A struct timespec at `at` in `buf`, as epoch milliseconds. */
+function timespecMs(buf: Buffer, at: number): number {
+  return Number(buf.readBigInt64LE(at)) * 1000 + Number(buf.readBigInt64LE(at + 8)) / 1e6;
+}
+
 function realtimeMs(c: Libc, ts: Buffer): number {
   c.clockGettime(CLOCK_REALTIME, ts);
-  return Number(ts.readBigInt64LE(0)) * 1000 + Number(ts.readBigInt64LE(8)) / 1e6;
+  return timespecMs(ts, 0);
 }
 
 /** A sockaddr_in / sockaddr_in6 for `address`, or undefined when it is not an address of `family`. */
@@ -120,7 +125,7 @@ function receivedAt(control: Buffer, length: number): number | undefined {
     const len = Number(control.readBigUInt64LE(at));
     if (len < 16) return undefined;
     if (control.readInt32LE(at + 8) === SOL_SOCKET && control.readInt32LE(at + 12) === SO_TIMESTAMPNS && at + 32 <= length) {
-      return Number(control.readBigInt64LE(at + 16)) * 1000 + Number(control.readBigInt64LE(at + 24)) / 1e6;
+      return timespecMs(control, at + 16);
     }
     at += (len + 7) & ~7;
   }
@@ -276,7 +281,9 @@ export class IcmpSocket {
       v.writeBigUInt64LE(BigInt(CONTROL_SIZE), MSGHDR + 40);
       const n = c.recvmsg(this.fd, this.block);
       if (n < 0) {
-        if (c.koffi.errno() !== EAGAIN) continue;
+        // Interrupted: read again. Anything else (EAGAIN: nothing left) ends this drain, so an error
+        // that persists cannot spin DRAIN_LIMIT system calls on every drain.
+        if (c.koffi.errno() === EINTR) continue;
         return i;
       }
       const answer = readEcho(this.family, v.subarray(DATA, DATA + Math.min(n, DATA_SIZE)), this.raw && this.family === 4);
